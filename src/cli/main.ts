@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from '../config/usage-error.js';
+import { certsCommand } from './certs.js';
+import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
+
+/** Exit codes: 0 ok, 1 a check failed (no success, --require-resumption, --fail-if), 2 bad input. */
+async function main(): Promise<void> {
+  try {
+    await yargs(hideBin(process.argv))
+      .scriptName('tlsbench')
+      .command(runCommand)
+      .command(serveCommand)
+      .command(certsCommand)
+      .strict()
+      .help()
+      .alias('h', 'help')
+      .version()
+      .wrap(Math.min(110, process.stdout.columns || 110))
+      .fail((message, err) => {
+        throw err ?? new UsageError(`${message}. See 'tlsbench --help'.`);
+      })
+      .parseAsync();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`tlsbench: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`tlsbench: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,94 @@
+import type { Argv, CommandModule } from 'yargs';
+import { DEFAULTS, KEY_TYPE_NAMES, resolveRunOptions, type RunOptions } from '../config/run-options.js';
+import { allowedCpus, splitCores } from '../coordinator/cores.js';
+import { runBenchmark } from '../coordinator/run.js';
+import { verdict } from '../metrics/verdict.js';
+import { writeFileAtomic } from '../report/atomic-file.js';
+import { describeRun } from '../report/describe.js';
+import { LiveView } from '../report/live-view.js';
+import { renderTable } from '../report/table.js';
+import { formatTarget } from '../config/target.js';
+
+interface RunArgs extends RunOptions {
+  json?: boolean;
+  out?: string;
+  quiet?: boolean;
+}
+
+export function runOptionsBuilder<T>(y: Argv<T>) {
+  return y
+    .positional('target', { type: 'string', describe: 'host:port, [ipv6]:port or https://host[:port]; omit to start the built-in server' })
+    .option('workers', { alias: 'w', type: 'number', describe: 'worker threads (default: the client cores)' , group: 'Load:' })
+    .option('connections', { alias: 'c', type: 'number', describe: `concurrent connection slots in total, closed loop (default ${DEFAULTS.connections})`, group: 'Load:' })
+    .option('rate', { alias: 'r', type: 'number', describe: 'open loop: handshakes per second in total', group: 'Load:' })
+    .option('max-connections', { type: 'number', describe: 'open loop: cap on attempts in flight (default max(100, rate/10))', group: 'Load:' })
+    .option('duration', { alias: 'd', type: 'string', describe: `measured window, e.g. 10s, 1m (default ${DEFAULTS.duration}; per phase)`, group: 'Load:' })
+    .option('handshakes', { alias: 'n', type: 'number', describe: 'exactly this many measured attempts (per phase)', group: 'Load:' })
+    .option('warmup', { type: 'string', describe: `excluded from every figure (default ${DEFAULTS.warmup})`, group: 'Load:' })
+    .option('ramp', { type: 'string', describe: 'linear ramp of connections or rate before warm-up', group: 'Load:' })
+    .option('start-at', { type: 'string', describe: 'wall-clock start (ISO 8601) shared by several load machines', group: 'Load:' })
+    .option('resume', { type: 'string', describe: 'none | ticket | id (default: a full phase, then a resumed phase)', group: 'Resumption:' })
+    .option('resume-ratio', { type: 'number', describe: 'share of attempts that offer a session, 0..1', group: 'Resumption:' })
+    .option('session-scope', { type: 'string', describe: 'slot (each slot its own session) | worker (shared newest)', group: 'Resumption:' })
+    .option('ticket-wait', { type: 'string', describe: `bound on waiting for a TLS 1.3 ticket after the handshake (default ${DEFAULTS.ticketWait})`, group: 'Resumption:' })
+    .option('require-resumption', { type: 'boolean', describe: 'exit 1 when the hit rate is below 99 %', group: 'Resumption:' })
+    .option('tls', { type: 'string', describe: '1.2 | 1.3 | both | a range such as 1.0-1.3 (default both)', group: 'TLS:' })
+    .option('ciphers', { type: 'string', describe: 'TLS 1.2 ciphers (OpenSSL names)', group: 'TLS:' })
+    .option('ciphersuites', { type: 'string', describe: 'TLS 1.3 suites (TLS_* names)', group: 'TLS:' })
+    .option('groups', { type: 'string', describe: 'key-exchange groups, e.g. X25519:P-256 or X25519MLKEM768', group: 'TLS:' })
+    .option('sigalgs', { type: 'string', describe: 'signature algorithms, e.g. ecdsa_secp256r1_sha256', group: 'TLS:' })
+    .option('sni', { type: 'string', describe: 'server name to send (default: the host, unless an IP)', group: 'TLS:' })
+    .option('alpn', { type: 'string', describe: 'ALPN protocols, comma-separated', group: 'TLS:' })
+    .option('insecure', { alias: 'k', type: 'boolean', describe: 'do not verify the server certificate', group: 'TLS:' })
+    .option('ca', { type: 'string', describe: 'PEM file of CA certificates to trust', group: 'TLS:' })
+    .option('cert', { type: 'string', describe: 'client certificate (PEM) for mutual TLS', group: 'TLS:' })
+    .option('key', { type: 'string', describe: 'client private key (PEM)', group: 'TLS:' })
+    .option('key-passphrase', { type: 'string', describe: 'passphrase of --key', group: 'TLS:' })
+    .option('keylog', { type: 'string', describe: 'append NSS key log lines to FILE (for Wireshark)', group: 'TLS:' })
+    .option('timeout', { type: 'string', describe: `default for every phase timeout (default ${DEFAULTS.timeout})`, group: 'Timeouts:' })
+    .option('connect-timeout', { type: 'string', describe: 'TCP connect timeout', group: 'Timeouts:' })
+    .option('handshake-timeout', { type: 'string', describe: 'TLS handshake timeout', group: 'Timeouts:' })
+    .option('response-timeout', { type: 'string', describe: 'request → complete response timeout', group: 'Timeouts:' })
+    .option('request', { type: 'string', describe: 'bytes to send after the handshake, or @FILE', group: 'Request:' })
+    .option('http', { type: 'string', describe: 'send an HTTP/1.1 GET for PATH', group: 'Request:' })
+    .option('read-bytes', { type: 'number', describe: 'read N response bytes per request', group: 'Request:' })
+    .option('read', { type: 'string', describe: '"all": read until the server closes', group: 'Request:' })
+    .option('requests-per-connection', { type: 'number', describe: 'request/response exchanges per connection (default 1)', group: 'Request:' })
+    .option('key-type', { type: 'string', describe: `built-in server certificate key: ${KEY_TYPE_NAMES.join(', ')} (default ${DEFAULTS.keyType})`, group: 'Built-in server:' })
+    .option('mtls', { type: 'boolean', describe: 'built-in server requires a client certificate (the generated one is presented)', group: 'Built-in server:' })
+    .option('server-tickets', { type: 'string', describe: 'on | off: built-in server issues session tickets', group: 'Built-in server:' })
+    .option('server-session-cache', { type: 'string', describe: 'on | off: built-in server keeps a TLS 1.2 session-ID cache', group: 'Built-in server:' })
+    .option('response-bytes', { type: 'number', describe: 'built-in server response size', group: 'Built-in server:' })
+    .option('json', { type: 'boolean', describe: 'print the full result as JSON on stdout', group: 'Output:' })
+    .option('out', { alias: 'o', type: 'string', describe: 'write the full JSON result to FILE (atomically)', group: 'Output:' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'no live status', group: 'Output:' });
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: ['run [target]', '$0 [target]'],
+  describe: 'Measure TLS handshakes against a target (default: the built-in server)',
+  builder: (y) => runOptionsBuilder(y) as unknown as Argv<RunArgs>,
+  handler: async (argv) => {
+    // With the built-in server on this machine, the client gets only its share of the cores.
+    const clientCores = argv.target ? allowedCpus().length : splitCores(allowedCpus()).client.length;
+    const { config, credentials } = resolveRunOptions(argv, clientCores);
+    const live = new LiveView(process.stderr, !!argv.quiet);
+    const result = await runBenchmark(config, credentials, {
+      handleSignals: true,
+      onStart: (target) => {
+        const where = target.builtIn ? `built-in server at ${formatTarget(target)} (${target.builtIn.coreSplit})` : formatTarget(target);
+        live.say(`tlsbench → ${where}: ${describeRun(config)}`);
+      },
+      onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+    });
+    live.end();
+    const json = JSON.stringify(result, null, 2);
+    if (argv.out) writeFileAtomic(argv.out, `${json}\n`);
+    if (argv.json) process.stdout.write(`${json}\n`);
+    else process.stdout.write(`${renderTable(result)}\n`);
+    const failures = verdict(result);
+    for (const f of failures) process.stderr.write(`FAIL ${f}\n`);
+    if (argv.out) process.stderr.write(`results written to ${argv.out}\n`);
+    process.exitCode = failures.length ? 1 : result.interrupted ? 130 : 0;
+  },
+};

@@ -1,0 +1,132 @@
+/**
+ * `tlsbench serve`: run the built-in target until SIGINT/SIGTERM.
+ * Parse → validate (serve-flags) → start (target-server / cluster) → say where things are.
+ */
+import cluster from 'node:cluster';
+import type { CommandModule } from 'yargs';
+import { runTargetClusterWorker, startTargetCluster } from '../server/cluster.js';
+import { KEY_TYPES } from '../server/pki.js';
+import { isLoopback, ON_OFF, serveOptionsFromFlags, TLS_CHOICES, type ServeFlags } from '../server/serve-flags.js';
+import { neverResumesReason, startTargetServer, type ServeOptions } from '../server/target-server.js';
+import type { CertificateChain } from '../server/pki.js';
+
+interface ServeArgs extends ServeFlags {
+  readyJson: boolean;
+  exitOnStdinClose: boolean;
+}
+
+export const serveCommand: CommandModule<object, ServeArgs> = {
+  command: 'serve',
+  describe: 'Run the built-in TLS target server',
+  builder: (y) =>
+    y
+      .option('port', { type: 'number', default: 8443, describe: 'Port to listen on (0: any free port)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
+      .option('tls', { type: 'string', choices: TLS_CHOICES, default: 'both', describe: 'TLS versions accepted' })
+      .option('tickets', { type: 'string', choices: ON_OFF, default: 'on', describe: 'Issue session tickets' })
+      .option('session-cache', { type: 'string', choices: ON_OFF, default: 'on', describe: 'Keep a TLS 1.2 session-ID cache' })
+      .option('key-type', { type: 'string', choices: KEY_TYPES, default: 'ecdsa-p256', describe: 'Certificate key type' })
+      .option('mtls', { type: 'boolean', default: false, describe: 'Require a client certificate issued by the CA' })
+      .option('ciphers', { type: 'string', describe: 'TLS 1.2 cipher list (OpenSSL syntax)' })
+      .option('ciphersuites', { type: 'string', describe: 'TLS 1.3 cipher suites, colon-separated' })
+      .option('groups', { type: 'string', describe: 'Key-exchange groups, colon-separated (e.g. X25519:P-256)' })
+      .option('response-bytes', { type: 'number', default: 0, describe: 'Body size of each response' })
+      .option('workers', { type: 'number', default: 1, describe: 'Server processes sharing the port' })
+      .option('cert-dir', { type: 'string', describe: 'Directory holding the certificate chain (created if needed)' })
+      .option('san', { type: 'string', array: true, describe: 'Extra DNS names or IPs for the server certificate' })
+      .option('ready-json', { type: 'boolean', default: false, hidden: true, describe: 'Print one JSON line on stdout when listening' })
+      .option('exit-on-stdin-close', { type: 'boolean', default: false, hidden: true, describe: 'Stop when stdin closes (parent died)' }) as never,
+  handler: async (argv) => {
+    const { options, workers } = serveOptionsFromFlags(argv);
+    if (cluster.isWorker) return serveAsClusterWorker(options);
+    await serve(options, workers, argv);
+  },
+};
+
+/** Human lines go to stderr when stdout carries the machine-readable ready line. */
+function makeLog(readyJson: boolean): (line: string) => void {
+  return readyJson ? (line) => process.stderr.write(line + '\n') : (line) => process.stdout.write(line + '\n');
+}
+
+async function serve(options: ServeOptions, workers: number, argv: ServeArgs): Promise<void> {
+  const log = makeLog(argv.readyJson);
+  if (!isLoopback(options.host)) {
+    process.stderr.write(`warning: listening on ${options.host}, not loopback: anyone who can reach it can load this machine\n`);
+  }
+
+  let target: { host: string; port: number; chain: CertificateChain; stop(): Promise<void> };
+  let summary: () => string | null = () => null;
+  if (workers > 1) {
+    target = await startTargetCluster(options, workers);
+  } else {
+    const server = await startTargetServer(options);
+    target = server;
+    summary = () => `${server.stats.handshakes} handshakes (${server.stats.resumed} resumed), ${server.stats.tlsClientErrors} failed`;
+  }
+
+  if (argv.readyJson) {
+    const ready = { event: 'listening', host: target.host, port: target.port, certDir: target.chain.dir, keyType: target.chain.keyType, caCertPath: target.chain.caCertPath, pid: process.pid };
+    process.stdout.write(JSON.stringify(ready) + '\n');
+  }
+  printStartMessage(log, options, workers, target);
+
+  await new Promise<void>((resolve) => {
+    const stop = (why: string) => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+      log(`stopping (${why})`);
+      void target.stop().then(resolve);
+    };
+    const onSigint = () => stop('SIGINT');
+    const onSigterm = () => stop('SIGTERM');
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
+    if (argv.exitOnStdinClose) {
+      // The parent holds our stdin open; when it dies for any reason (even SIGKILL) the
+      // pipe closes, and a target nobody can stop must not outlive it.
+      process.stdin.on('end', () => stop('parent closed stdin'));
+      process.stdin.on('error', () => stop('parent closed stdin'));
+      process.stdin.resume();
+    }
+  });
+  const totals = summary();
+  if (totals) log(`stopped after ${totals}`);
+  // stdin may still hold the loop open; nothing else is left to do.
+  if (argv.exitOnStdinClose) process.stdin.destroy();
+}
+
+function printStartMessage(
+  log: (line: string) => void,
+  opts: ServeOptions,
+  workers: number,
+  target: { host: string; port: number; chain: CertificateChain },
+): void {
+  const hostPort = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  const versions = opts.tls.min === opts.tls.max ? opts.tls.min : `${opts.tls.min}–${opts.tls.max}`;
+  log(`tlsbench target listening on ${hostPort}`);
+  log(
+    `  ${versions}, ${target.chain.keyType} certificate, tickets ${opts.tickets ? 'on' : 'off'}, ` +
+      `session cache ${opts.sessionCache ? 'on' : 'off'}${opts.mtls ? ', client certificates required' : ''}, ` +
+      `${workers} process${workers > 1 ? 'es' : ''}`,
+  );
+  log(`  certificates in ${target.chain.dir}`);
+  log(`  CA to trust (--ca): ${target.chain.caCertPath}`);
+  if (opts.mtls) log(`  client certificate: ${target.chain.clientCertPath}  key: ${target.chain.clientKeyPath}`);
+  if (workers > 1) {
+    log('  processes share ticket keys and one session-ID cache (kept in the primary, asked over IPC)');
+  }
+  const reason = neverResumesReason(opts);
+  if (reason) log(`  warning: resumption: ${reason}`);
+}
+
+/** In a cluster worker: start, report to the primary, and let the primary decide when to stop. */
+async function serveAsClusterWorker(options: ServeOptions): Promise<void> {
+  const target = await runTargetClusterWorker(options);
+  await new Promise<void>((resolve) => {
+    // Ctrl-C reaches every process in the group; the primary coordinates the stop
+    // (it sends SIGTERM), so a worker leaving on its own would look like a crash.
+    process.on('SIGINT', () => undefined);
+    process.once('SIGTERM', () => void target.stop().then(resolve));
+  });
+  process.exit(0);
+}

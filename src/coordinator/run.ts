@@ -1,0 +1,115 @@
+import { Piscina } from 'piscina';
+import { phasePlans, type Credentials, type RunConfig } from '../config/run-config.js';
+import type { PhaseResult, RunResult, TargetInfo } from '../metrics/run-result.js';
+import { resumptionGain, SCHEMA_VERSION } from '../metrics/run-result.js';
+import { spawnTargetServer } from '../server/target-process.js';
+import type { KeyType } from '../server/pki.js';
+import { allowedCpus, pinProcess, splitCores } from './cores.js';
+import { PhaseRunner, type PhaseObserver } from './phase-runner.js';
+import { runtimeInfo, toolVersion } from './runtime-info.js';
+import { onInterrupt } from './signals.js';
+
+export interface RunHooks extends PhaseObserver {
+  /** Said once the target is known, before load starts (which cores the built-in server got, …). */
+  onStart?(target: TargetInfo, config: RunConfig): void;
+  /** Handle Ctrl-C / SIGTERM (the CLI does; a script embedding tlsbench may not want it). */
+  handleSignals?: boolean;
+  /** Stops the run gracefully, like Ctrl-C. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A whole run: the built-in target when none was given, the pool, each phase in turn, and the
+ * result. The built-in server and the pool are stopped on every path out, errors included.
+ */
+export async function runBenchmark(config: RunConfig, credentials: Credentials, hooks: RunHooks = {}): Promise<RunResult> {
+  const startedAt = new Date().toISOString();
+  const warnings: string[] = [];
+  let server: Awaited<ReturnType<typeof spawnTargetServer>> | null = null;
+  let pool: Piscina | null = null;
+  let current: PhaseRunner | null = null;
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+    current?.stop();
+  };
+  const releaseSignals = hooks.handleSignals ? onInterrupt(interrupt) : () => {};
+  hooks.signal?.addEventListener('abort', interrupt, { once: true });
+  try {
+    let target: TargetInfo;
+    let clientCpus: number[] | null = null;
+    // Read before pinning: afterwards this process sees only its own cores.
+    const runtime = runtimeInfo(null);
+    let runCredentials = credentials;
+    if (config.target) {
+      target = { ...config.target, builtIn: null };
+    } else {
+      const split = splitCores(allowedCpus());
+      server = await spawnTargetServer({
+        host: '127.0.0.1',
+        port: 0,
+        tls: { min: 'TLSv1.2', max: 'TLSv1.3' },
+        tickets: config.server.tickets,
+        sessionCache: config.server.sessionCache,
+        keyType: config.server.keyType as KeyType,
+        mtls: config.server.mtls,
+        responseBytes: config.server.responseBytes,
+        cpus: split.server,
+      });
+      if (!split.shared && pinProcess(split.client)) clientCpus = split.client;
+      // Trust the generated CA for this run only; present the generated client certificate under mTLS.
+      runCredentials = { ...credentials, ca: credentials.ca ?? server.chain.caCert };
+      if (config.server.mtls && !credentials.cert) {
+        runCredentials.cert = server.chain.clientCert;
+        runCredentials.key = server.chain.clientKey;
+      }
+      target = {
+        host: server.host,
+        port: server.port,
+        servername: config.tls.servername,
+        builtIn: {
+          keyType: config.server.keyType,
+          cpus: server.cpus,
+          coreSplit: server.cpus ? split.description : `${split.description} (taskset unavailable: not pinned)`,
+          tickets: config.server.tickets,
+          sessionCache: config.server.sessionCache,
+          mtls: config.server.mtls,
+        },
+      };
+    }
+    hooks.onStart?.(target, config);
+
+    pool = new Piscina({
+      filename: new URL('../engine/worker.js', import.meta.url).href,
+      minThreads: config.workers,
+      maxThreads: config.workers,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      concurrentTasksPerWorker: 1,
+      atomics: 'disabled',
+    });
+    const phases: PhaseResult[] = [];
+    for (const plan of phasePlans(config)) {
+      if (interrupted) break;
+      current = new PhaseRunner(pool, config, plan, { host: target.host, port: target.port, credentials: runCredentials }, hooks);
+      if (interrupted) current.stop();
+      phases.push(await current.run());
+    }
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      tool: { name: 'tlsbench', version: toolVersion() },
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      interrupted,
+      config,
+      target,
+      runtime: { ...runtime, clientCpus },
+      phases,
+      resumptionGain: resumptionGain(phases),
+      warnings,
+    };
+  } finally {
+    releaseSignals();
+    await pool?.destroy();
+    await server?.stop();
+  }
+}

@@ -1,0 +1,285 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { MessagePort } from 'node:worker_threads';
+import { createHistogram, elapsedMicros, encodeHistogram, type Histogram } from '../metrics/histogram.js';
+import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type Tally } from '../metrics/tally.js';
+import { emptyCounts, type Snapshot } from '../metrics/timeline.js';
+import { Attempt, type AttemptOutcome, type DialSettings } from './attempt.js';
+import { alpnWireFormat, buildClientContext } from './secure-context.js';
+import { SessionStore } from './sessions.js';
+import type { CoordinatorMessage, PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from './task.js';
+
+/** Consecutive unanswered TLS 1.3 ticket waits, with no ticket ever seen, before a worker stops waiting. */
+const TICKET_WAIT_GIVE_UP = 3;
+/** Negotiated parameters are read on the first attempts and then on one in this many. */
+const SAMPLE_EVERY = 64;
+
+/** Local clock of a phase, in this thread's performance.now() milliseconds. */
+export interface LocalClock {
+  startAt: number;
+  rampEndAt: number;
+  windowAt: number;
+  endAt: number;
+}
+
+/**
+ * Runs inside a worker thread: one phase of load against one target. Pacing decides when attempts
+ * start; the engine starts them, decides whether they are measured, and records their outcomes.
+ */
+export class Engine {
+  clock: LocalClock = { startAt: 0, rampEndAt: 0, windowAt: 0, endAt: 0 };
+  readonly sessions: SessionStore;
+  private readonly dial: DialSettings;
+  private readonly keylogStream: WriteStream | null;
+  private readonly recorders = new Map<HandshakeClass, ClassRecorder>();
+  private readonly tally: Tally = emptyTally();
+  private readonly inFlight = new Set<Attempt>();
+  private measuredLeft: number;
+  private measuredInFlight = 0;
+  private attemptsStarted = 0;
+  private waitForTickets: boolean;
+  private ticketWaitsInARow = 0;
+  private stopping = false;
+  private stoppedEarly = false;
+  private resolveDone!: () => void;
+  readonly done: Promise<void>;
+
+  // The second being accumulated for the next snapshot.
+  private second: number;
+  private secondCounts = emptyCounts();
+  private secondErrors: Record<string, number> = {};
+  private secondErrorCount = 0;
+  private secondDropped = 0;
+  private secondLatency: Histogram = createHistogram();
+  private secondElu: EventLoopUtilization;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private windowElu: EventLoopUtilization | null = null;
+  private elu = 0;
+
+  constructor(
+    private readonly task: WorkerTask,
+    private readonly post: (message: WorkerMessage) => void,
+  ) {
+    const { config, phase, credentials } = task;
+    this.sessions = new SessionStore(phase.resume, config.sessionScope, config.resumeRatio);
+    this.keylogStream = config.tls.keylogFile ? createWriteStream(config.tls.keylogFile, { flags: 'a', mode: 0o600 }) : null;
+    const keylogStream = this.keylogStream;
+    this.dial = {
+      host: task.host,
+      port: task.port,
+      servername: config.tls.servername ?? undefined,
+      secureContext: buildClientContext(config.tls, credentials, phase.resume),
+      rejectUnauthorized: !config.tls.insecure,
+      alpn: alpnWireFormat(config.tls.alpn),
+      timeouts: config.timeouts,
+      request: config.request && {
+        payload: Buffer.from(config.request.payloadBase64, 'base64'),
+        framing: config.request.framing,
+        perConnection: config.request.perConnection,
+      },
+      ticketWaitMs: config.ticketWaitMs,
+      keylog: keylogStream ? (line: Buffer) => keylogStream.write(line) : null,
+      clientCertificate: !!credentials.cert,
+    };
+    this.measuredLeft = task.share.handshakes ?? Number.POSITIVE_INFINITY;
+    this.waitForTickets = phase.resume !== 'none';
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.second = 0;
+    this.secondElu = performance.eventLoopUtilization();
+  }
+
+  get running(): boolean {
+    return !this.stopping;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Adopts the phase clock (epoch ms → this thread's performance.now() ms) and starts the
+   * snapshot ticks and the end-of-window timer; pacing starts attempts after this.
+   */
+  begin(clock: PhaseClock): void {
+    const offset = performance.timeOrigin;
+    this.clock = {
+      startAt: clock.startAt - offset,
+      rampEndAt: clock.rampEndAt - offset,
+      windowAt: clock.windowAt - offset,
+      endAt: clock.endAt - offset,
+    };
+    this.second = Math.floor((performance.now() - this.clock.windowAt) / 1000);
+    this.secondElu = performance.eventLoopUtilization();
+    this.scheduleSnapshot();
+    const untilEnd = this.clock.endAt - performance.now();
+    setTimeout(() => this.stop(false), Math.max(0, untilEnd)).unref();
+    const untilWindow = this.clock.windowAt - performance.now();
+    setTimeout(() => (this.windowElu = performance.eventLoopUtilization()), Math.max(0, untilWindow)).unref();
+  }
+
+  /**
+   * Whether an attempt may start now, and whether it is measured. With --handshakes the quota
+   * is claimed here, so exactly N measured attempts start.
+   */
+  claim(): 'measured' | 'unmeasured' | 'none' {
+    if (this.stopping) return 'none';
+    if (performance.now() < this.clock.windowAt) return 'unmeasured';
+    if (this.measuredLeft <= 0) return 'none';
+    this.measuredLeft--;
+    return 'measured';
+  }
+
+  /** Counts an arrival that found every slot busy (open loop). */
+  drop(measured: boolean): void {
+    if (measured) this.tally.dropped++;
+    if (measured || this.second < 0) this.secondDropped++;
+  }
+
+  /** Runs one attempt for `slot` and records it. `intendedAt`: open loop's intended start (local ms). */
+  async launch(slot: number, measured: boolean, intendedAt: number | null = null): Promise<void> {
+    const session = this.sessions.sessionToOffer(slot);
+    const attempt = new Attempt(this.dial, {
+      session,
+      captureSession: this.sessions.capturing,
+      waitForTicket: this.waitForTickets,
+      sample: this.attemptsStarted++ < 8 || this.attemptsStarted % SAMPLE_EVERY === 0,
+    });
+    this.inFlight.add(attempt);
+    if (measured) this.measuredInFlight++;
+    const outcome = await attempt.run();
+    this.inFlight.delete(attempt);
+    if (measured) this.measuredInFlight--;
+    this.record(slot, outcome, measured, intendedAt);
+    if (measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop(false);
+  }
+
+  private record(slot: number, outcome: AttemptOutcome, measured: boolean, intendedAt: number | null): void {
+    if (outcome.aborted) {
+      if (measured) this.tally.unfinished++;
+      return;
+    }
+    if (outcome.session) {
+      this.sessions.store(slot, outcome.session);
+      this.ticketWaitsInARow = 0;
+    }
+    if (outcome.ticketWaitExpired && ++this.ticketWaitsInARow >= TICKET_WAIT_GIVE_UP && this.tally.sessionsReceived === 0) {
+      // This server issues no TLS 1.3 tickets: waiting on every connection would only slow the run.
+      this.waitForTickets = false;
+    }
+    const now = performance.now();
+    const second = Math.floor((now - this.clock.windowAt) / 1000);
+    const inSnapshot = measured || second < 0;
+    const t = this.tally;
+    if (measured) {
+      t.attempts++;
+      if (outcome.offered) t.offered++;
+      if (outcome.session) t.sessionsReceived++;
+      if (outcome.ticketWaitExpired) t.ticketWaitsExpired++;
+    }
+    if (outcome.reused !== null) {
+      const cls: HandshakeClass = outcome.reused ? 'resumed' : outcome.offered ? 'miss' : 'full';
+      if (inSnapshot) {
+        this.secondCounts[cls]++;
+        this.secondLatency.recordValue(outcome.tlsUs);
+      }
+      if (measured) {
+        let recorder = this.recorders.get(cls);
+        if (!recorder) this.recorders.set(cls, (recorder = new ClassRecorder()));
+        recorder.handshakes++;
+        recorder.record('tcp', outcome.tcpUs);
+        recorder.record('tls', outcome.tlsUs);
+        recorder.record('connect', outcome.tcpUs + outcome.tlsUs);
+        if (intendedAt !== null) recorder.record('scheduled', elapsedMicros(intendedAt, outcome.handshakeAt));
+        for (const ttfb of outcome.ttfbUs) recorder.record('ttfb', ttfb);
+        recorder.requests += outcome.ttfbUs.length;
+        recorder.bytesRead += outcome.bytesRead;
+        if (outcome.negotiated) addNegotiated((t.negotiated[cls] ??= []), outcome.negotiated);
+      }
+    }
+    if (outcome.errorClass !== null) {
+      if (measured) t.errors[outcome.errorClass] = (t.errors[outcome.errorClass] ?? 0) + 1;
+      if (inSnapshot) {
+        this.secondErrors[outcome.errorClass] = (this.secondErrors[outcome.errorClass] ?? 0) + 1;
+        this.secondErrorCount++;
+      }
+    } else if (measured) {
+      t.successes++;
+    }
+  }
+
+  private scheduleSnapshot(): void {
+    const nextBoundary = this.clock.windowAt + (this.second + 1) * 1000;
+    this.snapshotTimer = setTimeout(() => {
+      this.emitSnapshot();
+      this.second++;
+      if (!this.stopping) this.scheduleSnapshot();
+    }, Math.max(0, nextBoundary - performance.now()));
+  }
+
+  private emitSnapshot(): void {
+    const elu = performance.eventLoopUtilization(this.secondElu);
+    this.secondElu = performance.eventLoopUtilization();
+    const h = this.secondLatency;
+    const snapshot: Snapshot = {
+      worker: this.task.share.index,
+      second: this.second,
+      at: Math.round(performance.timeOrigin + this.clock.windowAt + this.second * 1000),
+      handshakes: this.secondCounts,
+      errors: this.secondErrorCount,
+      errorClasses: this.secondErrors,
+      dropped: this.secondDropped,
+      elu: elu.utilization,
+      workers: 1,
+      inFlight: this.inFlight.size,
+      p50: h.totalCount ? h.getValueAtPercentile(50) : 0,
+      p99: h.totalCount ? h.getValueAtPercentile(99) : 0,
+    };
+    if (h.totalCount) snapshot.latency = encodeHistogram(h);
+    this.post({ type: 'snapshot', snapshot });
+    this.secondCounts = emptyCounts();
+    this.secondErrors = {};
+    this.secondErrorCount = 0;
+    this.secondDropped = 0;
+    h.reset();
+  }
+
+  /** Ends the phase: aborts what is in flight (counted as unfinished if measured). */
+  stop(early: boolean): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.stoppedEarly = early;
+    if (this.windowElu) this.elu = performance.eventLoopUtilization(this.windowElu).utilization;
+    for (const attempt of [...this.inFlight]) attempt.abort();
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.emitSnapshot();
+    this.resolveDone();
+  }
+
+  async result(): Promise<WorkerResult> {
+    await this.done;
+    if (this.keylogStream) await new Promise((resolve) => this.keylogStream!.end(resolve));
+    for (const cls of HANDSHAKE_CLASSES) {
+      const recorder = this.recorders.get(cls);
+      if (recorder) this.tally.classes[cls] = recorder.toTally();
+    }
+    return {
+      index: this.task.share.index,
+      tally: this.tally,
+      elu: this.elu,
+      windowEndedAt: performance.timeOrigin + performance.now(),
+      stoppedEarly: this.stoppedEarly,
+    };
+  }
+}
+
+/** Waits for the coordinator's start message: the start barrier every worker of a phase shares. */
+export function waitForStart(control: MessagePort): Promise<PhaseClock | null> {
+  return new Promise((resolve) => {
+    const onMessage = (message: CoordinatorMessage) => {
+      if (message.type === 'start') resolve(message.clock);
+      else resolve(null);
+      control.off('message', onMessage);
+    };
+    control.on('message', onMessage);
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * Every failed attempt lands in exactly one class, named `<phase>.<class>[.<detail>]`:
+ * the phase it failed in (tcp, tls, app) and what happened, in words a user can act on.
+ */
+export type AttemptPhase = 'tcp' | 'tls' | 'app';
+
+/** Raised by the engine's own phase timers. */
+export class PhaseTimeout extends Error {
+  override name = 'PhaseTimeout';
+  readonly code = 'PHASE_TIMEOUT';
+}
+
+const X509_VERIFY_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_CRL', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD', 'ERROR_IN_CRL_NEXT_UPDATE_FIELD', 'OUT_OF_MEM',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_TLS_CERT_ALTNAME_FORMAT',
+]);
+
+const VERSION_CODES = new Set([
+  'ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE', 'ERR_SSL_WRONG_SSL_VERSION',
+  'ERR_SSL_VERSION_TOO_LOW', 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_UNKNOWN_PROTOCOL',
+]);
+
+const CIPHER_CODES = new Set([
+  'ERR_SSL_NO_SHARED_CIPHER', 'ERR_SSL_NO_CIPHERS_AVAILABLE', 'ERR_SSL_NO_SUITABLE_KEY_SHARE',
+  'ERR_SSL_NO_SHARED_GROUPS', 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM', 'ERR_SSL_WRONG_CIPHER_RETURNED',
+]);
+
+/** The peer did not speak TLS at all (an HTTP server, garbage, another protocol). */
+const NOT_TLS_CODES = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST',
+  'ERR_SSL_RECORD_LAYER_FAILURE', 'ERR_SSL_UNEXPECTED_MESSAGE', 'ERR_SSL_BAD_PACKET_LENGTH',
+  'ERR_SSL_UNEXPECTED_RECORD', 'ERR_SSL_RECORD_LENGTH_MISMATCH', 'ERR_SSL_LENGTH_MISMATCH',
+  'ERR_SSL_BAD_RECORD_TYPE', 'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC', 'ERR_SSL_BAD_LENGTH',
+]);
+
+const ALERT_PREFIX = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(.+)$/;
+
+interface ErrorLike {
+  code?: string;
+  syscall?: string;
+  message?: string;
+}
+
+export function classifyError(err: unknown, phase: AttemptPhase): string {
+  const e = (err ?? {}) as ErrorLike;
+  const code = e.code ?? '';
+  if (code === 'PHASE_TIMEOUT' || code === 'ETIMEDOUT') return `${phase}.timeout`;
+  if (phase === 'tcp') {
+    switch (code) {
+      case 'ECONNREFUSED': return 'tcp.refused';
+      case 'ECONNRESET': case 'EPIPE': case 'EARLY_CLOSE': return 'tcp.reset';
+      case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL': case 'ENETDOWN': return 'tcp.unreachable';
+      case 'ENOTFOUND': case 'EAI_AGAIN': return 'tcp.dns';
+      case 'EMFILE': case 'ENFILE': case 'ENOBUFS': return 'tcp.client-resources';
+      default: return `tcp.other.${code || 'unknown'}`;
+    }
+  }
+  if (phase === 'tls') {
+    if (X509_VERIFY_CODES.has(code)) return `tls.verify.${code}`;
+    if (VERSION_CODES.has(code)) return 'tls.version';
+    if (CIPHER_CODES.has(code)) return 'tls.cipher';
+    if (NOT_TLS_CODES.has(code)) return 'tls.not-tls';
+    const alert = ALERT_PREFIX.exec(code);
+    if (alert) return `tls.alert.${alert[1]!.toLowerCase()}`;
+    if (code === 'EARLY_CLOSE') return 'tls.closed';
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      // Node reports an orderly close (FIN) during the handshake as ECONNRESET without a syscall.
+      return e.syscall ? 'tls.reset' : 'tls.closed';
+    }
+    return `tls.other.${code || 'unknown'}`;
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'app.reset';
+  if (code === 'EARLY_CLOSE') return 'app.closed';
+  return `app.other.${code || 'unknown'}`;
+}
+
+/** What to do about an error class, for the summary table. */
+export function errorHint(errorClass: string): string | null {
+  if (errorClass.startsWith('tls.verify.')) {
+    return 'the server certificate did not verify: pass --ca FILE with the issuing CA, or --insecure to skip verification';
+  }
+  if (errorClass === 'tls.version') return 'no TLS version in common: check --tls against the server';
+  if (errorClass === 'tls.cipher' || errorClass === 'tls.alert.handshake_failure') {
+    return 'no cipher, group or signature algorithm in common: check --ciphers/--ciphersuites/--groups/--sigalgs';
+  }
+  if (errorClass === 'tls.alert.certificate_required') return 'the server requires a client certificate: pass --cert and --key';
+  if (errorClass === 'tls.not-tls') return 'the server did not answer with TLS: is this the TLS port?';
+  if (errorClass === 'tcp.refused') return 'nothing listens there: check host and port';
+  if (errorClass === 'tcp.client-resources') return 'the client ran out of sockets or file descriptors: raise `ulimit -n` or lower --connections';
+  return null;
+}

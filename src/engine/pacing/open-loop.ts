@@ -1,0 +1,45 @@
+import { performance } from 'node:perf_hooks';
+import type { Engine } from '../engine.js';
+import { arrivalTime } from './arrivals.js';
+
+/**
+ * Open loop (wrk2-style): attempts start on a fixed schedule whatever the server does. An
+ * arrival that finds all `maxInFlight` slots busy is dropped and counted, never delayed, and
+ * latency is also measured from the intended start so a stalled server cannot hide.
+ */
+export async function runOpenLoop(
+  engine: Engine,
+  opts: { totalRate: number; workers: number; index: number; maxInFlight: number; rampMs: number },
+): Promise<void> {
+  const { startAt } = engine.clock;
+  const freeSlots = Array.from({ length: opts.maxInFlight }, (_, i) => opts.maxInFlight - 1 - i);
+  const running = new Set<Promise<void>>();
+  let k = opts.index;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      if (!engine.running) return resolve();
+      const now = performance.now();
+      let intended = startAt + arrivalTime(k, opts.totalRate, opts.rampMs);
+      while (intended <= now) {
+        const claim = engine.claim();
+        if (claim === 'none') return resolve();
+        const measured = claim === 'measured';
+        const slot = freeSlots.pop();
+        if (slot === undefined) {
+          engine.drop(measured);
+        } else {
+          const p = engine.launch(slot, measured, intended).then(() => {
+            freeSlots.push(slot);
+            running.delete(p);
+          });
+          running.add(p);
+        }
+        k += opts.workers;
+        intended = startAt + arrivalTime(k, opts.totalRate, opts.rampMs);
+      }
+      setTimeout(tick, Math.max(0, intended - performance.now()));
+    };
+    tick();
+  });
+  await Promise.all(running);
+}

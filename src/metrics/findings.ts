@@ -1,0 +1,61 @@
+import { errorHint } from '../engine/errors.js';
+import type { ResumeMode } from '../config/run-config.js';
+import type { PhaseSummary } from './summary.js';
+import type { Tally } from './tally.js';
+
+/** Above this event-loop utilisation a worker has no idle time left: the client may be the limit. */
+export const SATURATION_ELU = 0.9;
+
+function protocolSeen(tally: Tally): string | null {
+  for (const samples of Object.values(tally.negotiated)) {
+    if (samples?.length) return samples[0]!.protocol;
+  }
+  return null;
+}
+
+/** Why nothing (or not everything) resumed, in words a server operator can act on. */
+export function resumptionFindings(resume: ResumeMode, tally: Tally, summary: PhaseSummary, ticketWaitMs: number): string[] {
+  if (resume === 'none' || summary.successes === 0) return [];
+  const resumed = summary.classes.resumed?.handshakes ?? 0;
+  const protocol = protocolSeen(tally);
+  if (resumed === 0 && tally.offered === 0) {
+    if (protocol === 'TLSv1.3') {
+      return [`never resumed (hit rate 0 %): the server issued no TLS 1.3 session tickets within ${ticketWaitMs} ms. ` +
+        'Tickets are probably off; a Node.js server with tickets off cannot resume TLS 1.3 at all (nodejs/node#60847)'];
+    }
+    if (resume === 'id') {
+      return ['never resumed (hit rate 0 %): the server issued no resumable TLS 1.2 session ID: it has no session cache'];
+    }
+    return ['never resumed (hit rate 0 %): the server issued neither a session ticket nor a session the client could keep: tickets are off and there is no session cache'];
+  }
+  if (resumed === 0) {
+    const why = resume === 'id'
+      ? 'it keeps no TLS 1.2 session cache, or the cache is per process and connections land on other processes'
+      : protocol === 'TLSv1.3'
+        ? 'it cannot decrypt its own tickets (ticket keys differ between processes or rotate) or refuses PSK resumption'
+        : 'it cannot decrypt its own tickets (ticket keys differ between processes or rotate)';
+    return [`never resumed (hit rate 0 %): the server refused all ${tally.offered} offered sessions: ${why}`];
+  }
+  if (summary.hitRate !== null && summary.hitRate < 0.99) {
+    const misses = tally.offered - resumed;
+    return [`${misses} of ${tally.offered} offered sessions were refused (hit rate ${(summary.hitRate * 100).toFixed(1)} %): ` +
+      'a bounded session cache evicting entries, ticket key rotation, or several server processes without shared state'];
+  }
+  return [];
+}
+
+export function loadFindings(summary: PhaseSummary, elu: readonly number[]): string[] {
+  const findings: string[] = [];
+  const busiest = Math.max(0, ...elu);
+  if (busiest >= SATURATION_ELU) {
+    findings.push(`client saturated: a worker's event loop was ${(busiest * 100).toFixed(0)} % busy, so the client rather than the server may be the limit; add --workers or cores, or run the client on another machine`);
+  }
+  if (summary.dropped > 0) {
+    findings.push(`${summary.dropped} arrivals found no free slot and were dropped: the server (or client) could not keep up with the rate; raise --max-connections or lower --rate`);
+  }
+  for (const [errorClass, count] of Object.entries(summary.errors)) {
+    const hint = errorHint(errorClass);
+    if (hint) findings.push(`${count} × ${errorClass}: ${hint}`);
+  }
+  return findings;
+}

@@ -1,0 +1,96 @@
+import type { ResumeMode, RunConfig } from '../config/run-config.js';
+import { summarizeTally, type PhaseSummary } from './summary.js';
+import type { Tally } from './tally.js';
+import type { TimelinePoint } from './timeline.js';
+
+/** Bumped whenever the shape of RunResult changes (schema/run-result.schema.json follows it). */
+export const SCHEMA_VERSION = 1;
+
+export interface RuntimeInfo {
+  node: string;
+  openssl: string;
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cores: number;
+  hostname: string;
+  /** CPUs the client was pinned to, or null when it was not pinned. */
+  clientCpus: number[] | null;
+}
+
+export interface ClientLoad {
+  /** Event-loop utilisation of each worker over the measured window (0..1). */
+  elu: number[];
+  /** True when some worker was busy enough that the client, not the server, may be the limit. */
+  saturated: boolean;
+}
+
+export interface PhaseResult {
+  name: string;
+  resume: ResumeMode;
+  /** Epoch ms when the measured window opened, and its actual length. */
+  windowStartedAt: number;
+  windowMs: number;
+  interrupted: boolean;
+  /** The mergeable source of truth; `summary` is derived from it. */
+  tally: Tally;
+  summary: PhaseSummary;
+  timeline: TimelinePoint[];
+  client: ClientLoad;
+  /** Plain-language findings: why nothing resumed, that the client was saturated, … */
+  findings: string[];
+}
+
+export interface BuiltInTarget {
+  keyType: string;
+  cpus: number[] | null;
+  coreSplit: string;
+  tickets: boolean;
+  sessionCache: boolean;
+  mtls: boolean;
+}
+
+export interface TargetInfo {
+  host: string;
+  port: number;
+  servername: string | null;
+  builtIn: BuiltInTarget | null;
+}
+
+/** Resumed vs full, when a run measured both. Ratios > 1 mean resumption helps. */
+export interface ResumptionGain {
+  throughputRatio: number | null;
+  p50LatencyRatio: number | null;
+}
+
+export interface RunResult {
+  schemaVersion: number;
+  tool: { name: 'tlsbench'; version: string };
+  startedAt: string;
+  finishedAt: string;
+  interrupted: boolean;
+  config: RunConfig;
+  target: TargetInfo;
+  runtime: RuntimeInfo;
+  phases: PhaseResult[];
+  resumptionGain: ResumptionGain | null;
+  warnings: string[];
+}
+
+/** Recomputes summaries from tallies, e.g. after a merge or when a file is read. */
+export function resummarize(phase: PhaseResult): PhaseResult {
+  return { ...phase, summary: summarizeTally(phase.tally, phase.windowMs) };
+}
+
+export function resumptionGain(phases: readonly PhaseResult[]): ResumptionGain | null {
+  const full = phases.find((p) => p.resume === 'none');
+  const resumed = phases.find((p) => p.resume !== 'none');
+  if (!full || !resumed) return null;
+  const fullClass = full.summary.classes.full;
+  const resumedClass = resumed.summary.classes.resumed;
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? a / b : null);
+  return {
+    throughputRatio: ratio(resumedClass?.rate, fullClass?.rate),
+    p50LatencyRatio: ratio(fullClass?.latency.tls?.p50, resumedClass?.latency.tls?.p50),
+  };
+}

@@ -1,0 +1,98 @@
+import { decodeHistogram, type Histogram } from './histogram.js';
+import { HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass, type LatencyMetric, type NegotiatedSample, type Tally } from './tally.js';
+
+/** All latency figures in integer microseconds; the table shows them as ms. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  stdev: number;
+}
+
+export interface ClassSummary {
+  handshakes: number;
+  /** Handshakes per second of the measured window. */
+  rate: number;
+  requests: number;
+  bytesRead: number;
+  /** Response bytes per second of the measured window. */
+  bytesPerSecond: number;
+  latency: Partial<Record<LatencyMetric, LatencySummary>>;
+  negotiated: NegotiatedSample[];
+}
+
+export interface PhaseSummary {
+  windowSeconds: number;
+  attempts: number;
+  successes: number;
+  errorCount: number;
+  /** Handshakes of every class per second. */
+  rate: number;
+  offered: number;
+  /** resumed / offered; null when nothing was offered. */
+  hitRate: number | null;
+  dropped: number;
+  unfinished: number;
+  classes: Partial<Record<HandshakeClass, ClassSummary>>;
+  errors: Record<string, number>;
+}
+
+export function summarizeHistogram(h: Histogram): LatencySummary {
+  return {
+    count: h.totalCount,
+    min: h.totalCount ? h.minNonZeroValue : 0,
+    mean: Math.round(h.mean),
+    p50: h.getValueAtPercentile(50),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    max: h.maxValue,
+    stdev: Math.round(h.stdDeviation),
+  };
+}
+
+export function summarizeTally(tally: Tally, windowMs: number): PhaseSummary {
+  const seconds = windowMs / 1000;
+  const perSecond = (n: number) => (seconds > 0 ? n / seconds : 0);
+  const classes: Partial<Record<HandshakeClass, ClassSummary>> = {};
+  let handshakes = 0;
+  for (const cls of HANDSHAKE_CLASSES) {
+    const c = tally.classes[cls];
+    if (!c || c.handshakes === 0) continue;
+    handshakes += c.handshakes;
+    const latency: Partial<Record<LatencyMetric, LatencySummary>> = {};
+    for (const metric of LATENCY_METRICS) {
+      const encoded = c.histograms[metric];
+      if (encoded) latency[metric] = summarizeHistogram(decodeHistogram(encoded));
+    }
+    classes[cls] = {
+      handshakes: c.handshakes,
+      rate: perSecond(c.handshakes),
+      requests: c.requests,
+      bytesRead: c.bytesRead,
+      bytesPerSecond: perSecond(c.bytesRead),
+      latency,
+      negotiated: tally.negotiated[cls] ?? [],
+    };
+  }
+  const resumed = tally.classes.resumed?.handshakes ?? 0;
+  const errorCount = Object.values(tally.errors).reduce((a, b) => a + b, 0);
+  return {
+    windowSeconds: seconds,
+    attempts: tally.attempts,
+    successes: tally.successes,
+    errorCount,
+    rate: perSecond(handshakes),
+    offered: tally.offered,
+    hitRate: tally.offered > 0 ? resumed / tally.offered : null,
+    dropped: tally.dropped,
+    unfinished: tally.unfinished,
+    classes,
+    errors: tally.errors,
+  };
+}

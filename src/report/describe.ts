@@ -1,0 +1,27 @@
+import { formatDuration } from '../config/duration.js';
+import { phasePlans, type RunConfig } from '../config/run-config.js';
+import { shortVersion } from '../config/tls-versions.js';
+
+/** One line saying exactly what will be (or was) measured, and from when. */
+export function describeRun(c: RunConfig): string {
+  const parts: string[] = [];
+  parts.push(c.rate !== null
+    ? `open loop at ${c.rate}/s (at most ${c.maxConnections} in flight)`
+    : `closed loop, ${c.connections} connections`);
+  parts.push(`${c.workers} worker${c.workers === 1 ? '' : 's'}`);
+  const versions = c.tls.minVersion === c.tls.maxVersion ? `TLS ${shortVersion(c.tls.minVersion)}` : `TLS ${shortVersion(c.tls.minVersion)}–${shortVersion(c.tls.maxVersion)}`;
+  parts.push(versions);
+  const plans = phasePlans(c);
+  parts.push(plans.length > 1 ? 'full handshakes, then resumed (tickets)' : `resume ${plans[0]!.resume}${c.resumeRatio < 1 ? ` on ${(c.resumeRatio * 100).toFixed(0)} % of attempts` : ''}`);
+  const window = c.handshakes !== null
+    ? `${c.handshakes} handshakes${c.durationMs !== null ? ` or ${formatDuration(c.durationMs)}, whichever first` : ` (bounded by ${formatDuration(c.maxDurationMs)})`}`
+    : formatDuration(c.durationMs!);
+  const lead = [c.rampMs ? `${formatDuration(c.rampMs)} ramp` : '', c.warmupMs ? `${formatDuration(c.warmupMs)} warm-up` : ''].filter(Boolean).join(' + ');
+  parts.push(`${window}${plans.length > 1 ? ' per phase' : ''}${lead ? ` after ${lead} (not measured)` : ''}`);
+  if (c.tls.ciphers) parts.push(`ciphers ${c.tls.ciphers}`);
+  if (c.tls.ciphersuites) parts.push(`suites ${c.tls.ciphersuites}`);
+  if (c.tls.groups) parts.push(`groups ${c.tls.groups}`);
+  if (c.request) parts.push(`${c.request.description} ×${c.request.perConnection} per connection`);
+  if (c.tls.insecure) parts.push('certificates NOT verified (--insecure)');
+  return parts.join(', ');
+}

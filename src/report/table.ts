@@ -1,0 +1,130 @@
+import Table from 'cli-table3';
+import { formatTarget } from '../config/target.js';
+import type { PhaseResult, RunResult } from '../metrics/run-result.js';
+import type { LatencySummary } from '../metrics/summary.js';
+import { HANDSHAKE_CLASSES, LATENCY_METRICS } from '../metrics/tally.js';
+import { describeRun } from './describe.js';
+
+const plain = { head: [] as string[], border: [] as string[] };
+
+export function ms(us: number): string {
+  const v = us / 1000;
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+export function rate(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
+}
+
+export function percent(x: number | null): string {
+  return x === null ? '—' : `${(x * 100).toFixed(x >= 0.999 || x === 0 ? 1 : 2)} %`;
+}
+
+function latencyCells(l: LatencySummary): string[] {
+  return [ms(l.min), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)];
+}
+
+function phaseTable(phase: PhaseResult): string {
+  const s = phase.summary;
+  const table = new Table({
+    head: ['class', 'metric', 'count', 'per s', 'min ms', 'p50', 'p90', 'p99', 'p99.9', 'max'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    style: plain,
+  });
+  for (const cls of HANDSHAKE_CLASSES) {
+    const c = s.classes[cls];
+    if (!c) continue;
+    let first = true;
+    for (const metric of LATENCY_METRICS) {
+      const l = c.latency[metric];
+      if (!l) continue;
+      const count = metric === 'ttfb' ? c.requests : c.handshakes;
+      const perSecond = metric === 'ttfb' ? c.requests / s.windowSeconds : c.rate;
+      table.push([first ? cls : '', metric, String(count), first || metric === 'ttfb' ? rate(perSecond) : '', ...latencyCells(l)]);
+      first = false;
+    }
+    if (c.bytesRead > 0) table.push(['', 'read', `${c.bytesRead} B`, `${(c.bytesPerSecond / 1e6).toFixed(2)} MB/s`, '', '', '', '', '', '']);
+  }
+  return table.toString();
+}
+
+function negotiatedLines(phase: PhaseResult, requested: RunResult['config']['tls']): string[] {
+  const lines: string[] = [];
+  for (const cls of HANDSHAKE_CLASSES) {
+    const samples = phase.summary.classes[cls]?.negotiated ?? [];
+    const total = samples.reduce((a, s) => a + s.count, 0);
+    for (const s of samples) {
+      const share = samples.length > 1 ? ` (${((s.count / total) * 100).toFixed(0)} % of ${total} sampled)` : '';
+      const parts = [s.protocol, s.cipher, `group ${s.group}`, `cert ${s.certificate}`];
+      if (s.alpn) parts.push(`ALPN ${s.alpn}`);
+      if (s.clientCertificate) parts.push('client cert sent');
+      lines.push(`  ${cls}: ${parts.join(', ')}${share}`);
+      const differs = negotiatedDiffers(s, requested);
+      if (differs) lines.push(`    ⚠ ${differs}`);
+    }
+  }
+  return lines;
+}
+
+/** What the server picked that the user did not ask for. */
+function negotiatedDiffers(s: { protocol: string; cipher: string; group: string; alpn: string }, requested: RunResult['config']['tls']): string | null {
+  const problems: string[] = [];
+  const v = (p: string) => ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'].indexOf(p);
+  if (v(s.protocol) >= 0 && (v(s.protocol) < v(requested.minVersion) || v(s.protocol) > v(requested.maxVersion))) {
+    problems.push(`protocol ${s.protocol} is outside the requested ${requested.minVersion}–${requested.maxVersion}`);
+  }
+  const list = s.protocol === 'TLSv1.3' ? requested.ciphersuites : requested.ciphers;
+  if (list && s.cipher !== 'unknown' && !list.split(':').some((c) => c === s.cipher || c.replace(/-/g, '_') === s.cipher)) {
+    // Standard names differ from OpenSSL names for TLS 1.2; only TLS 1.3 names compare exactly.
+    if (s.protocol === 'TLSv1.3') problems.push(`cipher ${s.cipher} was not in --ciphersuites`);
+  }
+  if (requested.groups && s.group !== 'unknown' && !requested.groups.toLowerCase().split(':').includes(s.group.toLowerCase())) {
+    const aliases: Record<string, string> = { 'p-256': 'prime256v1', 'p-384': 'secp384r1', 'p-521': 'secp521r1' };
+    const asked = requested.groups.toLowerCase().split(':').map((g) => aliases[g] ?? g);
+    if (!asked.includes(s.group.toLowerCase())) problems.push(`group ${s.group} was not in --groups`);
+  }
+  if (requested.alpn.length && !s.alpn) problems.push('the server selected no ALPN protocol');
+  return problems.length ? `differs from what was asked: ${problems.join('; ')}` : null;
+}
+
+export function renderTable(result: RunResult): string {
+  const out: string[] = [];
+  const r = result.runtime;
+  const t = result.target;
+  const where = t.builtIn
+    ? `built-in server (${t.builtIn.keyType}; ${t.builtIn.coreSplit})`
+    : formatTarget(t) + (t.servername ? ` (SNI ${t.servername})` : '');
+  out.push(`tlsbench ${result.tool.version} → ${t.builtIn ? formatTarget(t) + ' ' : ''}${where}`);
+  out.push(`client: Node ${r.node}, OpenSSL ${r.openssl}, ${r.cores} cores (${r.cpuModel}), ${result.config.workers} workers${r.clientCpus ? ` pinned to CPU ${r.clientCpus.join(',')}` : ''}`);
+  out.push(`run: ${describeRun(result.config)}`);
+  if (result.interrupted) out.push('INTERRUPTED: the figures cover the part of the window that ran');
+  for (const phase of result.phases) {
+    const s = phase.summary;
+    out.push('');
+    out.push(`── phase ${phase.name} (resume ${phase.resume}) · window ${(phase.windowMs / 1000).toFixed(2)} s${phase.interrupted ? ' · interrupted' : ''}`);
+    out.push(`attempts ${s.attempts} · ok ${s.successes} · errors ${s.errorCount} · ${rate(s.rate)} handshakes/s` +
+      (phase.resume !== 'none' ? ` · offered ${s.offered} · hit rate ${percent(s.hitRate)}` : '') +
+      (s.dropped ? ` · DROPPED ${s.dropped}` : '') + (s.unfinished ? ` · unfinished at end ${s.unfinished}` : ''));
+    if (Object.keys(s.classes).length) out.push(phaseTable(phase));
+    if (s.errorCount) {
+      const errors = new Table({ head: ['error class', 'count', 'share'], colAligns: ['left', 'right', 'right'], style: plain });
+      for (const [name, n] of Object.entries(s.errors).sort((a, b) => b[1] - a[1])) {
+        errors.push([name, String(n), percent(n / Math.max(1, s.attempts))]);
+      }
+      out.push(errors.toString());
+    }
+    const negotiated = negotiatedLines(phase, result.config.tls);
+    if (negotiated.length) out.push('negotiated:', ...negotiated);
+    out.push(`client event-loop utilisation: ${phase.client.elu.map((u) => `${(u * 100).toFixed(0)} %`).join(', ')}${phase.client.saturated ? '  ⚠ SATURATED' : ''}`);
+    for (const f of phase.findings) out.push(`⚠ ${f}`);
+  }
+  const gain = result.resumptionGain;
+  if (gain) {
+    out.push('');
+    const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
+    out.push(`resumption speedup: throughput ${x(gain.throughputRatio)} · p50 handshake latency ${x(gain.p50LatencyRatio)} faster`);
+  }
+  for (const w of result.warnings) out.push(`⚠ ${w}`);
+  return out.join('\n');
+}
+

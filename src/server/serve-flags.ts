@@ -1,0 +1,122 @@
+/**
+ * The `serve` command line, in both directions: flags → ServeOptions (for the serve
+ * command) and ServeOptions → flags (for spawning the target as a child process).
+ * Kept together so the two cannot drift apart.
+ */
+import { isIP } from 'node:net';
+import type { SecureVersion } from 'node:tls';
+import { UsageError } from '../config/usage-error.js';
+import { isKeyType, KEY_TYPES } from './pki.js';
+import type { ServeOptions } from './target-server.js';
+
+export const TLS_CHOICES = ['1.2', '1.3', 'both'] as const;
+export type TlsChoice = (typeof TLS_CHOICES)[number];
+export const ON_OFF = ['on', 'off'] as const;
+export type OnOff = (typeof ON_OFF)[number];
+
+/** Flags as yargs hands them over (after defaults), before validation. */
+export interface ServeFlags {
+  port: number;
+  host: string;
+  tls: string;
+  tickets: string;
+  sessionCache: string;
+  keyType: string;
+  mtls: boolean;
+  ciphers?: string | undefined;
+  ciphersuites?: string | undefined;
+  groups?: string | undefined;
+  responseBytes: number;
+  workers: number;
+  certDir?: string | undefined;
+  san?: string[] | undefined;
+}
+
+export interface ValidatedServeFlags {
+  options: ServeOptions;
+  workers: number;
+}
+
+const TLS_RANGES: Record<TlsChoice, { min: SecureVersion; max: SecureVersion }> = {
+  '1.2': { min: 'TLSv1.2', max: 'TLSv1.2' },
+  '1.3': { min: 'TLSv1.3', max: 'TLSv1.3' },
+  both: { min: 'TLSv1.2', max: 'TLSv1.3' },
+};
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** Hosts that name no single interface, so they do not belong in a certificate. */
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/** Validate serve flags, reporting every problem at once. */
+export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
+  const problems: string[] = [];
+  const oneOf = <T extends string>(name: string, value: string, choices: readonly T[]): T => {
+    if (!(choices as readonly string[]).includes(value)) problems.push(`--${name} must be one of ${choices.join(', ')}; got "${value}"`);
+    return value as T;
+  };
+  const tlsChoice = oneOf('tls', flags.tls, TLS_CHOICES);
+  const tickets = oneOf('tickets', flags.tickets, ON_OFF);
+  const sessionCache = oneOf('session-cache', flags.sessionCache, ON_OFF);
+  if (!isKeyType(flags.keyType)) problems.push(`--key-type must be one of ${KEY_TYPES.join(', ')}; got "${flags.keyType}"`);
+  if (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535) problems.push(`--port must be 0-65535; got ${flags.port}`);
+  if (!Number.isInteger(flags.responseBytes) || flags.responseBytes < 0) problems.push(`--response-bytes must be a whole number ≥ 0; got ${flags.responseBytes}`);
+  if (!Number.isInteger(flags.workers) || flags.workers < 1) problems.push(`--workers must be a whole number ≥ 1; got ${flags.workers}`);
+  if (!flags.host) problems.push('--host must not be empty');
+  for (const [name, value] of [['ciphers', flags.ciphers], ['ciphersuites', flags.ciphersuites], ['groups', flags.groups]] as const) {
+    if (value !== undefined && value.trim() === '') problems.push(`--${name} must not be empty`);
+  }
+  if (flags.ciphersuites?.split(':').some((s) => s && !s.startsWith('TLS_'))) {
+    problems.push('--ciphersuites takes TLS 1.3 suite names (TLS_AES_128_GCM_SHA256:...); put TLS 1.2 ciphers in --ciphers');
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+
+  const hosts = [...(flags.san ?? [])];
+  if (!isLoopback(flags.host) && !isWildcard(flags.host)) hosts.push(flags.host);
+  const options: ServeOptions = {
+    host: flags.host,
+    port: flags.port,
+    tls: TLS_RANGES[tlsChoice],
+    tickets: tickets === 'on',
+    sessionCache: sessionCache === 'on',
+    keyType: flags.keyType as ServeOptions['keyType'],
+    mtls: flags.mtls,
+    responseBytes: flags.responseBytes,
+    ...(flags.ciphers !== undefined ? { ciphers: flags.ciphers } : {}),
+    ...(flags.ciphersuites !== undefined ? { ciphersuites: flags.ciphersuites } : {}),
+    ...(flags.groups !== undefined ? { groups: flags.groups } : {}),
+    ...(flags.certDir !== undefined ? { certDir: flags.certDir } : {}),
+    ...(hosts.length > 0 ? { hosts } : {}),
+  };
+  return { options, workers: flags.workers };
+}
+
+/** The `serve` arguments that reproduce `opts` (used to spawn the target as a child). */
+export function serveArgsFromOptions(opts: ServeOptions, workers = 1): string[] {
+  const choice = (Object.keys(TLS_RANGES) as TlsChoice[]).find(
+    (k) => TLS_RANGES[k].min === opts.tls.min && TLS_RANGES[k].max === opts.tls.max,
+  );
+  if (!choice) throw new UsageError(`the built-in target supports TLS 1.2, 1.3 or both; not ${opts.tls.min}–${opts.tls.max}`);
+  const args = [
+    '--host', opts.host,
+    '--port', String(opts.port),
+    '--tls', choice,
+    '--tickets', opts.tickets ? 'on' : 'off',
+    '--session-cache', opts.sessionCache ? 'on' : 'off',
+    '--key-type', opts.keyType,
+    '--response-bytes', String(opts.responseBytes ?? 0),
+    '--workers', String(workers),
+  ];
+  if (opts.mtls) args.push('--mtls');
+  if (opts.ciphers !== undefined) args.push('--ciphers', opts.ciphers);
+  if (opts.ciphersuites !== undefined) args.push('--ciphersuites', opts.ciphersuites);
+  if (opts.groups !== undefined) args.push('--groups', opts.groups);
+  if (opts.certDir !== undefined) args.push('--cert-dir', opts.certDir);
+  for (const host of opts.hosts ?? []) args.push('--san', host);
+  return args;
+}

@@ -1,0 +1,175 @@
+/**
+ * The built-in target as a child process, for `tlsbench run` without a target.
+ *
+ * Why a process and not a server in the coordinator: the target's handshake CPU must not
+ * share an event loop (or, when pinned, cores) with the load generator it is measured by.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadChain, type CertificateChain } from './pki.js';
+import { serveArgsFromOptions } from './serve-flags.js';
+import type { ServeOptions } from './target-server.js';
+
+export interface TargetProcessOptions extends Partial<Omit<ServeOptions, 'keyType' | 'tls'>>, Pick<ServeOptions, 'keyType' | 'tls'> {
+  /** CPUs to pin the target to with taskset (Linux). Unpinned when taskset is missing. */
+  cpus?: number[];
+  /** Server processes (serve --workers). Default 1. */
+  workers?: number;
+  /** How long to wait for the ready line. Default 60 s (RSA-4096 generation is slow on a cold cache). */
+  readyTimeoutMs?: number;
+}
+
+export interface TargetProcess {
+  host: string;
+  port: number;
+  chain: CertificateChain;
+  /** The CPUs the target is pinned to, or null when it is not pinned. */
+  cpus: number[] | null;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** dist/src/server/target-process.js → dist/src/cli/main.js */
+const MAIN_JS = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const STOP_GRACE_MS = 3000;
+const STDERR_KEPT = 8192;
+
+function findOnPath(command: string): string | null {
+  if (process.platform !== 'linux') return null;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+interface ReadyLine {
+  event: 'listening';
+  host: string;
+  port: number;
+  certDir: string;
+}
+
+function isReadyLine(value: unknown): value is ReadyLine {
+  const v = value as Partial<ReadyLine> | null;
+  return typeof v === 'object' && v !== null && v.event === 'listening' && typeof v.port === 'number' && typeof v.certDir === 'string';
+}
+
+/** Start `tlsbench serve` in a child process and resolve once it listens. */
+export async function spawnTargetServer(opts: TargetProcessOptions): Promise<TargetProcess> {
+  const serveOptions: ServeOptions = {
+    host: '127.0.0.1',
+    port: 0,
+    tickets: true,
+    sessionCache: true,
+    mtls: false,
+    ...opts,
+  };
+  const serveArgs = [MAIN_JS, 'serve', ...serveArgsFromOptions(serveOptions, opts.workers ?? 1), '--ready-json', '--exit-on-stdin-close'];
+
+  const cpus = opts.cpus && opts.cpus.length > 0 ? [...opts.cpus] : null;
+  if (cpus && !cpus.every((c) => Number.isInteger(c) && c >= 0)) throw new RangeError(`cpus must be CPU numbers; got ${cpus.join(',')}`);
+  const taskset = cpus ? findOnPath('taskset') : null;
+  const [command, args] = taskset && cpus
+    ? [taskset, ['-c', cpus.join(','), process.execPath, ...serveArgs]]
+    : [process.execPath, serveArgs];
+
+  // stdin is a pipe we never write to: its closing is how the child learns we are gone.
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // taskset execs the command, so the pid is the target's own.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  let stderrTail = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    // Keep reading for the child's whole life: a full pipe would block its writes.
+    stderrTail = (stderrTail + text).slice(-STDERR_KEPT);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  exited.then(() => process.off('exit', killOnExit));
+
+  let ready: ReadyLine;
+  try {
+    ready = await readReadyLine(child, opts.readyTimeoutMs ?? 60_000, () => stderrTail);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    throw err;
+  }
+  // Drain stdout after the ready line too, for the same reason as stderr.
+  child.stdout!.resume();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return stopping;
+  };
+
+  return {
+    host: ready.host,
+    port: ready.port,
+    chain: await loadChain(ready.certDir, { keyType: opts.keyType }).catch(async (err: unknown) => {
+      await stop();
+      throw err;
+    }),
+    cpus: taskset ? cpus : null,
+    pid: child.pid!,
+    stop,
+  };
+}
+
+function readReadyLine(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<ReadyLine> {
+  return new Promise<ReadyLine>((resolve, reject) => {
+    let buffered = '';
+    const describe = (what: string) => {
+      const tail = stderr().trim();
+      return new Error(`built-in target ${what}${tail ? `:\n${tail}` : ''}`);
+    };
+    const finish = (err: Error | null, line?: ReadyLine) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('close', onExit);
+      child.off('error', onError);
+      if (err) reject(err);
+      else resolve(line!);
+    };
+    const onData = (text: string) => {
+      buffered += text;
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        try {
+          const parsed: unknown = JSON.parse(line);
+          if (isReadyLine(parsed)) return finish(null, parsed);
+        } catch {
+          // not the ready line
+        }
+      }
+    };
+    // 'close', not 'exit': it comes after the child's last stderr bytes have been read.
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      finish(describe(`exited before listening (${signal ?? `code ${code}`})`));
+    const onError = (err: Error) => finish(describe(`could not start (${err.message})`));
+    const timer = setTimeout(() => finish(describe(`did not report listening within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', onData);
+    child.once('close', onExit);
+    child.once('error', onError);
+  });
+}
