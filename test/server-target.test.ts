@@ -243,16 +243,23 @@ test('two target processes resume each other\'s tickets and session IDs', async 
   const workers = await childrenOf(target.pid);
   try {
     if (process.platform === 'linux') assert.equal(workers.length, 2);
-    // Whichever worker the kernel picks, every offered session must resume.
-    const v13 = await visit(target.port);
-    let session12 = (await visit(target.port, { maxVersion: 'TLSv1.2', noTicket: true })).session;
-    for (let i = 0; i < 6; i++) {
-      const resumed13 = await visit(target.port, { session: v13.session });
-      assert.equal(resumed13.reused, true, `TLS 1.3 ticket, attempt ${i}`);
-      const resumed12 = await visit(target.port, { maxVersion: 'TLSv1.2', noTicket: true, session: session12 });
-      assert.equal(resumed12.reused, true, `TLS 1.2 session ID, attempt ${i}`);
-      session12 = resumed12.session ?? session12;
+    const servedBy = (v: { response: string }) => /\r\nX-Served-By: (\d+)\r\n/.exec(v.response)?.[1];
+    const issued13 = await visit(target.port);
+    const issued12 = await visit(target.port, { maxVersion: 'TLSv1.2', noTicket: true });
+    // The kernel picks the worker; keep going until each kind of session has been resumed
+    // by a process other than the one that issued it. Every offer must resume meanwhile.
+    let crossed13 = false;
+    let crossed12 = false;
+    for (let i = 0; i < 400 && !(crossed13 && crossed12); i++) {
+      const r13 = await visit(target.port, { session: issued13.session });
+      assert.equal(r13.reused, true, `TLS 1.3 ticket, attempt ${i}`);
+      crossed13 ||= servedBy(r13) !== servedBy(issued13);
+      const r12 = await visit(target.port, { maxVersion: 'TLSv1.2', noTicket: true, session: issued12.session });
+      assert.equal(r12.reused, true, `TLS 1.2 session ID, attempt ${i}`);
+      crossed12 ||= servedBy(r12) !== servedBy(issued12);
     }
+    assert.equal(crossed13, true, 'a ticket resumed in the other process');
+    assert.equal(crossed12, true, 'a session ID resumed in the other process');
   } finally {
     await target.stop();
   }

@@ -126,7 +126,9 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
   // Responses built once: each answer is one write of a shared Buffer (one TLS record
   // for small bodies), with no allocation per request.
   const body = Buffer.alloc(responseBytes, 0x78);
-  const head = `HTTP/1.1 200 OK\r\nContent-Length: ${responseBytes}\r\nContent-Type: application/octet-stream\r\n`;
+  // X-Served-By names the process, so clients (and tests) can see which of several
+  // `serve --workers` processes answered, e.g. that a session resumed across processes.
+  const head = `HTTP/1.1 200 OK\r\nContent-Length: ${responseBytes}\r\nContent-Type: application/octet-stream\r\nX-Served-By: ${process.pid}\r\n`;
   const responses: Responses = {
     raw: body,
     keepAlive: Buffer.concat([Buffer.from(`${head}\r\n`), body]),
