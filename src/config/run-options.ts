@@ -110,7 +110,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   workers = Math.max(1, Math.min(workers, concurrency));
 
   const handshakes = positiveInt(o.handshakes, '--handshakes');
-  const durationMs = o.duration !== undefined ? attempt(() => parseDuration(o.duration!, '--duration'), 0)
+  const durationMs = o.duration !== undefined ? attempt(() => parseDuration(o.duration!, '--duration'), null)
     : handshakes !== undefined ? null : parseDuration(DEFAULTS.duration, '--duration');
   if (durationMs === 0) problems.push('--duration must be longer than 0');
   const warmupMs = attempt(() => parseDuration(o.warmup ?? DEFAULTS.warmup, '--warmup'), 0);

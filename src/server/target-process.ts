@@ -83,7 +83,9 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
     : [process.execPath, serveArgs];
 
   // stdin is a pipe we never write to: its closing is how the child learns we are gone.
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal must stop the client gracefully first,
+  // not take the target away in the middle of the measured window.
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   // taskset execs the command, so the pid is the target's own.
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classifyError } from '../src/engine/errors.js';
+import { arrivalTime } from '../src/engine/pacing/arrivals.js';
+import { ResponseReader } from '../src/engine/response-reader.js';
+import { SessionStore } from '../src/engine/sessions.js';
+
+test('error classes: one per failure, by phase', () => {
+  assert.equal(classifyError({ code: 'ECONNREFUSED' }, 'tcp'), 'tcp.refused');
+  assert.equal(classifyError({ code: 'PHASE_TIMEOUT' }, 'tls'), 'tls.timeout');
+  assert.equal(classifyError({ code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }, 'tls'), 'tls.alert.handshake_failure');
+  assert.equal(classifyError({ code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' }, 'tls'), 'tls.version');
+  assert.equal(classifyError({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'tls'), 'tls.verify.UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  assert.equal(classifyError({ code: 'ERR_SSL_WRONG_VERSION_NUMBER' }, 'tls'), 'tls.not-tls');
+  assert.equal(classifyError({ code: 'ECONNRESET', syscall: 'read' }, 'tls'), 'tls.reset');
+  assert.equal(classifyError({ code: 'ECONNRESET' }, 'tls'), 'tls.closed');
+  assert.equal(classifyError({ code: 'ECONNRESET', syscall: 'read' }, 'app'), 'app.reset');
+});
+
+test('resume ratio is exact by construction', () => {
+  const store = new SessionStore('ticket', 'slot', 0.3);
+  store.store(0, Buffer.from('session'));
+  let offered = 0;
+  for (let i = 0; i < 1000; i++) if (store.sessionToOffer(0)) offered++;
+  assert.equal(offered, 300);
+});
+
+test('session scope worker shares the newest session across slots', () => {
+  const store = new SessionStore('ticket', 'worker', 1);
+  store.store(3, Buffer.from('a'));
+  assert.equal(store.sessionToOffer(0)?.toString(), 'a');
+  const slotScoped = new SessionStore('ticket', 'slot', 1);
+  slotScoped.store(3, Buffer.from('a'));
+  assert.equal(slotScoped.sessionToOffer(0), undefined);
+});
+
+test('open-loop arrivals: evenly spaced after the ramp, quadratic during it', () => {
+  assert.equal(arrivalTime(0, 1000, 0), 0);
+  assert.equal(arrivalTime(10, 1000, 0), 10);
+  // 1000/s ramped over 1 s: 500 arrivals during the ramp, the 500th exactly at its end.
+  assert.ok(Math.abs(arrivalTime(500, 1000, 1000) - 1000) < 1e-9);
+  assert.ok(Math.abs(arrivalTime(125, 1000, 1000) - 500) < 1e-9);
+  assert.ok(Math.abs(arrivalTime(1500, 1000, 1000) - 2000) < 1e-9);
+});
+
+test('HTTP responses end by Content-Length, chunked encoding, or close', () => {
+  const r = new ResponseReader({ kind: 'http' });
+  assert.equal(r.consume(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab')), false);
+  assert.equal(r.consume(Buffer.from('cde')), true);
+  r.reset();
+  assert.equal(r.consume(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')), false);
+  assert.equal(r.consume(Buffer.from('0\r\n\r\n')), true);
+  r.reset();
+  r.consume(Buffer.from('HTTP/1.0 200 OK\r\n\r\nbody'));
+  assert.equal(r.completeAtEnd(), true);
+  const bytes = new ResponseReader({ kind: 'bytes', count: 4 });
+  assert.equal(bytes.consume(Buffer.from('ab')), false);
+  assert.equal(bytes.consume(Buffer.from('cd')), true);
+});
