@@ -24,7 +24,8 @@ export class LiveView {
   }
 
   onSecond(point: TimelinePoint, phase: PhasePlan, clock: PhaseClock, inFlight: number): void {
-    if (this.quiet) return;
+    // The start barrier's lead-in shows up as an empty second before the window: not news.
+    if (this.quiet || (point.second < 0 && point.handshakes.full + point.handshakes.resumed + point.handshakes.miss + point.errors === 0)) return;
     const total = Math.round((clock.endAt - clock.windowAt) / 1000);
     const stage = point.second < 0 ? `warm-up ${point.second + 1}s` : `${point.second + 1}/${total}s`;
     if (point.p99 > this.p99 && point.second >= 0) this.p99 = point.p99;

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { MAIN_JS } from './support/cli.js';
+import type { RunResult } from '../src/metrics/run-result.js';
+
+/**
+ * Starts a long run, waits until it reports its first measured second, then signals it.
+ * The bound (60 s) only catches a run that ignores the signal: it asked for 5 minutes.
+ */
+async function interruptRun(signals: NodeJS.Signals[]): Promise<{ code: number | null; result: RunResult; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tlsbench-int-'));
+  const out = join(dir, 'result.json');
+  try {
+    const child = spawn(process.execPath, [MAIN_JS, '-d', '5m', '--warmup', '0', '-c', '2', '-w', '1', '--resume', 'none', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.resume();
+    const firstSecond = new Promise<void>((resolve) => {
+      child.stderr.setEncoding('utf8').on('data', (t: string) => {
+        stderr += t;
+        if (/\[full\] \d+\/300s/.test(stderr)) resolve();
+      });
+    });
+    const bound = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    await firstSecond;
+    for (const signal of signals) child.kill(signal);
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    clearTimeout(bound);
+    assert.ok(existsSync(out), `no results file; stderr: ${stderr}`);
+    return { code, result: JSON.parse(readFileSync(out, 'utf8')) as RunResult, stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('Ctrl-C stops gracefully: partial results written, marked interrupted', async () => {
+  const { code, result, stderr } = await interruptRun(['SIGINT']);
+  assert.equal(code, 130);
+  assert.equal(result.interrupted, true);
+  assert.equal(result.phases.length, 1, 'the resumed phase never starts after an interrupt');
+  const phase = result.phases[0]!;
+  assert.equal(phase.interrupted, true);
+  assert.ok(phase.summary.successes > 0);
+  assert.ok(phase.windowMs < 300_000);
+  assert.match(stderr, /stopping gracefully/);
+});
+
+test('SIGTERM behaves like the first Ctrl-C', async () => {
+  const { code, result } = await interruptRun(['SIGTERM']);
+  assert.equal(code, 130);
+  assert.equal(result.interrupted, true);
+});
