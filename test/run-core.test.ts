@@ -72,6 +72,8 @@ describe('built-in server', () => {
     const full = phase.summary.classes.full!;
     assert.equal(full.handshakes, 137);
     for (const metric of ['tcp', 'tls', 'connect'] as const) assert.equal(full.latency[metric]!.count, 137, metric);
+    // Read after the identity check, which must not consume the peer certificate.
+    assert.equal(full.negotiated[0]!.certificate, 'ECDSA prime256v1');
     assert.equal(phase.client.elu.length, 2);
   });
 

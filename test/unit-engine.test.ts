@@ -15,6 +15,10 @@ test('error classes: one per failure, by phase', () => {
   assert.equal(classifyError({ code: 'ECONNRESET', syscall: 'read' }, 'tls'), 'tls.reset');
   assert.equal(classifyError({ code: 'ECONNRESET' }, 'tls'), 'tls.closed');
   assert.equal(classifyError({ code: 'ECONNRESET', syscall: 'read' }, 'app'), 'app.reset');
+  // OpenSSL 3.5 spellings (Node 24) land in the same classes as OpenSSL 3.0's.
+  assert.equal(classifyError({ code: 'ERR_SSL_DATA_LENGTH_TOO_LONG' }, 'tls'), 'tls.not-tls');
+  assert.equal(classifyError({ code: 'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE' }, 'tls'), 'tls.alert.handshake_failure');
+  assert.equal(classifyError({ code: 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME' }, 'tls'), 'tls.alert.unrecognized_name');
 });
 
 test('resume ratio is exact by construction', () => {

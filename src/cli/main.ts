@@ -3,6 +3,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../config/usage-error.js';
 import { certsCommand } from './certs.js';
+import { compareCommand } from './compare.js';
+import { matrixCommand } from './matrix.js';
+import { mergeCommand } from './merge.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
@@ -13,7 +17,11 @@ async function main(): Promise<void> {
       .scriptName('tlsbench')
       .command(runCommand)
       .command(serveCommand)
+      .command(reportCommand)
       .command(certsCommand)
+      .command(matrixCommand)
+      .command(compareCommand)
+      .command(mergeCommand)
       .strict()
       .help()
       .alias('h', 'help')

@@ -1,18 +1,20 @@
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULTS, KEY_TYPE_NAMES, resolveRunOptions, type RunOptions } from '../config/run-options.js';
-import { allowedCpus, splitCores } from '../coordinator/cores.js';
-import { runBenchmark } from '../coordinator/run.js';
+import { resolveRepeat, resolveRun, runResolved, type RunRequest } from '../api/run.js';
+import { DEFAULTS, KEY_TYPE_NAMES } from '../config/run-options.js';
 import { verdict } from '../metrics/verdict.js';
 import { writeFileAtomic } from '../report/atomic-file.js';
 import { describeRun } from '../report/describe.js';
 import { LiveView } from '../report/live-view.js';
-import { renderTable } from '../report/table.js';
+import { OUTPUT_FORMATS, outputFormat, renderResult } from '../report/format.js';
 import { formatTarget } from '../config/target.js';
+import { probeLine } from '../report/probe-line.js';
 
-interface RunArgs extends RunOptions {
+interface RunArgs extends RunRequest {
   json?: boolean;
+  format?: string;
   out?: string;
   quiet?: boolean;
+  probe?: boolean;
 }
 
 export function runOptionsBuilder<T>(y: Argv<T>) {
@@ -27,6 +29,7 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('warmup', { type: 'string', describe: `excluded from every figure (default ${DEFAULTS.warmup})`, group: 'Load:' })
     .option('ramp', { type: 'string', describe: 'linear ramp of connections or rate before warm-up', group: 'Load:' })
     .option('start-at', { type: 'string', describe: 'wall-clock start (ISO 8601) shared by several load machines', group: 'Load:' })
+    .option('repeat', { type: 'number', describe: 'run the configuration N times; the result keeps each run\'s figures, so `compare` knows the noise', group: 'Load:' })
     .option('resume', { type: 'string', describe: 'none | ticket | id (default: a full phase, then a resumed phase)', group: 'Resumption:' })
     .option('resume-ratio', { type: 'number', describe: 'share of attempts that offer a session, 0..1', group: 'Resumption:' })
     .option('session-scope', { type: 'string', describe: 'slot (each slot its own session) | worker (shared newest)', group: 'Resumption:' })
@@ -44,6 +47,7 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('cert', { type: 'string', describe: 'client certificate (PEM) for mutual TLS', group: 'TLS:' })
     .option('key', { type: 'string', describe: 'client private key (PEM)', group: 'TLS:' })
     .option('key-passphrase', { type: 'string', describe: 'passphrase of --key', group: 'TLS:' })
+    .option('probe', { type: 'boolean', describe: 'first look at the target: versions, cipher, group, certificate, resumption support (stderr and the result)', group: 'TLS:' })
     .option('keylog', { type: 'string', describe: 'append NSS key log lines to FILE (for Wireshark)', group: 'TLS:' })
     .option('timeout', { type: 'string', describe: `default for every phase timeout (default ${DEFAULTS.timeout})`, group: 'Timeouts:' })
     .option('connect-timeout', { type: 'string', describe: 'TCP connect timeout', group: 'Timeouts:' })
@@ -59,7 +63,8 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('server-tickets', { type: 'string', describe: 'on | off: built-in server issues session tickets', group: 'Built-in server:' })
     .option('server-session-cache', { type: 'string', describe: 'on | off: built-in server keeps a TLS 1.2 session-ID cache', group: 'Built-in server:' })
     .option('response-bytes', { type: 'number', describe: 'built-in server response size', group: 'Built-in server:' })
-    .option('json', { type: 'boolean', describe: 'print the full result as JSON on stdout', group: 'Output:' })
+    .option('json', { type: 'boolean', describe: 'print the full result as JSON on stdout (= --format json)', group: 'Output:' })
+    .option('format', { alias: 'f', type: 'string', describe: `stdout: ${OUTPUT_FORMATS.join(' | ')} (default table)`, group: 'Output:' })
     .option('out', { alias: 'o', type: 'string', describe: 'write the full JSON result to FILE (atomically)', group: 'Output:' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no live status', group: 'Output:' });
 }
@@ -69,23 +74,27 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'Measure TLS handshakes against a target (default: the built-in server)',
   builder: (y) => runOptionsBuilder(y) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
-    // With the built-in server on this machine, the client gets only its share of the cores.
-    const clientCores = argv.target ? allowedCpus().length : splitCores(allowedCpus()).client.length;
-    const { config, credentials } = resolveRunOptions(argv, clientCores);
+    const format = outputFormat(argv.format, argv.json);
+    const repeat = resolveRepeat(argv.repeat);
+    const resolved = resolveRun(argv);
+    const { config } = resolved;
     const live = new LiveView(process.stderr, !!argv.quiet);
-    const result = await runBenchmark(config, credentials, {
+    const result = await runResolved(resolved, repeat, {
       handleSignals: true,
+      onRepeat: (index, total) => live.say(`repeat ${index}/${total}`),
       onStart: (target) => {
         const where = target.builtIn ? `built-in server at ${formatTarget(target)} (${target.builtIn.coreSplit})` : formatTarget(target);
         live.say(`tlsbench → ${where}: ${describeRun(config)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+      probe: !!argv.probe,
+      // Asked for explicitly, so printed even with --quiet.
+      onProbe: (probe) => process.stderr.write(`${probeLine(probe)}\n`),
     });
     live.end();
     const json = JSON.stringify(result, null, 2);
     if (argv.out) writeFileAtomic(argv.out, `${json}\n`);
-    if (argv.json) process.stdout.write(`${json}\n`);
-    else process.stdout.write(`${renderTable(result)}\n`);
+    process.stdout.write(`${format === 'json' ? json : renderResult(result, format)}\n`);
     const failures = verdict(result);
     for (const f of failures) process.stderr.write(`FAIL ${f}\n`);
     if (argv.out) process.stderr.write(`results written to ${argv.out}\n`);

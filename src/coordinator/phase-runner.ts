@@ -4,7 +4,7 @@ import type { Piscina } from 'piscina';
 import type { Credentials, PhasePlan, RunConfig } from '../config/run-config.js';
 import { UsageError } from '../config/usage-error.js';
 import type { PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from '../engine/task.js';
-import { loadFindings, resumptionFindings, SATURATION_ELU } from '../metrics/findings.js';
+import { clientSaturated, loadFindings, resumptionFindings } from '../metrics/findings.js';
 import type { PhaseResult } from '../metrics/run-result.js';
 import { summarizeTally } from '../metrics/summary.js';
 import { mergeTallies } from '../metrics/tally.js';
@@ -119,7 +119,7 @@ export class PhaseRunner {
     const windowEnd = Math.min(clock.endAt, Math.max(...results.map((r) => r.windowEndedAt)));
     const windowMs = Math.max(0, windowEnd - clock.windowAt);
     const tally = mergeTallies(results.map((r) => r.tally));
-    const summary = summarizeTally(tally, windowMs);
+    const summary = summarizeTally(tally, Math.round(windowMs));
     const elu = results.sort((a, b) => a.index - b.index).map((r) => r.elu);
     return {
       name: phase.name,
@@ -130,7 +130,7 @@ export class PhaseRunner {
       tally,
       summary,
       timeline,
-      client: { elu, saturated: elu.some((u) => u >= SATURATION_ELU) },
+      client: { elu, saturated: clientSaturated(elu, summary.windowSeconds) },
       findings: [
         ...resumptionFindings(phase.resume, tally, summary, config.ticketWaitMs),
         ...loadFindings(summary, elu),

@@ -1,8 +1,13 @@
+import { lookup } from 'node:dns/promises';
+import { UsageError } from '../config/usage-error.js';
+import { isIP } from 'node:net';
 import { Piscina } from 'piscina';
 import { phasePlans, type Credentials, type RunConfig } from '../config/run-config.js';
 import type { PhaseResult, RunResult, TargetInfo } from '../metrics/run-result.js';
 import { resumptionGain, SCHEMA_VERSION } from '../metrics/run-result.js';
+import { probeTarget, type TargetProbe } from '../engine/probe.js';
 import { spawnTargetServer } from '../server/target-process.js';
+import { neverResumesReason } from '../server/target-server.js';
 import type { KeyType } from '../server/pki.js';
 import { allowedCpus, pinProcess, splitCores } from './cores.js';
 import { PhaseRunner, type PhaseObserver } from './phase-runner.js';
@@ -16,6 +21,9 @@ export interface RunHooks extends PhaseObserver {
   handleSignals?: boolean;
   /** Stops the run gracefully, like Ctrl-C. */
   signal?: AbortSignal;
+  /** Probe the target (versions, negotiated parameters, resumption support) before the load. */
+  probe?: boolean;
+  onProbe?(probe: TargetProbe): void;
 }
 
 /**
@@ -57,6 +65,9 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         cpus: split.server,
       });
       if (!split.shared && pinProcess(split.client)) clientCpus = split.client;
+      // Say why this built-in server cannot resume, so a 0 % hit rate is explained, not silent.
+      const neverResumes = neverResumesReason({ tls: { min: 'TLSv1.2', max: 'TLSv1.3' }, tickets: config.server.tickets, sessionCache: config.server.sessionCache });
+      if (neverResumes && config.resume !== 'none') warnings.push(`built-in server: ${neverResumes}`);
       // Trust the generated CA for this run only; present the generated client certificate under mTLS.
       runCredentials = { ...credentials, ca: credentials.ca ?? server.chain.caCert };
       if (config.server.mtls && !credentials.cert) {
@@ -77,7 +88,10 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         },
       };
     }
+    target.address = await resolveAddress(target.host);
     hooks.onStart?.(target, config);
+    const probe = hooks.probe ? await probeTarget(target.address, target.port, config, runCredentials) : null;
+    if (probe) hooks.onProbe?.(probe);
 
     pool = new Piscina({
       filename: new URL('../engine/worker.js', import.meta.url).href,
@@ -90,7 +104,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     const phases: PhaseResult[] = [];
     for (const plan of phasePlans(config)) {
       if (interrupted) break;
-      current = new PhaseRunner(pool, config, plan, { host: target.host, port: target.port, credentials: runCredentials }, hooks);
+      current = new PhaseRunner(pool, config, plan, { host: target.address, port: target.port, credentials: runCredentials }, hooks);
       if (interrupted) current.stop();
       phases.push(await current.run());
     }
@@ -106,10 +120,24 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
       phases,
       resumptionGain: resumptionGain(phases),
       warnings,
+      ...(probe ? { probe } : {}),
     };
   } finally {
     releaseSignals();
     await pool?.destroy();
     await server?.stop();
+  }
+}
+
+/**
+ * Resolves the target once for the whole run: a lookup per attempt would load the resolver,
+ * put DNS time into the tcp figure, and spread load over addresses the user did not choose.
+ */
+async function resolveAddress(host: string): Promise<string> {
+  if (isIP(host)) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch (err) {
+    throw new UsageError(`cannot resolve the target host '${host}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): check the name, or give an IP address with --sni NAME`);
   }
 }

@@ -1,9 +1,11 @@
+import type { X509Certificate } from 'node:crypto';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { ResponseFraming, Timeouts } from '../config/run-config.js';
 import { elapsedMicros } from '../metrics/histogram.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
-import { classifyError, PhaseTimeout, type AttemptPhase } from './errors.js';
+import { classifyError, isTlsAlert, PhaseTimeout, type AttemptPhase } from './errors.js';
 import { ResponseReader } from './response-reader.js';
 
 /** Everything an attempt needs that does not change between attempts of a worker. */
@@ -27,6 +29,8 @@ export interface AttemptOptions {
   captureSession: boolean;
   /** TLS 1.3 tickets arrive after the handshake: wait (bounded) for one before closing. */
   waitForTicket: boolean;
+  /** The same after a resumed handshake, where some servers (Node's) send no new ticket. */
+  waitForTicketAfterResumption: boolean;
   /** Read what was negotiated (costs a few native calls: done on a sample only). */
   sample: boolean;
 }
@@ -89,8 +93,15 @@ export class Attempt {
         rejectUnauthorized: s.rejectUnauthorized,
         ALPNProtocols: s.alpn,
         session: this.options.session,
+        checkServerIdentity: checkPeerIdentity,
       });
+      // Node's onConnectSecure calls getPeerCertificate(true) only to hand it to
+      // checkServerIdentity: that copies and translates the whole chain into JS objects, a fifth
+      // of a full handshake's client CPU. Hand over the native certificate instead.
+      socket.getPeerCertificate = peerCertificateForIdentityCheck as tls.TLSSocket['getPeerCertificate'];
       this.socket = socket;
+      // A request written right after the client's Finished must not wait for an ACK (Nagle).
+      if (s.request) socket.setNoDelay(true);
       this.arm(s.timeouts.connectMs);
       socket.once('connect', this.onConnect);
       socket.once('secureConnect', this.onSecureConnect);
@@ -175,7 +186,8 @@ export class Attempt {
   };
 
   private afterExchanges(): void {
-    const waiting = this.options.waitForTicket && this.outcome.session === undefined && this.socket.getProtocol() === 'TLSv1.3';
+    const wait = this.outcome.reused ? this.options.waitForTicketAfterResumption : this.options.waitForTicket;
+    const waiting = wait && this.outcome.session === undefined && this.socket.getProtocol() === 'TLSv1.3';
     if (!waiting) return this.finish(null);
     this.phase = 'ticket';
     this.arm(this.settings.ticketWaitMs);
@@ -183,13 +195,15 @@ export class Attempt {
 
   private readonly onSession = (session: Buffer): void => {
     // TLS 1.3 servers often send two tickets: the first is enough.
-    if (this.outcome.session === undefined) this.outcome.session = session;
+    if (this.outcome.session === undefined) this.outcome.session = withoutPeerCertificate(session);
     if (this.phase === 'ticket') this.finish(null);
   };
 
   private readonly onError = (err: Error): void => {
-    // After the handshake, while only waiting for a ticket, a reset costs nothing that was measured.
-    if (this.phase === 'ticket') return this.finish(null);
+    // After the handshake, while only waiting for a ticket, a reset costs nothing that was measured;
+    // an alert, though, is the server rejecting the handshake (a TLS 1.3 server checks the client
+    // certificate after the client has finished), so the attempt failed.
+    if (this.phase === 'ticket' && !isTlsAlert(err)) return this.finish(null);
     this.fail(err);
   };
 
@@ -201,8 +215,14 @@ export class Attempt {
   };
 
   private fail(err: unknown): void {
-    if (this.phase === 'done' || this.phase === 'ticket') return;
-    this.finish(classifyError(err, this.phase));
+    if (this.phase === 'done') return;
+    const errorClass = classifyError(err, this.phase === 'ticket' ? 'tls' : this.phase);
+    // Rejected by the server after the client's side of the handshake: not a completed handshake.
+    if (errorClass.startsWith('tls.')) {
+      this.outcome.reused = null;
+      this.outcome.negotiated = null;
+    }
+    this.finish(errorClass);
   }
 
   private finish(errorClass: string | null): void {
@@ -210,24 +230,28 @@ export class Attempt {
     this.phase = 'done';
     if (this.timer) clearTimeout(this.timer);
     this.outcome.errorClass = errorClass;
+    // close_notify first (end() writes it at once): OpenSSL servers such as s_server drop the
+    // session of a connection that ends without one, so session IDs would never resume.
+    if (errorClass === null && !this.outcome.aborted && !this.socket.destroyed) this.socket.end();
     this.socket.destroy();
     this.resolve(this.outcome);
   }
 }
 
-function describeNegotiated(socket: tls.TLSSocket, clientCertificate: boolean): Omit<NegotiatedSample, 'count'> {
+export function describeNegotiated(socket: tls.TLSSocket, clientCertificate: boolean): Omit<NegotiatedSample, 'count'> {
   const cipher = socket.getCipher();
   const key = socket.getEphemeralKeyInfo();
   const reused = socket.isSessionReused();
   let certificate = 'not sent (resumed)';
   if (!reused) {
-    const cert = socket.getPeerX509Certificate();
+    const cert = peerX509(socket);
     certificate = cert ? describePublicKey(cert.publicKey) : 'none';
   }
   return {
     protocol: socket.getProtocol() ?? 'unknown',
     cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
-    group: key && 'name' in key && key.name ? key.name : key && 'type' in key && key.type ? key.type : 'unknown',
+    // A resumed TLS 1.2 handshake exchanges no key: there is no group to name.
+    group: key && 'name' in key && key.name ? key.name : key && 'type' in key && key.type ? key.type : reused ? 'none (resumed)' : 'unknown',
     alpn: socket.alpnProtocol || '',
     certificate,
     clientCertificate: clientCertificate && !reused,
@@ -240,4 +264,91 @@ export function describePublicKey(key: import('node:crypto').KeyObject): string 
   if (type === 'rsa' || type === 'rsa-pss') return `${type.toUpperCase()}-${details.modulusLength ?? '?'}`;
   if (type === 'ec') return `ECDSA ${details.namedCurve ?? '?'}`;
   return type.charAt(0).toUpperCase() + type.slice(1);
+}
+
+const PEER_X509 = Symbol('peer X509Certificate');
+
+/**
+ * The server's leaf certificate, read once per socket: on a client, Node's
+ * getPeerX509Certificate() removes the leaf from OpenSSL's peer chain, so a second call
+ * (the identity check, then the negotiated sample) would see no certificate.
+ */
+function peerX509(socket: tls.TLSSocket): X509Certificate | undefined {
+  const holder = socket as tls.TLSSocket & { [PEER_X509]?: X509Certificate | undefined };
+  if (!(PEER_X509 in holder)) holder[PEER_X509] = socket.getPeerX509Certificate();
+  return holder[PEER_X509];
+}
+type PeerForIdentityCheck = tls.PeerCertificate & { [PEER_X509]?: X509Certificate | undefined };
+
+/** Installed as getPeerCertificate on our sockets: the only caller is Node's identity check. */
+function peerCertificateForIdentityCheck(this: tls.TLSSocket): PeerForIdentityCheck {
+  return { [PEER_X509]: peerX509(this) } as PeerForIdentityCheck;
+}
+
+/**
+ * tls.checkServerIdentity's rules (IP: IP SANs only; names: DNS SANs, the subject CN only when
+ * there is none, one leftmost wildcard label) through OpenSSL's X509_check_ip / X509_check_host
+ * on the certificate the handshake already holds, with the error Node would give.
+ */
+function checkPeerIdentity(hostname: string, cert: PeerForIdentityCheck): Error | undefined {
+  const x509 = cert[PEER_X509];
+  if (!x509) return tls.checkServerIdentity(hostname, cert);
+  const name = hostname.replace(/\.$/, '');
+  const ip = net.isIP(name) !== 0;
+  if (ip ? x509.checkIP(name) : x509.checkHost(name, { subject: 'default', wildcards: true, partialWildcards: true })) return undefined;
+  const reason = ip ? `IP: ${name} is not in the cert's list: ${x509.subjectAltName ?? ''}` : `Host: ${name}. is not in the cert's altnames: ${x509.subjectAltName ?? ''}`;
+  return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${reason}`), {
+    code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason, host: hostname,
+  });
+}
+
+/** DER tag of SSL_SESSION's optional `peer [3] EXPLICIT Certificate` (ssl/ssl_asn1.c). */
+const SESSION_PEER_TAG = 0xa3;
+
+/** SSL_SESSION's ssl_version field for TLS 1.3: INTEGER 0x0304. */
+const TLS13_VERSION_FIELD = Buffer.from([0x02, 0x02, 0x03, 0x04]);
+
+/**
+ * A TLS 1.3 session without the server certificate OpenSSL keeps in it. Node takes a session only
+ * as DER, so every offer decodes it again, and decoding the certificate's public key is the most
+ * expensive part of that on OpenSSL 3.0. A TLS 1.3 client does not need it to resume: Node skips
+ * the identity check on a resumed connection and accepts a certificate-less TLS 1.3 resumption as
+ * verified. Not TLS 1.2: there Node reports a resumed connection without a peer certificate as
+ * UNABLE_TO_GET_ISSUER_CERT. Returns the input unchanged when the DER is not what is expected.
+ */
+export function withoutPeerCertificate(session: Buffer): Buffer {
+  const header = derHeader(session, 0);
+  if (!header || session[0] !== 0x30 || header.end !== session.length) return session;
+  // SEQUENCE { INTEGER version, INTEGER ssl_version, … }
+  const version = derHeader(session, header.contentAt);
+  if (!version || !session.subarray(version.end, version.end + 4).equals(TLS13_VERSION_FIELD)) return session;
+  let at = header.contentAt;
+  while (at < session.length) {
+    const field = derHeader(session, at);
+    if (!field || field.end > session.length) return session;
+    if (session[at] === SESSION_PEER_TAG) {
+      const content = Buffer.concat([session.subarray(header.contentAt, at), session.subarray(field.end)]);
+      return Buffer.concat([derSequenceHeader(content.length), content]);
+    }
+    at = field.end;
+  }
+  return session;
+}
+
+function derHeader(der: Buffer, at: number): { contentAt: number; end: number } | null {
+  if (at + 2 > der.length || (der[at]! & 0x1f) === 0x1f) return null;
+  const first = der[at + 1]!;
+  if (first < 0x80) return { contentAt: at + 2, end: at + 2 + first };
+  const lengthBytes = first & 0x7f;
+  if (lengthBytes === 0 || lengthBytes > 4 || at + 2 + lengthBytes > der.length) return null;
+  let length = 0;
+  for (let i = 0; i < lengthBytes; i++) length = length * 256 + der[at + 2 + i]!;
+  return { contentAt: at + 2 + lengthBytes, end: at + 2 + lengthBytes + length };
+}
+
+function derSequenceHeader(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([0x30, length]);
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256);
+  return Buffer.from([0x30, 0x80 | bytes.length, ...bytes]);
 }

@@ -39,6 +39,14 @@ export class Engine {
   private attemptsStarted = 0;
   private waitForTickets: boolean;
   private ticketWaitsInARow = 0;
+  /**
+   * Resumed handshakes wait for a fresh ticket until the server has shown it sends none after a
+   * resumption (Node's does not): the offered session stays usable, and each wait would hold
+   * the slot for the whole --ticket-wait.
+   */
+  private waitAfterResumption = true;
+  private resumedWaitsInARow = 0;
+  private ticketAfterResumption = false;
   private stopping = false;
   private stoppedEarly = false;
   private resolveDone!: () => void;
@@ -142,6 +150,7 @@ export class Engine {
       session,
       captureSession: this.sessions.capturing,
       waitForTicket: this.waitForTickets,
+      waitForTicketAfterResumption: this.waitForTickets && this.waitAfterResumption,
       sample: this.attemptsStarted++ < 8 || this.attemptsStarted % SAMPLE_EVERY === 0,
     });
     this.inFlight.add(attempt);
@@ -160,9 +169,16 @@ export class Engine {
     }
     if (outcome.session) {
       this.sessions.store(slot, outcome.session);
-      this.ticketWaitsInARow = 0;
+      if (outcome.reused) {
+        this.ticketAfterResumption = true;
+        this.resumedWaitsInARow = 0;
+      } else {
+        this.ticketWaitsInARow = 0;
+      }
     }
-    if (outcome.ticketWaitExpired && ++this.ticketWaitsInARow >= TICKET_WAIT_GIVE_UP && this.tally.sessionsReceived === 0) {
+    if (outcome.ticketWaitExpired && outcome.reused) {
+      if (++this.resumedWaitsInARow >= TICKET_WAIT_GIVE_UP && !this.ticketAfterResumption) this.waitAfterResumption = false;
+    } else if (outcome.ticketWaitExpired && ++this.ticketWaitsInARow >= TICKET_WAIT_GIVE_UP && this.tally.sessionsReceived === 0) {
       // This server issues no TLS 1.3 tickets: waiting on every connection would only slow the run.
       this.waitForTickets = false;
     }

@@ -38,14 +38,34 @@ const NOT_TLS_CODES = new Set([
   'ERR_SSL_RECORD_LAYER_FAILURE', 'ERR_SSL_UNEXPECTED_MESSAGE', 'ERR_SSL_BAD_PACKET_LENGTH',
   'ERR_SSL_UNEXPECTED_RECORD', 'ERR_SSL_RECORD_LENGTH_MISMATCH', 'ERR_SSL_LENGTH_MISMATCH',
   'ERR_SSL_BAD_RECORD_TYPE', 'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC', 'ERR_SSL_BAD_LENGTH',
+  // OpenSSL 3.5 (Node 24) says this where 3.0 said PACKET_LENGTH_TOO_LONG: a record header
+  // announcing more than a TLS record can hold.
+  'ERR_SSL_DATA_LENGTH_TOO_LONG',
 ]);
 
-const ALERT_PREFIX = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(.+)$/;
+// OpenSSL 3.2+ (Node 24) names the former SSLv3 alerts `ssl/tls alert …`: ERR_SSL_SSL/TLS_ALERT_….
+const ALERT_PREFIX = /^ERR_SSL_(?:SSLV3|SSL\/TLS|TLSV1|TLSV13)_ALERT_(.+)$/;
+/**
+ * Alerts whose OpenSSL reason lacks the word ALERT ("tlsv1 unrecognized name", …). The first is
+ * what a server with strict SNI sends for a name it hosts no site for: worth its own class.
+ */
+const UNPREFIXED_ALERT = /^ERR_SSL_TLSV1_(UNRECOGNIZED_NAME|UNSUPPORTED_EXTENSION|CERTIFICATE_UNOBTAINABLE|BAD_CERTIFICATE_STATUS_RESPONSE|BAD_CERTIFICATE_HASH_VALUE)$/;
+
+/** The alert's name (`handshake_failure`) when `code` reports an alert from the peer. */
+function alertName(code: string): string | null {
+  const match = ALERT_PREFIX.exec(code) ?? UNPREFIXED_ALERT.exec(code);
+  return match ? match[1]!.toLowerCase() : null;
+}
 
 interface ErrorLike {
   code?: string;
   syscall?: string;
   message?: string;
+}
+
+/** A TLS alert from the peer (as opposed to a reset, a timeout or a local error). */
+export function isTlsAlert(err: unknown): boolean {
+  return alertName((err as ErrorLike | null)?.code ?? '') !== null;
 }
 
 export function classifyError(err: unknown, phase: AttemptPhase): string {
@@ -62,13 +82,15 @@ export function classifyError(err: unknown, phase: AttemptPhase): string {
       default: return `tcp.other.${code || 'unknown'}`;
     }
   }
+  // An alert after the client's handshake finished is still the server rejecting the handshake
+  // (TLS 1.3 servers check the client certificate then): a tls class, whatever the phase.
+  const alert = alertName(code);
   if (phase === 'tls') {
     if (X509_VERIFY_CODES.has(code)) return `tls.verify.${code}`;
     if (VERSION_CODES.has(code)) return 'tls.version';
     if (CIPHER_CODES.has(code)) return 'tls.cipher';
     if (NOT_TLS_CODES.has(code)) return 'tls.not-tls';
-    const alert = ALERT_PREFIX.exec(code);
-    if (alert) return `tls.alert.${alert[1]!.toLowerCase()}`;
+    if (alert) return `tls.alert.${alert}`;
     if (code === 'EARLY_CLOSE') return 'tls.closed';
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       // Node reports an orderly close (FIN) during the handshake as ECONNRESET without a syscall.
@@ -76,6 +98,7 @@ export function classifyError(err: unknown, phase: AttemptPhase): string {
     }
     return `tls.other.${code || 'unknown'}`;
   }
+  if (alert) return `tls.alert.${alert}`;
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'app.reset';
   if (code === 'EARLY_CLOSE') return 'app.closed';
   return `app.other.${code || 'unknown'}`;
@@ -87,9 +110,11 @@ export function errorHint(errorClass: string): string | null {
     return 'the server certificate did not verify: pass --ca FILE with the issuing CA, or --insecure to skip verification';
   }
   if (errorClass === 'tls.version') return 'no TLS version in common: check --tls against the server';
-  if (errorClass === 'tls.cipher' || errorClass === 'tls.alert.handshake_failure') {
-    return 'no cipher, group or signature algorithm in common: check --ciphers/--ciphersuites/--groups/--sigalgs';
-  }
+  const noCommon = 'no cipher, group or signature algorithm in common: check --ciphers/--ciphersuites/--groups/--sigalgs';
+  if (errorClass === 'tls.cipher') return noCommon;
+  // OpenSSL servers also answer a missing TLS 1.2 client certificate with handshake_failure.
+  if (errorClass === 'tls.alert.handshake_failure') return `${noCommon}; or the server requires a client certificate: pass --cert and --key`;
+  if (errorClass === 'tls.alert.unrecognized_name') return 'the server hosts no site by that name: check --sni (an IP target sends none)';
   if (errorClass === 'tls.alert.certificate_required') return 'the server requires a client certificate: pass --cert and --key';
   if (errorClass === 'tls.not-tls') return 'the server did not answer with TLS: is this the TLS port?';
   if (errorClass === 'tcp.refused') return 'nothing listens there: check host and port';

@@ -6,6 +6,11 @@ import type { Tally } from './tally.js';
 /** Above this event-loop utilisation a worker has no idle time left: the client may be the limit. */
 export const SATURATION_ELU = 0.9;
 
+/** Over a window shorter than a second, utilisation is start-up noise, not saturation. */
+export function clientSaturated(elu: readonly number[], windowSeconds: number): boolean {
+  return windowSeconds >= 1 && elu.some((u) => u >= SATURATION_ELU);
+}
+
 function protocolSeen(tally: Tally): string | null {
   for (const samples of Object.values(tally.negotiated)) {
     if (samples?.length) return samples[0]!.protocol;
@@ -47,7 +52,7 @@ export function resumptionFindings(resume: ResumeMode, tally: Tally, summary: Ph
 export function loadFindings(summary: PhaseSummary, elu: readonly number[]): string[] {
   const findings: string[] = [];
   const busiest = Math.max(0, ...elu);
-  if (busiest >= SATURATION_ELU) {
+  if (clientSaturated(elu, summary.windowSeconds)) {
     findings.push(`client saturated: a worker's event loop was ${(busiest * 100).toFixed(0)} % busy, so the client rather than the server may be the limit; add --workers or cores, or run the client on another machine`);
   }
   if (summary.dropped > 0) {

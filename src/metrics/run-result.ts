@@ -1,10 +1,14 @@
 import type { ResumeMode, RunConfig } from '../config/run-config.js';
+import type { TargetProbe } from '../engine/probe.js';
 import { summarizeTally, type PhaseSummary } from './summary.js';
-import type { Tally } from './tally.js';
+import type { HandshakeClass, Tally } from './tally.js';
 import type { TimelinePoint } from './timeline.js';
 
-/** Bumped whenever the shape of RunResult changes (schema/run-result.schema.json follows it). */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever the shape of RunResult changes (schema/run-result.schema.json follows it).
+ * 2: optional `machines` (merged results) and per-phase `samples` (--repeat).
+ */
+export const SCHEMA_VERSION = 3;
 
 export interface RuntimeInfo {
   node: string;
@@ -39,6 +43,28 @@ export interface PhaseResult {
   client: ClientLoad;
   /** Plain-language findings: why nothing resumed, that the client was saturated, … */
   findings: string[];
+  /**
+   * With --repeat N: the headline figures of each repeat, in order, so `compare` knows the
+   * run-to-run spread. Absent for a single run (and after merging machines).
+   */
+  samples?: PhaseSample[];
+}
+
+/** One class in one repeat: handshakes/s and TLS handshake latency (µs). */
+export interface ClassSample {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+/** The headline figures of one repeat of a phase. */
+export interface PhaseSample {
+  windowStartedAt: number;
+  windowMs: number;
+  /** Handshakes of every class per second. */
+  rate: number;
+  hitRate: number | null;
+  classes: Partial<Record<HandshakeClass, ClassSample>>;
 }
 
 export interface BuiltInTarget {
@@ -53,6 +79,8 @@ export interface BuiltInTarget {
 export interface TargetInfo {
   host: string;
   port: number;
+  /** The address the workers connect to: resolved once, so no attempt pays for a DNS lookup. */
+  address?: string;
   servername: string | null;
   builtIn: BuiltInTarget | null;
 }
@@ -71,10 +99,15 @@ export interface RunResult {
   interrupted: boolean;
   config: RunConfig;
   target: TargetInfo;
+  /** The client runtime; after a merge, the first machine's. */
   runtime: RuntimeInfo;
+  /** After `tlsbench merge`: every load machine's runtime, `runtime` first. */
+  machines?: RuntimeInfo[];
   phases: PhaseResult[];
   resumptionGain: ResumptionGain | null;
   warnings: string[];
+  /** With --probe: what one look at the target found before the load. */
+  probe?: TargetProbe;
 }
 
 /** Recomputes summaries from tallies, e.g. after a merge or when a file is read. */

@@ -67,7 +67,7 @@ function negotiatedLines(phase: PhaseResult, requested: RunResult['config']['tls
 }
 
 /** What the server picked that the user did not ask for. */
-function negotiatedDiffers(s: { protocol: string; cipher: string; group: string; alpn: string }, requested: RunResult['config']['tls']): string | null {
+export function negotiatedDiffers(s: { protocol: string; cipher: string; group: string; alpn: string }, requested: RunResult['config']['tls']): string | null {
   const problems: string[] = [];
   const v = (p: string) => ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'].indexOf(p);
   if (v(s.protocol) >= 0 && (v(s.protocol) < v(requested.minVersion) || v(s.protocol) > v(requested.maxVersion))) {

@@ -10,8 +10,9 @@ export async function runClosedLoop(engine: Engine, slots: number): Promise<void
   const { startAt, rampEndAt } = engine.clock;
   const slot = async (index: number) => {
     const joinAt = startAt + ((rampEndAt - startAt) * index) / slots;
-    const wait = joinAt - performance.now();
-    if (wait > 0) await sleep(wait);
+    // Timers may fire up to a millisecond early; a slot that woke before the window opened
+    // would have its first attempt filed as warm-up.
+    while (performance.now() < joinAt) await sleep(Math.max(1, joinAt - performance.now()));
     for (;;) {
       const claim = engine.claim();
       if (claim === 'none') return;

@@ -1,0 +1,236 @@
+// tlsbench's own client cost beside openssl s_time's: handshakes per client CPU-second
+// (user + system time of the whole client process, every thread), for full and resumed
+// TLS 1.2 and 1.3, against one server pinned to another CPU.
+//
+//   npm run build && npm run bench -- [--node PATH] [--duration 8] [--connections 16] [--server nginx|s_server]
+//
+// How CPU is measured: both clients run under `bash -c 'taskset -c 0 CMD & wait; times'`.
+// - s_time: handshakes (its own count) ÷ whole-life CPU (bash `times`, exact). Its start-up
+//   (reading the CA file) is a few ms of a run of seconds.
+// - tlsbench: handshakes of the measured window (from its JSON) ÷ CPU spent inside that same
+//   window, interpolated from /proc/<pid>/stat samples every 50 ms (10 ms tick resolution),
+//   so Node's start-up, the worker pool and the warm-up are not charged. The whole-life figure
+//   is reported beside it.
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../src/config/usage-error.js';
+import type { RunResult } from '../src/metrics/run-result.js';
+import { CpuSampler } from './lab/cpu-sampler.js';
+import { describeEnvironment, environmentLines, type BenchEnvironment } from './lab/environment.js';
+import { runMeasured } from './lab/measured-run.js';
+import { SERVER_KINDS, startPinnedTarget, type PinnedTarget, type ServerKind } from './lab/pinned-target.js';
+import { markdownTable, writeResults } from './lab/results-file.js';
+
+const CLIENT_CPU = '0';
+const SERVER_CPU = '1';
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+interface BenchCase {
+  name: string;
+  tls: '1.2' | '1.3';
+  resume: 'none' | 'ticket';
+  /** The handshake class that counts for this case. */
+  cls: 'full' | 'resumed';
+  /** The issue's target for tlsbench ÷ s_time, when it sets one. */
+  target: number | null;
+}
+
+const CASES: BenchCase[] = [
+  { name: 'full TLS 1.3', tls: '1.3', resume: 'none', cls: 'full', target: 1.3 },
+  { name: 'full TLS 1.2', tls: '1.2', resume: 'none', cls: 'full', target: 1.3 },
+  { name: 'resumed TLS 1.2 (tickets)', tls: '1.2', resume: 'ticket', cls: 'resumed', target: 0.6 },
+  { name: 'resumed TLS 1.3 (tickets)', tls: '1.3', resume: 'ticket', cls: 'resumed', target: null },
+];
+
+interface ToolFigures {
+  /** Handshakes of the case's class that were counted. */
+  handshakes: number;
+  /** Share of counted connections that were of the case's class (resumed cases: the hit rate). */
+  classShare: number;
+  cpuSec: number;
+  wallSec: number;
+  perCpuSecond: number;
+  /** CPU ÷ wall over the measured span: ~1 means the client had the core to itself and used it. */
+  cpuUtilisation: number;
+  serverCpuUtilisation: number;
+}
+
+interface TlsbenchFigures extends ToolFigures {
+  wholeLifeCpuSec: number;
+  elu: number[];
+  errors: number;
+  negotiated: string;
+}
+
+interface STimeFigures extends ToolFigures {
+  /** s_time's own figure: connections per *user* second. */
+  ownConnectionsPerUserSecond: number | null;
+  /** Why the figure cannot be compared, when it cannot. */
+  invalid: string | null;
+}
+
+interface CaseResult {
+  case: BenchCase;
+  tlsbench: TlsbenchFigures;
+  sTime: STimeFigures;
+  /** tlsbench ÷ s_time handshakes per CPU-second; null when s_time's figure is not valid. */
+  ratio: number | null;
+  meetsTarget: boolean | null;
+}
+
+function serverUtilisation(server: CpuSampler, from: number, to: number): number {
+  return server.cpuBetween(from, to) / Math.max(0.001, (to - from) / 1000);
+}
+
+async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number): Promise<TlsbenchFigures> {
+  const server = new CpuSampler(target.pid).start();
+  const args = [
+    CLI, `${target.host}:${target.port}`, '--ca', target.caPath, '--tls', c.tls, '--resume', c.resume,
+    '-w', '1', '-c', String(connections), '-d', `${durationSec}s`, '--warmup', '1s', '--json', '--quiet',
+  ];
+  const run = await runMeasured(CLIENT_CPU, node, args, { timeoutMs: (durationSec + 30) * 1000 });
+  server.stop();
+  if (run.exitCode !== 0) throw new Error(`tlsbench exited ${run.exitCode} on ${c.name}:\n${run.stderr}`);
+  const result = JSON.parse(run.stdout) as RunResult;
+  const phase = result.phases[0]!;
+  const s = phase.summary;
+  const from = phase.windowStartedAt;
+  const to = from + phase.windowMs;
+  const cpuSec = run.sampler.cpuBetween(from, to);
+  const handshakes = s.classes[c.cls]?.handshakes ?? 0;
+  const allHandshakes = Object.values(s.classes).reduce((a, k) => a + (k?.handshakes ?? 0), 0);
+  const n = s.classes[c.cls]?.negotiated[0];
+  return {
+    handshakes,
+    classShare: allHandshakes ? handshakes / allHandshakes : 0,
+    cpuSec,
+    wallSec: phase.windowMs / 1000,
+    perCpuSecond: handshakes / cpuSec,
+    cpuUtilisation: cpuSec / (phase.windowMs / 1000),
+    serverCpuUtilisation: serverUtilisation(server, from, to),
+    wholeLifeCpuSec: run.userSec + run.sysSec,
+    elu: phase.client.elu,
+    errors: s.errorCount,
+    negotiated: n ? `${n.protocol} ${n.cipher} ${n.group}` : 'none sampled',
+  };
+}
+
+async function measureSTime(target: PinnedTarget, c: BenchCase, durationSec: number): Promise<STimeFigures> {
+  const server = new CpuSampler(target.pid).start();
+  const args = [
+    's_time', '-connect', `${target.host}:${target.port}`, '-CAfile', target.caPath,
+    c.resume === 'none' ? '-new' : '-reuse', c.tls === '1.3' ? '-tls1_3' : '-tls1_2', '-time', String(durationSec),
+  ];
+  const run = await runMeasured(CLIENT_CPU, 'openssl', args, { timeoutMs: (durationSec + 30) * 1000 });
+  server.stop();
+  if (run.exitCode !== 0) throw new Error(`openssl ${args.join(' ')} exited ${run.exitCode}:\n${run.stdout}\n${run.stderr}`);
+  const summary = /(\d+) connections in ([\d.]+)s; ([\d.]+) connections\/user sec/.exec(run.stdout);
+  if (!summary) throw new Error(`cannot read s_time's summary:\n${run.stdout}`);
+  const connections = Number(summary[1]);
+  // One character per connection: 'r' when the session was reused, '*' (or a version letter) when not.
+  const marks = run.stdout.split('\n').filter((l) => /^[rt3*]+$/.test(l.trim())).join('');
+  const reused = [...marks].filter((m) => m === 'r').length;
+  const classShare = c.cls === 'resumed' ? reused / Math.max(1, marks.length) : (marks.length - reused) / Math.max(1, marks.length);
+  const cpuSec = run.userSec + run.sysSec;
+  const wallSec = (run.endedAt - run.startedAt) / 1000;
+  const invalid = classShare < 0.99
+    ? `only ${(classShare * 100).toFixed(1)} % of s_time's connections were ${c.cls}` +
+      (c.cls === 'resumed' && c.tls === '1.3' ? ': s_time -reuse never resumes TLS 1.3 (it closes before the post-handshake ticket arrives)' : '')
+    : null;
+  return {
+    handshakes: connections,
+    classShare,
+    cpuSec,
+    wallSec,
+    perCpuSecond: connections / cpuSec,
+    cpuUtilisation: cpuSec / wallSec,
+    serverCpuUtilisation: serverUtilisation(server, run.startedAt, run.endedAt),
+    ownConnectionsPerUserSecond: Number(summary[3]),
+    invalid,
+  };
+}
+
+function parseOptions(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      node: { type: 'string', default: process.execPath },
+      duration: { type: 'string', default: '8' },
+      connections: { type: 'string', default: '16' },
+      server: { type: 'string', default: 'nginx' },
+      'results-dir': { type: 'string' },
+    },
+  });
+  const durationSec = Number(values.duration);
+  const connections = Number(values.connections);
+  const problems: string[] = [];
+  if (!Number.isInteger(durationSec) || durationSec < 1) problems.push(`--duration: '${values.duration}' must be whole seconds ≥ 1 (s_time -time takes seconds)`);
+  if (!Number.isInteger(connections) || connections < 1) problems.push(`--connections: '${values.connections}' must be a whole number ≥ 1`);
+  if (!SERVER_KINDS.includes(values.server as ServerKind)) problems.push(`--server: '${values.server}' is not one of ${SERVER_KINDS.join(', ')}`);
+  if (problems.length) throw new UsageError(problems.join('\n'));
+  return { node: values.node, durationSec, connections, server: values.server as ServerKind, resultsDir: values['results-dir'] };
+}
+
+const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
+const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
+
+function renderMarkdown(env: BenchEnvironment, serverDescription: string, settings: { durationSec: number; connections: number }, results: CaseResult[]): string {
+  const rows = results.map((r) => [
+    r.case.name,
+    r.tlsbench.perCpuSecond.toFixed(0),
+    r.sTime.invalid ? `(${r.sTime.perCpuSecond.toFixed(0)}, not ${r.case.cls})` : r.sTime.perCpuSecond.toFixed(0),
+    x(r.ratio),
+    r.case.target === null ? '—' : `≥ ${r.case.target}× ${r.meetsTarget === null ? '' : r.meetsTarget ? '✓' : '✗'}`,
+    `${r.tlsbench.handshakes} in ${r.tlsbench.cpuSec.toFixed(2)} CPU-s (${pct(r.tlsbench.classShare)} ${r.case.cls}, ELU ${r.tlsbench.elu.map(pct).join(',')}, server ${pct(r.tlsbench.serverCpuUtilisation)})`,
+    `${r.sTime.handshakes} in ${r.sTime.cpuSec.toFixed(2)} CPU-s (${pct(r.sTime.classShare)} ${r.case.cls}, CPU ${pct(r.sTime.cpuUtilisation)}, server ${pct(r.sTime.serverCpuUtilisation)})`,
+  ]);
+  const notes = results.filter((r) => r.sTime.invalid).map((r) => `- ${r.case.name}: no ratio: ${r.sTime.invalid}.`);
+  return [
+    `# Client cost: tlsbench vs openssl s_time (Node ${env.client.node})`,
+    '',
+    ...environmentLines(env),
+    `- server: ${serverDescription}`,
+    `- clients pinned to CPU ${CLIENT_CPU}; each case ${settings.durationSec} s per tool. tlsbench: \`-w 1 -c ${settings.connections} --warmup 1s --ca CA\`; s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`.`,
+    '',
+    markdownTable(
+      ['case', 'tlsbench handshakes / CPU-s', 's_time handshakes / CPU-s', 'ratio', 'target', 'tlsbench detail', 's_time detail'],
+      rows,
+    ),
+    '',
+    'CPU = user + system time of the whole client process (all threads). tlsbench: CPU inside its measured window',
+    '(interpolated from /proc/<pid>/stat samples), handshakes of that window. s_time: its connection count ÷ its',
+    'whole-life CPU (bash `times`). Both verify the server certificate against the test CA; tlsbench also checks',
+    'the host name. "server" is the server\'s CPU use over the run: well below 100 % means the server was not the limit.',
+    ...(notes.length ? ['', ...notes] : []),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const env = describeEnvironment(opts.node);
+  const target = await startPinnedTarget(opts.server, SERVER_CPU);
+  const results: CaseResult[] = [];
+  try {
+    for (const c of CASES) {
+      process.stderr.write(`${c.name}: tlsbench… `);
+      const tlsbench = await measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections);
+      process.stderr.write(`${tlsbench.perCpuSecond.toFixed(0)}/CPU-s; s_time… `);
+      const sTime = await measureSTime(target, c, opts.durationSec);
+      const ratio = sTime.invalid ? null : tlsbench.perCpuSecond / sTime.perCpuSecond;
+      process.stderr.write(`${sTime.perCpuSecond.toFixed(0)}/CPU-s${sTime.invalid ? ' (not comparable)' : ''}; ratio ${x(ratio)}\n`);
+      results.push({ case: c, tlsbench, sTime, ratio, meetsTarget: ratio === null || c.target === null ? null : ratio >= c.target });
+    }
+  } finally {
+    await target.stop();
+  }
+  const settings = { durationSec: opts.durationSec, connections: opts.connections };
+  const markdown = renderMarkdown(env, target.description, settings, results);
+  const files = writeResults('client-cost', env.client.node, { bench: 'client-cost', environment: env, server: target.description, settings, results }, markdown, opts.resultsDir);
+  process.stdout.write(`${markdown}\nwritten: ${files.json}, ${files.md}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`client-cost: ${err instanceof UsageError ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

@@ -1,0 +1,97 @@
+/**
+ * `tlsbench matrix`: a grid of configurations (TLS version × group × resumption × key type …),
+ * one full run per cell, printed as one table of costs relative to a baseline cell.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { RunOptions } from '../config/run-options.js';
+import { UsageError } from '../config/usage-error.js';
+import { formatTarget } from '../config/target.js';
+import { gridFromFile, gridFromOptions, pickRunOptions, AXES } from '../matrix/grid.js';
+import type { MatrixSpec } from '../matrix/matrix-result.js';
+import { renderMatrix } from '../matrix/render.js';
+import { runMatrix } from '../matrix/run-matrix.js';
+import { verdict } from '../metrics/verdict.js';
+import { writeFileAtomic } from '../report/atomic-file.js';
+import { describeRun } from '../report/describe.js';
+import { LiveView } from '../report/live-view.js';
+import { runOptionsBuilder } from './run.js';
+
+interface MatrixArgs extends RunOptions {
+  config?: string;
+  baseline?: string;
+  repeat?: number;
+  json?: boolean;
+  format?: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+const LIST = 'comma list: one cell per value';
+
+export const matrixCommand: CommandModule<object, MatrixArgs> = {
+  command: 'matrix [target]',
+  describe: 'Run a grid of configurations (comma lists or --config FILE) and compare their cost',
+  builder: (y) =>
+    (runOptionsBuilder(y) as Argv)
+      .option('tls', { type: 'string', describe: `1.2 | 1.3 | both | a range; ${LIST}`, group: 'Grid:' })
+      .option('groups', { type: 'string', describe: `key-exchange groups (X25519:P-256 within a cell); ${LIST}`, group: 'Grid:' })
+      .option('resume', { type: 'string', describe: `none | ticket | id; ${LIST}`, group: 'Grid:' })
+      .option('key-type', { alias: 'key-types', type: 'string', describe: `built-in server certificate key; ${LIST}`, group: 'Grid:' })
+      .option('ciphers', { type: 'string', describe: `TLS 1.2 ciphers (':' within a cell); ${LIST}`, group: 'Grid:' })
+      .option('ciphersuites', { type: 'string', describe: `TLS 1.3 suites (':' within a cell); ${LIST}`, group: 'Grid:' })
+      .option('sigalgs', { type: 'string', describe: `signature algorithms (':' within a cell); ${LIST}`, group: 'Grid:' })
+      .option('config', { type: 'string', describe: 'grid file (JSON; YAML with the yaml package): { options, axes, cells, baseline, repeat }', group: 'Grid:' })
+      .option('baseline', { type: 'string', describe: 'cell costs are relative to (default: the first cell that ran)', group: 'Grid:' })
+      .option('out', { type: 'string', describe: 'write every cell\'s result to FILE (atomically)', group: 'Output:' })
+      .option('format', { type: 'string', describe: 'stdout: table | json (default table; tlsbench report renders a matrix file in other forms)', group: 'Output:' })
+      .epilog('Example: tlsbench matrix --tls 1.2,1.3 --groups X25519,P-256 --key-types ecdsa-p256,rsa-2048 -d 5s --out matrix.json') as never,
+  handler: async (argv) => {
+    if (argv.format !== undefined && argv.format !== 'table' && argv.format !== 'json') {
+      throw new UsageError(`--format: matrix prints a table or json, not '${argv.format}'; write the file with --out and render it with tlsbench report`);
+    }
+    const asJson = !!argv.json || argv.format === 'json';
+    const options = pickRunOptions(argv as unknown as Record<string, unknown>);
+    let spec: MatrixSpec;
+    if (argv.config) {
+      const lists = AXES.filter((axis) => typeof options[axis] === 'string' && (options[axis] as string).includes(','));
+      if (lists.length) throw new UsageError(`give the grid either as comma lists or in --config, not both (--${lists.join(', --')} hold lists)`);
+      spec = await gridFromFile(argv.config, options);
+    } else {
+      spec = { cells: gridFromOptions(options) };
+    }
+    if (argv.baseline !== undefined) spec.baseline = argv.baseline;
+    if (argv.repeat !== undefined) spec.repeat = argv.repeat;
+
+    let live = new LiveView(process.stderr, !!argv.quiet);
+    const result = await runMatrix(spec, {
+      handleSignals: true,
+      onCell: (cell, index, total) => {
+        live = new LiveView(process.stderr, !!argv.quiet);
+        live.say(`cell ${index}/${total}: ${cell.name}`);
+      },
+      onRepeat: (index, total) => live.say(`  repeat ${index}/${total}`),
+      onStart: (target, config) => {
+        const where = target.builtIn ? `built-in server at ${formatTarget(target)} (${target.builtIn.keyType})` : formatTarget(target);
+        live.say(`  → ${where}: ${describeRun(config)}`);
+      },
+      onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+      onCellDone: (cell, index, total) => {
+        live.end();
+        if (cell.skipped) live.say(`cell ${index}/${total}: ${cell.name} skipped: ${cell.skipped}`);
+      },
+    });
+
+    const json = JSON.stringify(result, null, 2);
+    if (argv.out) writeFileAtomic(argv.out, `${json}\n`);
+    process.stdout.write(asJson ? `${json}\n` : `${renderMatrix(result)}\n`);
+    if (spec.baseline !== undefined && result.baseline !== spec.baseline) {
+      process.stderr.write(`note: baseline ${spec.baseline} did not run; costs are relative to ${result.baseline ?? 'nothing'}\n`);
+    }
+    const failures = result.cells.flatMap((c) => (c.result ? verdict(c.result).map((f) => `${c.name}: ${f}`) : []));
+    if (!result.cells.some((c) => c.result)) failures.push('no cell ran');
+    for (const f of failures) process.stderr.write(`FAIL ${f}\n`);
+    if (argv.out) process.stderr.write(`results written to ${argv.out}\n`);
+    const interrupted = result.cells.some((c) => c.result?.interrupted);
+    process.exitCode = failures.length ? 1 : interrupted ? 130 : 0;
+  },
+};

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../config/usage-error.js';
+import { LATENCY_METRICS, type LatencyMetric } from '../metrics/tally.js';
+import { writeFileAtomic } from '../report/atomic-file.js';
+import { OUTPUT_FORMATS, parseFormat, readReportInput, renderMatrixAs, renderResult } from '../report/format.js';
+import { fileNamePart, hgrmFiles, writeHgrmFiles } from '../report/hgrm.js';
+import { renderHtml } from '../report/html.js';
+
+interface ReportArgs {
+  result: string;
+  format?: string;
+  hgrm?: string;
+  metric?: string[];
+  html?: string;
+}
+
+function parseMetrics(names: readonly string[] | undefined): LatencyMetric[] {
+  if (!names?.length) return [...LATENCY_METRICS];
+  const list = names.flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
+  const unknown = list.filter((n) => !(LATENCY_METRICS as readonly string[]).includes(n));
+  if (unknown.length) throw new UsageError(`--metric ${unknown.join(', ')}: not a metric; use one of ${LATENCY_METRICS.join(', ')}`);
+  return list as LatencyMetric[];
+}
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report <result>',
+  describe: 'Re-render a saved result (or matrix): table, JSON, Markdown, CSV, .hgrm files, an HTML page',
+  builder: (y) => (y as Argv)
+    .positional('result', { type: 'string', demandOption: true, describe: "JSON written by 'tlsbench --out FILE' (or by tlsbench matrix)" })
+    .option('format', { alias: 'f', type: 'string', describe: `print as ${OUTPUT_FORMATS.join(' | ')} (default table, unless --hgrm or --html is given)` })
+    .option('hgrm', { type: 'string', describe: 'write HdrHistogram percentile distributions (ms) into DIR, one per phase × class × metric' })
+    .option('metric', { type: 'string', array: true, describe: `with --hgrm: only these metrics (${LATENCY_METRICS.join(', ')})` })
+    .option('html', { type: 'string', describe: 'write a self-contained HTML page with charts to FILE' })
+    .example('tlsbench report result.json --format markdown >> "$GITHUB_STEP_SUMMARY"', '')
+    .example('tlsbench report result.json --hgrm hgrm/ --metric tls', '') as unknown as Argv<ReportArgs>,
+  handler: (argv) => {
+    const format = argv.format !== undefined ? parseFormat(argv.format) : null;
+    if (argv.metric && argv.hgrm === undefined) throw new UsageError('--metric only selects what --hgrm writes; add --hgrm DIR');
+    const metrics = parseMetrics(argv.metric);
+    const input = readReportInput(argv.result);
+    if (argv.hgrm !== undefined) {
+      const files = input.kind === 'run'
+        ? hgrmFiles(input.result, metrics)
+        : input.matrix.cells.flatMap((cell) => (cell.result ? hgrmFiles(cell.result, metrics, fileNamePart(cell.name)) : []));
+      if (!files.length) throw new UsageError(`${argv.result} holds no ${metrics.join('/')} histogram to write`);
+      const written = writeHgrmFiles(files, argv.hgrm);
+      process.stderr.write(`${written.length} .hgrm file${written.length === 1 ? '' : 's'} written to ${argv.hgrm}\n`);
+    }
+    if (argv.html !== undefined) {
+      if (!existsSync(dirname(resolve(argv.html)))) throw new UsageError(`--html ${argv.html}: the directory ${dirname(argv.html)} does not exist; create it first`);
+      writeFileAtomic(argv.html, renderHtml(input));
+      process.stderr.write(`HTML report written to ${argv.html}\n`);
+    }
+    if (format || (argv.hgrm === undefined && argv.html === undefined)) {
+      const text = input.kind === 'run' ? renderResult(input.result, format ?? 'table') : renderMatrixAs(input.matrix, format ?? 'table');
+      process.stdout.write(`${text}\n`);
+    }
+  },
+};

@@ -1,0 +1,145 @@
+import type { PhaseResult, PhaseSample, RunResult } from '../metrics/run-result.js';
+import { HANDSHAKE_CLASSES, type HandshakeClass } from '../metrics/tally.js';
+import { configDifferences, describeDifference } from '../merge/config-diff.js';
+import { formatChange, formatFigure } from './format.js';
+import { crosses, parseThresholds, type ChangeMetric, type ComparedMetric, type Threshold } from './fail-if.js';
+import { noiseBand } from './spread.js';
+
+export type NoiseVerdict = 'better' | 'worse' | 'within noise' | 'no spread known' | 'n/a';
+
+/**
+ * One figure of one phase and class, BASE against HEAD. Throughput is handshakes/s; p50 and
+ * p99 are TLS handshake latency (µs); hit-rate (class `all`) is resumed / offered (0..1).
+ */
+export interface ComparisonRow {
+  phase: string;
+  cls: HandshakeClass | 'all';
+  metric: ComparedMetric;
+  base: number | null;
+  head: number | null;
+  /** Relative change (head / base − 1); for hit-rate the difference in points (head − base). */
+  change: number | null;
+  /** The noise band in the unit of `change`, or null when no spread is known. */
+  noise: number | null;
+  verdict: NoiseVerdict;
+  /** The --fail-if thresholds this row crossed. */
+  failed: string[];
+}
+
+export interface Comparison {
+  rows: ComparisonRow[];
+  /** One sentence per crossed threshold, naming the row. */
+  failures: string[];
+  /** What a reader must know: phases on one side only, settings or runtimes that differ, … */
+  notes: string[];
+}
+
+export interface CompareOptions {
+  /** --fail-if expressions (parsed strictly: a bad one throws UsageError). */
+  failIf?: readonly string[];
+  labels?: [string, string];
+}
+
+type Pick = (s: PhaseSample) => number | null | undefined;
+
+const higherIsBetter: Record<ComparedMetric, boolean> = { throughput: true, 'hit-rate': true, p50: false, p99: false };
+
+function classFigure(phase: PhaseResult, cls: HandshakeClass, metric: ChangeMetric): number | null {
+  const c = phase.summary.classes[cls];
+  if (!c) return null;
+  if (metric === 'throughput') return c.rate;
+  return c.latency.tls?.[metric] ?? null;
+}
+
+function samplePick(cls: HandshakeClass, metric: ChangeMetric): Pick {
+  return (s) => {
+    const c = s.classes[cls];
+    return c ? (metric === 'throughput' ? c.rate : c[metric]) : null;
+  };
+}
+
+function values(phase: PhaseResult, pick: Pick): number[] {
+  return (phase.samples ?? []).map(pick).filter((v): v is number => typeof v === 'number');
+}
+
+function row(phase: string, cls: HandshakeClass | 'all', metric: ComparedMetric, base: PhaseResult, head: PhaseResult, b: number | null, h: number | null, pick: Pick): ComparisonRow {
+  const relative = metric !== 'hit-rate';
+  const change = b === null || h === null ? null : relative ? (b === 0 ? null : h / b - 1) : h - b;
+  const band = noiseBand(values(base, pick), values(head, pick));
+  const noise = band === null || b === null ? null : relative ? (b === 0 ? null : band.width / b) : band.width;
+  let verdict: NoiseVerdict;
+  if (change === null) verdict = 'n/a';
+  else if (noise === null) verdict = 'no spread known';
+  else if (Math.abs(change) <= noise) verdict = 'within noise';
+  else verdict = (change > 0) === higherIsBetter[metric] ? 'better' : 'worse';
+  return { phase, cls, metric, base: b, head: h, change, noise, verdict, failed: [] };
+}
+
+function phaseRows(base: PhaseResult, head: PhaseResult): ComparisonRow[] {
+  const rows: ComparisonRow[] = [];
+  for (const cls of HANDSHAKE_CLASSES) {
+    if (!base.summary.classes[cls] && !head.summary.classes[cls]) continue;
+    for (const metric of ['throughput', 'p50', 'p99'] as const) {
+      rows.push(row(head.name, cls, metric, base, head, classFigure(base, cls, metric), classFigure(head, cls, metric), samplePick(cls, metric)));
+    }
+  }
+  if (base.summary.hitRate !== null || head.summary.hitRate !== null) {
+    rows.push(row(head.name, 'all', 'hit-rate', base, head, base.summary.hitRate, head.summary.hitRate, (s) => s.hitRate));
+  }
+  return rows;
+}
+
+/** What a threshold measures on a row: the change, or for hit-rate HEAD's level. */
+function thresholdFigure(t: Threshold, r: ComparisonRow): number | null {
+  return t.metric === 'hit-rate' ? r.head : r.change;
+}
+
+function describeCrossing(t: Threshold, r: ComparisonRow): string {
+  const where = `phase ${r.phase}${r.cls === 'all' ? '' : `, ${r.cls} handshakes`}`;
+  if (t.metric === 'hit-rate') return `${t.text}: ${where}: hit rate ${formatFigure('hit-rate', r.head)}`;
+  const within = r.verdict === 'within noise' ? ' (within the noise of the repeats)' : '';
+  return `${t.text}: ${where}: ${r.metric} ${formatChange(r.metric, r.change)} (${formatFigure(r.metric, r.base)} → ${formatFigure(r.metric, r.head)})${within}`;
+}
+
+/**
+ * BASE against HEAD, phase by phase (matched by name), class by class: throughput and TLS
+ * handshake latency p50/p99, each with its change and whether it is beyond the noise the
+ * repeats of either side show; and the --fail-if thresholds each row crosses.
+ */
+export function compareResults(base: RunResult, head: RunResult, options: CompareOptions = {}): Comparison {
+  const thresholds = parseThresholds(options.failIf ?? []);
+  const [baseLabel, headLabel] = options.labels ?? ['BASE', 'HEAD'];
+  const notes: string[] = [];
+  const rows: ComparisonRow[] = [];
+  for (const h of head.phases) {
+    const b = base.phases.find((p) => p.name === h.name);
+    if (b) rows.push(...phaseRows(b, h));
+    else notes.push(`phase ${h.name} is only in ${headLabel}`);
+  }
+  for (const b of base.phases) if (!head.phases.some((p) => p.name === b.name)) notes.push(`phase ${b.name} is only in ${baseLabel}`);
+
+  // When each side started, and where it logged keys, does not change what was measured.
+  const differences = configDifferences([base.config, head.config], ['startAt', 'tls.keylogFile', 'requireResumption']);
+  if (differences.length) notes.push(`settings differ: ${differences.map((d) => describeDifference(d, [baseLabel, headLabel])).join('; ')}`);
+  const runtime = (r: RunResult) => `Node ${r.runtime.node}, OpenSSL ${r.runtime.openssl}`;
+  if (runtime(base) !== runtime(head)) notes.push(`runtimes differ: ${runtime(base)} in ${baseLabel}, ${runtime(head)} in ${headLabel}`);
+  if (rows.some((r) => r.verdict === 'no spread known')) {
+    notes.push('no spread known for some figures: run both sides with --repeat N (N ≥ 2, e.g. 3) to tell a change from noise');
+  }
+  for (const r of [base, head]) if (r.interrupted) notes.push(`${r === base ? baseLabel : headLabel} was interrupted: its figures cover part of the window`);
+
+  const failures: string[] = [];
+  for (const t of thresholds) {
+    const relevant = rows.filter((r) => r.metric === t.metric);
+    if (relevant.every((r) => thresholdFigure(t, r) === null)) {
+      notes.push(`--fail-if ${t.text} checked nothing: no phase has that figure on both sides${t.metric === 'hit-rate' ? ' (no session was offered)' : ''}`);
+    }
+    for (const r of relevant) {
+      const x = thresholdFigure(t, r);
+      if (x === null || !crosses(t, x)) continue;
+      r.failed.push(t.text);
+      failures.push(describeCrossing(t, r));
+    }
+  }
+  return { rows, failures, notes };
+}

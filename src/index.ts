@@ -1,0 +1,41 @@
+/**
+ * tlsbench as a library: what the CLI does, without printing. Each command is a thin layer
+ * over one of these.
+ *
+ *   import { run, compare } from 'tlsbench';
+ *   const result = await run({ handshakes: 500, resume: 'ticket' });   // built-in server
+ */
+import { compareResults, type CompareOptions, type Comparison } from './compare/compare.js';
+import { mergeMachines, type MergeOptions } from './merge/merge-runs.js';
+import type { RunResult } from './metrics/run-result.js';
+
+export { run, type RunRequest, type RepeatHooks } from './api/run.js';
+export { serve, SERVE_DEFAULTS } from './api/serve.js';
+export { runMatrix as matrix, type MatrixHooks } from './matrix/run-matrix.js';
+export { gridFromOptions, gridFromFile, AXES } from './matrix/grid.js';
+export { renderMatrix } from './matrix/render.js';
+export { readRunResult, toRunResult } from './merge/result-file.js';
+export { renderComparison, type CompareFormat } from './compare/render.js';
+export { parseThreshold, ACCEPTED_FORMS, type Threshold } from './compare/fail-if.js';
+export { renderTable } from './report/table.js';
+export { UsageError } from './config/usage-error.js';
+export { SCHEMA_VERSION } from './metrics/run-result.js';
+
+export type { RunOptions } from './config/run-options.js';
+export type { RunConfig } from './config/run-config.js';
+export type { RunHooks } from './coordinator/run.js';
+export type { RunResult, PhaseResult, PhaseSample, RuntimeInfo } from './metrics/run-result.js';
+export type { ServeOptions, TargetServer } from './server/target-server.js';
+export type { MatrixSpec, MatrixCellSpec, MatrixCell, MatrixResult } from './matrix/matrix-result.js';
+export type { Comparison, ComparisonRow, CompareOptions } from './compare/compare.js';
+export type { MergeOptions } from './merge/merge-runs.js';
+
+/** BASE against HEAD: per phase × class × metric, the change and whether it is beyond the noise. */
+export function compare(base: RunResult, head: RunResult, options: CompareOptions = {}): Comparison {
+  return compareResults(base, head, options);
+}
+
+/** Results of several load machines (one configuration, one target) merged exactly into one. */
+export function merge(results: readonly RunResult[], options: MergeOptions = {}): RunResult {
+  return mergeMachines(results, options);
+}

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../config/usage-error.js';
+import { resummarize, SCHEMA_VERSION, type RunResult } from '../metrics/run-result.js';
+
+/** Reads a JSON file, turning the usual mistakes (missing file, not JSON) into UsageErrors. */
+export function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read '${path}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new UsageError(`'${path}' is not JSON (${(err as Error).message}): give a file written by 'tlsbench run --out FILE'`);
+  }
+}
+
+/**
+ * A RunResult from a file: checks it is one (and not from a newer tlsbench), and recomputes the
+ * summaries from the tallies, so hand-edited or older summaries never disagree with the counts.
+ */
+export function toRunResult(value: unknown, label: string): RunResult {
+  const v = value as Partial<RunResult> & { kind?: string } | null;
+  if (v && typeof v === 'object' && v.kind === 'matrix') {
+    throw new UsageError(`'${label}' is a matrix file (several runs); give a single run's result (tlsbench run --out FILE)`);
+  }
+  if (!v || typeof v !== 'object' || v.tool?.name !== 'tlsbench' || !Array.isArray(v.phases) || typeof v.schemaVersion !== 'number') {
+    throw new UsageError(`'${label}' is not a tlsbench result: give a file written by 'tlsbench run --out FILE'`);
+  }
+  if (v.schemaVersion > SCHEMA_VERSION) {
+    throw new UsageError(`'${label}' was written by a newer tlsbench (result schema ${v.schemaVersion}; this one reads up to ${SCHEMA_VERSION}): upgrade tlsbench`);
+  }
+  const result = v as RunResult;
+  return { ...result, phases: result.phases.map(resummarize) };
+}
+
+export function readRunResult(path: string): RunResult {
+  return toRunResult(readJsonFile(path), path);
+}

@@ -1,0 +1,42 @@
+import type { RunResult } from '../metrics/run-result.js';
+import { HANDSHAKE_CLASSES, LATENCY_METRICS } from '../metrics/tally.js';
+
+/** Latency columns stay in integer µs, as recorded, so a spreadsheet loses no precision. */
+export const CSV_HEADER = [
+  'phase', 'resume', 'class', 'metric', 'window_s', 'count', 'per_s',
+  'min_us', 'mean_us', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'stdev_us',
+] as const;
+
+/** RFC 4180: quote a field only when it holds a comma, a quote or a line break. */
+function field(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One row per phase × class × metric; `prefix` columns come first (e.g. a matrix cell name). */
+export function csvRows(result: RunResult, prefix: readonly string[] = []): string[] {
+  const rows: string[] = [];
+  for (const phase of result.phases) {
+    const s = phase.summary;
+    for (const cls of HANDSHAKE_CLASSES) {
+      const c = s.classes[cls];
+      if (!c) continue;
+      for (const metric of LATENCY_METRICS) {
+        const l = c.latency[metric];
+        if (!l) continue;
+        // ttfb is counted per request, every other metric per handshake.
+        const count = metric === 'ttfb' ? c.requests : c.handshakes;
+        const perSecond = s.windowSeconds > 0 ? count / s.windowSeconds : 0;
+        rows.push([
+          ...prefix, phase.name, phase.resume, cls, metric, s.windowSeconds, count, Number(perSecond.toFixed(3)),
+          l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev,
+        ].map(field).join(','));
+      }
+    }
+  }
+  return rows;
+}
+
+export function renderCsv(result: RunResult): string {
+  return [CSV_HEADER.join(','), ...csvRows(result)].join('\n');
+}

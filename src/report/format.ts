@@ -1,0 +1,72 @@
+import { UsageError } from '../config/usage-error.js';
+import { readJsonFile, toRunResult } from '../merge/result-file.js';
+import type { MatrixCell, MatrixResult } from '../matrix/matrix-result.js';
+import { renderMatrix } from '../matrix/render.js';
+import type { RunResult } from '../metrics/run-result.js';
+import { CSV_HEADER, csvRows, renderCsv } from './csv.js';
+import { renderJson } from './json.js';
+import { renderMarkdown, renderMatrixMarkdown } from './markdown.js';
+import { renderTable } from './table.js';
+
+export const OUTPUT_FORMATS = ['table', 'json', 'markdown', 'csv'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export function parseFormat(text: string): OutputFormat {
+  if ((OUTPUT_FORMATS as readonly string[]).includes(text)) return text as OutputFormat;
+  throw new UsageError(`--format '${text}' is not a format; use one of ${OUTPUT_FORMATS.join(', ')}`);
+}
+
+/** `run --format F`, with `--json` kept as the alias of `--format json` it always was. */
+export function outputFormat(format: string | undefined, json: boolean | undefined): OutputFormat {
+  const chosen = format === undefined ? (json ? 'json' : 'table') : parseFormat(format);
+  if (json && chosen !== 'json') throw new UsageError(`--json and --format ${chosen} ask for two outputs; keep one`);
+  return chosen;
+}
+
+export function renderResult(result: RunResult, format: OutputFormat): string {
+  switch (format) {
+    case 'table': return renderTable(result);
+    case 'json': return renderJson(result);
+    case 'markdown': return renderMarkdown(result);
+    case 'csv': return renderCsv(result);
+  }
+}
+
+export type ReportInput = { kind: 'run'; result: RunResult } | { kind: 'matrix'; matrix: MatrixResult };
+
+/** `tlsbench matrix` files say `kind: 'matrix'`; a `cells` list alone is taken as one too. */
+export function isMatrixResult(value: unknown): value is MatrixResult {
+  const v = value as Partial<MatrixResult> | null;
+  return typeof v === 'object' && v !== null && (v.kind === 'matrix' || Array.isArray(v.cells));
+}
+
+/** A run result or a matrix, from a file; each run's summaries recomputed from its tallies. */
+export function toReportInput(value: unknown, label: string): ReportInput {
+  if (!isMatrixResult(value)) return { kind: 'run', result: toRunResult(value, label) };
+  const cells = value.cells.map((cell, i): MatrixCell => {
+    if (typeof cell !== 'object' || cell === null || typeof cell.name !== 'string') {
+      throw new UsageError(`'${label}': matrix cell ${i + 1} has no name: give a file written by 'tlsbench matrix'`);
+    }
+    return { ...cell, result: cell.result ? toRunResult(cell.result, `${label}, cell ${cell.name}`) : null };
+  });
+  const baseline = typeof value.baseline === 'string' ? value.baseline : cells.find((c) => c.result)?.name ?? null;
+  return { kind: 'matrix', matrix: { ...value, baseline, cells } };
+}
+
+export function readReportInput(path: string): ReportInput {
+  return toReportInput(readJsonFile(path), path);
+}
+
+/**
+ * Text formats of a matrix: the table is matrix's own cost table; Markdown the cost table and
+ * each cell's summary; CSV one table with a leading `cell` column.
+ */
+export function renderMatrixAs(matrix: MatrixResult, format: OutputFormat): string {
+  if (format === 'json') return renderJson(matrix);
+  if (format === 'table') return renderMatrix(matrix);
+  if (format === 'csv') {
+    const rows = matrix.cells.flatMap((cell) => (cell.result ? csvRows(cell.result, [cell.name]) : []));
+    return [['cell', ...CSV_HEADER].join(','), ...rows].join('\n');
+  }
+  return renderMatrixMarkdown(matrix);
+}

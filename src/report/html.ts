@@ -1,0 +1,463 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { MatrixResult } from '../matrix/matrix-result.js';
+import { cellsByCost, relativeCost } from '../matrix/render.js';
+import { decodeHistogram } from '../metrics/histogram.js';
+import type { PhaseResult, RunResult } from '../metrics/run-result.js';
+import type { LatencySummary } from '../metrics/summary.js';
+import { HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass } from '../metrics/tally.js';
+import { describeRun } from './describe.js';
+import type { ReportInput } from './format.js';
+import { runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { ms, negotiatedDiffers, percent, rate } from './table.js';
+
+/*
+ * One self-contained page: Chart.js (MIT) is read from node_modules and inlined, the data goes
+ * in as a JSON island, and a small fixed script turns chart specs into charts. Nothing is
+ * fetched, so the file can be mailed, archived as a CI artifact, or opened offline.
+ */
+
+/** For text and attribute values. Every string from a result goes through it. */
+export function escapeHtml(text: string | number): string {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** JSON inside <script>: no `</script>`, `<!--` or line separators can end or confuse it. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+let chartJs: string | undefined;
+/** Chart.js's UMD build (a global `Chart`), without the source-map comment the page cannot follow. */
+function chartJsSource(): string {
+  if (!chartJs) {
+    const entry = createRequire(import.meta.url).resolve('chart.js');
+    chartJs = readFileSync(join(dirname(entry), 'chart.umd.min.js'), 'utf8')
+      .replace(/\/\/# sourceMappingURL=\S+\s*$/, '')
+      .replace(/<\/script/gi, '<\\/script');
+  }
+  return chartJs;
+}
+
+// ─── chart data ──────────────────────────────────────────────────────────────────────────────
+
+interface Point { x: number; y: number }
+interface PercentileSeries { label: string; color: string; dashed: boolean; points: Point[] }
+interface TimelineSeries { label: string; color: string; values: number[] }
+/** One phase's cost in every cell (null where that cell has no such phase or figure). */
+interface CostSeries { label: string; color: string; values: (number | null)[] }
+
+type ChartData =
+  | { kind: 'percentile'; series: PercentileSeries[] }
+  | { kind: 'timeline'; seconds: number[]; series: TimelineSeries[]; p99: (number | null)[] }
+  | { kind: 'cost'; labels: string[]; series: CostSeries[]; baseline: string };
+/** What the page script receives: the data of one chart and the id of its canvas. */
+type ChartSpec = ChartData & { id: string };
+
+const CLASS_COLORS: Record<HandshakeClass, string> = { full: '#2563eb', resumed: '#059669', miss: '#d97706' };
+const ERROR_COLOR = '#dc2626';
+/** For matrix cells, which have no class to colour by. */
+const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#ea580c', '#4b5563', '#9333ea'];
+
+/** 1/(1-p) steps per decade: smooth enough on a log axis, small enough to inline. */
+const STEPS_PER_DECADE = 20;
+
+/**
+ * Latency (ms) against 1/(1-p), HdrHistogram's plot: x = 10 is p90, 1000 is p99.9. The curve
+ * stops where the data stops resolving percentiles (x = count), ending at the maximum.
+ */
+export function percentileCurve(encoded: string): Point[] {
+  const h = decodeHistogram(encoded);
+  const count = h.totalCount;
+  if (count === 0) return [];
+  const points: Point[] = [];
+  for (let i = 0; ; i++) {
+    const x = 10 ** (i / STEPS_PER_DECADE);
+    if (x >= count) break;
+    points.push({ x: Number(x.toPrecision(6)), y: h.getValueAtPercentile(100 * (1 - 1 / x)) / 1000 });
+  }
+  points.push({ x: Math.max(1, count), y: h.maxValue / 1000 });
+  return points;
+}
+
+function phaseLabel(phase: PhaseResult, cls: HandshakeClass, phaseCount: number): string {
+  return phaseCount === 1 || phase.name === cls ? cls : `${phase.name} · ${cls}`;
+}
+
+/** Handshake (tls) latency of every class of the given phases; open loop adds the corrected `scheduled`. */
+function percentileSeries(phases: readonly PhaseResult[], phaseCount: number): PercentileSeries[] {
+  const series: PercentileSeries[] = [];
+  for (const phase of phases) {
+    for (const cls of HANDSHAKE_CLASSES) {
+      const histograms = phase.tally.classes[cls]?.histograms;
+      if (!histograms?.tls) continue;
+      const label = phaseLabel(phase, cls, phaseCount);
+      series.push({ label: `${label} (tls)`, color: CLASS_COLORS[cls], dashed: false, points: percentileCurve(histograms.tls) });
+      if (histograms.scheduled) {
+        series.push({ label: `${label} (scheduled, corrected)`, color: CLASS_COLORS[cls], dashed: true, points: percentileCurve(histograms.scheduled) });
+      }
+    }
+  }
+  return series;
+}
+
+function timelineData(phase: PhaseResult): ChartData {
+  // The measured window only: warm-up, ramp and the drain after the window are in no other figure either.
+  const seconds = Math.max(1, Math.ceil(phase.windowMs / 1000));
+  const points = phase.timeline.filter((p) => p.second >= 0 && p.second < seconds);
+  const series: TimelineSeries[] = HANDSHAKE_CLASSES
+    .filter((cls) => points.some((p) => p.handshakes[cls] > 0))
+    .map((cls) => ({ label: cls, color: CLASS_COLORS[cls], values: points.map((p) => p.handshakes[cls]) }));
+  series.push({ label: 'errors', color: ERROR_COLOR, values: points.map((p) => p.errors) });
+  return { kind: 'timeline', seconds: points.map((p) => p.second), series, p99: points.map((p) => (HANDSHAKE_CLASSES.some((c) => p.handshakes[c] > 0) ? p.p99 / 1000 : null)) };
+}
+
+// ─── page parts ──────────────────────────────────────────────────────────────────────────────
+
+/** Collects chart specs while the page is written, so ids and specs cannot drift apart. */
+class Charts {
+  readonly specs: ChartSpec[] = [];
+
+  add(title: string, note: string, data: ChartData): string {
+    const id = `chart-${this.specs.length + 1}`;
+    this.specs.push({ ...data, id });
+    return `<figure class="chart"><figcaption>${escapeHtml(title)}<span>${escapeHtml(note)}</span></figcaption>` +
+      `<div class="canvas-box"><canvas id="${id}" role="img" aria-label="${escapeHtml(title)}"></canvas></div></figure>`;
+  }
+}
+
+const PERCENTILE_NOTE = 'x: percentile (log scale of 1/(1−p)) · y: ms';
+
+function metaList(items: readonly [string, string][]): string {
+  return `<dl class="meta">${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
+}
+
+/** Findings and warnings: what a person should act on, set apart from the figures. */
+function notes(list: readonly string[]): string {
+  return list.length ? `<ul class="notes">${list.map((f) => `<li class="finding">${escapeHtml(f)}</li>`).join('')}</ul>` : '';
+}
+
+function latencyTable(phase: PhaseResult): string {
+  const s = phase.summary;
+  const head = ['class', 'metric', 'count', 'per s', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max'];
+  const rows: string[] = [];
+  for (const cls of HANDSHAKE_CLASSES) {
+    const c = s.classes[cls];
+    if (!c) continue;
+    for (const metric of LATENCY_METRICS) {
+      const l: LatencySummary | undefined = c.latency[metric];
+      if (!l) continue;
+      const count = metric === 'ttfb' ? c.requests : c.handshakes;
+      const perSecond = s.windowSeconds > 0 ? count / s.windowSeconds : 0;
+      const cells = [count, rate(perSecond), ms(l.min), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)];
+      rows.push(`<tr><td><span class="dot" style="background:${CLASS_COLORS[cls]}"></span>${cls}</td><td>${metric}</td>` +
+        cells.map((v) => `<td class="num">${escapeHtml(v)}</td>`).join('') + '</tr>');
+    }
+  }
+  if (!rows.length) return '<p class="muted">No handshake completed in this phase.</p>';
+  return `<table><caption>Latency in ms</caption><thead><tr>${head.map((h, i) => `<th${i > 1 ? ' class="num"' : ''}>${h}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table>`;
+}
+
+function errorTable(phase: PhaseResult): string {
+  const s = phase.summary;
+  if (!s.errorCount) return '';
+  const rows = Object.entries(s.errors).sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `<tr><td><code>${escapeHtml(name)}</code></td><td class="num">${n}</td><td class="num">${escapeHtml(percent(n / Math.max(1, s.attempts)))}</td></tr>`);
+  return `<table class="errors"><caption>Errors</caption><thead><tr><th>error class</th><th class="num">count</th><th class="num">share of attempts</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function negotiatedList(phase: PhaseResult, result: RunResult): string {
+  const items: string[] = [];
+  for (const cls of HANDSHAKE_CLASSES) {
+    const samples = phase.summary.classes[cls]?.negotiated ?? [];
+    const total = samples.reduce((a, s) => a + s.count, 0);
+    for (const s of samples) {
+      const parts = [s.protocol, s.cipher, `group ${s.group}`, `cert ${s.certificate}`];
+      if (s.alpn) parts.push(`ALPN ${s.alpn}`);
+      if (s.clientCertificate) parts.push('client cert sent');
+      const share = samples.length > 1 ? ` (${((s.count / total) * 100).toFixed(0)} % of ${total} sampled)` : '';
+      const differs = negotiatedDiffers(s, result.config.tls);
+      items.push(`<li><b>${cls}</b>: ${escapeHtml(parts.join(', ') + share)}${differs ? `<div class="finding">${escapeHtml(differs)}</div>` : ''}</li>`);
+    }
+  }
+  return items.length ? `<div class="negotiated"><h4>Negotiated</h4><ul>${items.join('')}</ul></div>` : '';
+}
+
+function stat(label: string, value: string, tone = ''): string {
+  return `<div class="stat ${tone}"><div class="value">${escapeHtml(value)}</div><div class="label">${escapeHtml(label)}</div></div>`;
+}
+
+function phaseStats(phase: PhaseResult): string {
+  const s = phase.summary;
+  const main = HANDSHAKE_CLASSES.map((c) => s.classes[c]).find((c) => c?.latency.tls);
+  const stats = [stat('handshakes/s', rate(s.rate))];
+  if (main?.latency.tls) stats.push(stat('p50 handshake', `${ms(main.latency.tls.p50)} ms`), stat('p99 handshake', `${ms(main.latency.tls.p99)} ms`));
+  if (phase.resume !== 'none') stats.push(stat('hit rate', percent(s.hitRate), s.hitRate !== null && s.hitRate < 0.99 ? 'bad' : ''));
+  stats.push(stat('errors', String(s.errorCount), s.errorCount ? 'bad' : ''));
+  if (s.dropped) stats.push(stat('dropped', String(s.dropped), 'bad'));
+  const elu = Math.max(0, ...phase.client.elu);
+  stats.push(stat('client busy', `${(elu * 100).toFixed(0)} %`, phase.client.saturated ? 'bad' : ''));
+  return `<div class="stats">${stats.join('')}</div>`;
+}
+
+function phaseSection(phase: PhaseResult, result: RunResult, charts: Charts): string {
+  const s = phase.summary;
+  const facts = [`window ${(phase.windowMs / 1000).toFixed(2)} s`, `attempts ${s.attempts}`, `ok ${s.successes}`];
+  if (phase.resume !== 'none') facts.push(`offered ${s.offered}`);
+  if (s.unfinished) facts.push(`unfinished at end ${s.unfinished}`);
+  if (phase.interrupted) facts.push('interrupted');
+  const series = percentileSeries([phase], 1);
+  const chartHtml = [
+    series.length ? charts.add('Handshake latency by percentile', PERCENTILE_NOTE, { kind: 'percentile', series }) : '',
+    charts.add('Throughput per second', 'bars: handshakes/s by class and errors · line: p99 ms', timelineData(phase)),
+  ].join('');
+  return `<section class="phase"><h2>Phase <q>${escapeHtml(phase.name)}</q> <small>resume ${escapeHtml(phase.resume)} · ${escapeHtml(facts.join(' · '))}</small></h2>` +
+    phaseStats(phase) + notes(phase.findings) + `<div class="charts">${chartHtml}</div>` +
+    `<div class="tables">${latencyTable(phase)}${errorTable(phase)}</div>${negotiatedList(phase, result)}</section>`;
+}
+
+function runBody(result: RunResult, charts: Charts): string {
+  const out: string[] = [];
+  out.push(metaList([
+    ['Target', targetLabel(result)],
+    ['Run', describeRun(result.config)],
+    ['Client', runtimeLabel(result)],
+    ['Started', `${result.startedAt} (finished ${result.finishedAt})`],
+  ]));
+  if (result.interrupted) out.push(notes(['Interrupted: the figures cover the part of the window that ran.']));
+  const gain = result.resumptionGain;
+  if (gain) {
+    out.push(`<p class="gain">Resumption speedup: throughput <b>${escapeHtml(speedupLabel(gain.throughputRatio))}</b> · ` +
+      `p50 handshake latency <b>${escapeHtml(speedupLabel(gain.p50LatencyRatio))}</b> faster</p>`);
+  }
+  out.push(notes(result.warnings));
+  if (result.phases.length > 1) {
+    const series = percentileSeries(result.phases, result.phases.length);
+    if (series.length) {
+      out.push(`<div class="charts wide">${charts.add('Handshake latency by percentile: every phase', PERCENTILE_NOTE, { kind: 'percentile', series })}</div>`);
+    }
+  }
+  for (const phase of result.phases) out.push(phaseSection(phase, result, charts));
+  return out.join('\n');
+}
+
+// ─── matrix ──────────────────────────────────────────────────────────────────────────────────
+
+/** Phase names in first-seen order across the cells, so every cell's `full` lines up with the baseline's. */
+function phaseNames(matrix: MatrixResult): string[] {
+  return [...new Set(matrix.cells.flatMap((c) => c.result?.phases.map((p) => p.name) ?? []))];
+}
+
+function matrixBody(matrix: MatrixResult, charts: Charts): string {
+  const baseline = matrix.cells.find((c) => c.name === matrix.baseline);
+  const cells = cellsByCost(matrix);
+  const ran = cells.filter((c) => c.result);
+  const out: string[] = [];
+  const first = ran[0]?.result;
+  if (first) out.push(metaList([['Target', targetLabel(first)], ['Client', runtimeLabel(first)], ['Baseline', matrix.baseline ?? '—']]));
+  const chartHtml: string[] = [];
+  const phases = phaseNames(matrix);
+  const costs = phases.map((name) => ran.map((c) => {
+    const phase = c.result!.phases.find((p) => p.name === name);
+    const cost = phase ? relativeCost(phase, baseline) : null;
+    return cost === null ? null : Number(cost.toFixed(4));
+  }));
+  if (costs.some((list) => list.some((v) => v !== null))) {
+    chartHtml.push(charts.add('Relative cost per handshake', `baseline handshakes/s ÷ the cell's, per phase · baseline ${matrix.baseline ?? '—'} = 1 · lower is cheaper`, {
+      kind: 'cost', labels: ran.map((c) => c.name), baseline: matrix.baseline ?? '',
+      series: phases.map((name, i) => ({ label: name, color: PALETTE[i % PALETTE.length]!, values: costs[i]! })),
+    }));
+  }
+  const series: PercentileSeries[] = [];
+  ran.forEach((cell, i) => {
+    const phase = cell.result!.phases[0];
+    const cls = phase && HANDSHAKE_CLASSES.find((c) => phase.tally.classes[c]?.histograms.tls);
+    if (!phase || !cls) return;
+    const label = phases.length > 1 ? `${cell.name} · ${phase.name}` : cell.name;
+    series.push({ label, color: PALETTE[i % PALETTE.length]!, dashed: i >= PALETTE.length, points: percentileCurve(phase.tally.classes[cls]!.histograms.tls!) });
+  });
+  if (series.length) chartHtml.push(charts.add('Handshake latency by percentile, per cell (first phase)', PERCENTILE_NOTE, { kind: 'percentile', series }));
+  out.push(`<div class="charts">${chartHtml.join('')}</div>`);
+  const rows: string[] = [];
+  for (const cell of cells) {
+    const name = `<td>${escapeHtml(cell.name)}${cell.name === matrix.baseline ? ' <span class="muted">(baseline)</span>' : ''}</td>`;
+    if (!cell.result) {
+      rows.push(`<tr>${name}<td colspan="7" class="muted">skipped: ${escapeHtml(cell.skipped ?? 'not run')}</td></tr>`);
+      continue;
+    }
+    cell.result.phases.forEach((phase, i) => {
+      const tls = HANDSHAKE_CLASSES.map((c) => phase.summary.classes[c]?.latency.tls).find(Boolean);
+      const cost = relativeCost(phase, baseline);
+      const figures = [rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—', cost === null ? '—' : `${cost.toFixed(2)}×`, String(phase.summary.errorCount)];
+      rows.push(`<tr${cell.name === matrix.baseline ? ' class="baseline"' : ''}>${i === 0 ? name : '<td></td>'}<td>${escapeHtml(phase.name)}</td>` +
+        figures.map((f) => `<td class="num">${escapeHtml(f)}</td>`).join('') +
+        `<td>${phase.findings.map((f) => `<div class="finding">${escapeHtml(f)}</div>`).join('')}</td></tr>`);
+    });
+  }
+  out.push(`<section class="phase"><table class="matrix"><caption>Cells, cheapest first</caption><thead><tr><th>cell</th><th>phase</th><th class="num">handshakes/s</th>` +
+    `<th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">cost</th><th class="num">errors</th><th>findings</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`);
+  return out.join('\n');
+}
+
+// ─── page ────────────────────────────────────────────────────────────────────────────────────
+
+const STYLE = `
+:root { --ink:#0f172a; --muted:#64748b; --line:#e2e8f0; --card:#fff; --bg:#f8fafc; --bad:#b91c1c; --warn-bg:#fffbeb; --warn:#92400e; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
+main { max-width: 1200px; margin: 0 auto; padding: 24px 28px 40px; }
+h1 { font-size: 22px; margin: 0 0 14px; } h1 small { color: var(--muted); font-weight: 400; font-size: 14px; }
+h2 { font-size: 17px; margin: 0 0 12px; } h2 small { color: var(--muted); font-weight: 400; font-size: 13px; margin-left: 6px; }
+h4 { margin: 14px 0 4px; font-size: 13px; }
+.meta { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0 0 16px; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
+.meta dt { color: var(--muted); } .meta dd { margin: 0; }
+.gain { font-size: 15px; margin: 0 0 16px; }
+section.phase { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 18px 20px; margin: 0 0 20px; }
+.stats { display: flex; flex-wrap: wrap; gap: 10px; margin: 0 0 14px; }
+.stat { border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 118px; }
+.stat .value { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; } .stat .label { color: var(--muted); font-size: 12px; }
+.stat.bad .value { color: var(--bad); }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; margin: 0 0 16px; }
+.chart { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px 8px; }
+.chart figcaption { font-weight: 600; margin: 0 0 6px; } .chart figcaption span { display: block; color: var(--muted); font-weight: 400; font-size: 12px; }
+.canvas-box { position: relative; height: 300px; }
+.tables { display: flex; flex-wrap: wrap; gap: 20px; align-items: flex-start; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; background: var(--card); }
+caption { text-align: left; font-weight: 600; padding: 0 0 4px; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { color: var(--muted); font-weight: 500; font-size: 12px; } .num { text-align: right; }
+tr.baseline td { background: #f1f5f9; font-weight: 600; }
+table.matrix { width: 100%; border: 1px solid var(--line); border-radius: 8px; }
+.dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 6px; }
+.notes { list-style: none; padding: 0; margin: 0 0 14px; }
+.finding { background: var(--warn-bg); color: var(--warn); border-left: 3px solid #f59e0b; padding: 6px 10px; margin: 4px 0; border-radius: 4px; }
+.negotiated ul { margin: 0; padding-left: 18px; } .muted { color: var(--muted); }
+footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
+`;
+
+/** Runs in the page: turns the chart specs into Chart.js charts and counts what rendered. */
+const PAGE_SCRIPT = `
+(() => {
+  'use strict';
+  const specs = JSON.parse(document.getElementById('tlsbench-charts').textContent);
+  window.__chartsExpected = specs.length;
+  window.__chartsRendered = 0;
+  if (typeof Chart === 'undefined') { console.error('tlsbench report: Chart.js did not load'); return; }
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.color = '#475569';
+  Chart.register({ id: 'tlsbenchRendered', afterRender(chart) {
+    if (chart.$tlsbenchRendered) return;
+    chart.$tlsbenchRendered = true;
+    chart.canvas.dataset.rendered = 'true';
+    window.__chartsRendered++;
+  } });
+  const grid = { color: '#e2e8f0' };
+  // 1/(1-p) → percentile text: 10 → 90, 1000 → 99.9.
+  const percentile = (x, extra = 0) => (100 * (1 - 1 / x)).toFixed(Math.max(0, Math.round(Math.log10(x)) - 2 + extra));
+  // Lines get a line swatch, bars a square one; entries in dataset order.
+  const lineLegend = { position: 'bottom', labels: { boxWidth: 16, boxHeight: 2, padding: 12 } };
+  const legend = { position: 'bottom', labels: { boxWidth: 12, boxHeight: 12, padding: 12, sort: (a, b) => a.datasetIndex - b.datasetIndex } };
+  const builders = {
+    percentile(spec) {
+      const maxX = Math.max(2, ...spec.series.flatMap((s) => s.points.map((p) => p.x)));
+      return {
+        type: 'line',
+        data: { datasets: spec.series.map((s) => ({
+          label: s.label, data: s.points, borderColor: s.color, backgroundColor: s.color,
+          borderDash: s.dashed ? [6, 4] : [], borderWidth: 2, pointRadius: 0, pointHitRadius: 6, stepped: 'after',
+        })) },
+        options: {
+          parsing: false, interaction: { mode: 'nearest', intersect: false },
+          scales: {
+            x: { type: 'logarithmic', min: 1, max: maxX, grid, title: { display: true, text: 'percentile' },
+              afterBuildTicks: (axis) => {
+                const ticks = [{ value: 1 }, { value: 2 }];
+                for (let v = 10; v <= maxX; v *= 10) ticks.push({ value: v });
+                axis.ticks = ticks;
+              },
+              ticks: { callback: (v) => percentile(v) + '%' } },
+            y: { beginAtZero: true, grid, title: { display: true, text: 'ms' } },
+          },
+          plugins: { legend: lineLegend, tooltip: { callbacks: {
+            title: (items) => 'p' + percentile(items[0].parsed.x, 2),
+            label: (item) => item.dataset.label + ': ' + item.parsed.y.toFixed(3) + ' ms',
+          } } },
+        },
+      };
+    },
+    timeline(spec) {
+      const bars = spec.series.map((s) => ({ type: 'bar', label: s.label, data: s.values, backgroundColor: s.color, stack: 'n', yAxisID: 'y', order: 2, maxBarThickness: 64 }));
+      const hasP99 = spec.p99.some((v) => v !== null);
+      const p99 = { type: 'line', label: 'p99 ms', hidden: !hasP99, data: spec.p99, borderColor: '#0f172a', backgroundColor: '#0f172a', borderWidth: 1.5, pointRadius: 2, yAxisID: 'ms', order: 1 };
+      return {
+        type: 'bar',
+        data: { labels: spec.seconds.map((s) => s + 1 + ' s'), datasets: [...bars, p99] },
+        options: {
+          interaction: { mode: 'index', intersect: false },
+          scales: {
+            x: { stacked: true, grid: { display: false }, title: { display: true, text: 'second of the measured window' } },
+            y: { stacked: true, beginAtZero: true, grid, title: { display: true, text: 'per second' } },
+            ms: { display: hasP99, position: 'right', beginAtZero: true, grid: { display: false }, title: { display: true, text: 'p99 ms' } },
+          },
+          plugins: { legend: { ...legend, labels: { ...legend.labels, filter: (item) => hasP99 || item.text !== 'p99 ms' } } },
+        },
+      };
+    },
+    cost(spec) {
+      return {
+        type: 'bar',
+        data: { labels: spec.labels, datasets: spec.series.map((s) => ({ label: s.label, data: s.values, backgroundColor: s.color, maxBarThickness: 28 })) },
+        options: {
+          indexAxis: 'y',
+          scales: {
+            x: { beginAtZero: true, grid, title: { display: true, text: '× the baseline cost per handshake' } },
+            y: { grid: { display: false }, ticks: { font: (ctx) => ({ weight: spec.labels[ctx.index] === spec.baseline ? 'bold' : 'normal' }) } },
+          },
+          plugins: { legend: { ...legend, display: spec.series.length > 1 }, tooltip: { callbacks: { label: (item) => item.dataset.label + ': ' + item.parsed.x.toFixed(2) + '×' } } },
+        },
+      };
+    },
+  };
+  for (const spec of specs) new Chart(document.getElementById(spec.id), builders[spec.kind](spec));
+})();
+`;
+
+function title(input: ReportInput): string {
+  if (input.kind === 'matrix') return `tlsbench matrix · ${input.matrix.cells.length} cells`;
+  return `tlsbench · ${targetLabel(input.result)}`;
+}
+
+export function renderHtml(input: ReportInput): string {
+  const charts = new Charts();
+  const body = input.kind === 'run' ? runBody(input.result, charts) : matrixBody(input.matrix, charts);
+  const version = input.kind === 'run' ? input.result.tool.version : input.matrix.cells.find((c) => c.result)?.result?.tool.version ?? '';
+  const heading = input.kind === 'run'
+    ? `tlsbench report <small>${escapeHtml(input.result.startedAt)}</small>`
+    : `tlsbench matrix <small>${input.matrix.cells.length} cells</small>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title(input))}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>${heading}</h1>
+${body}
+<footer>tlsbench ${escapeHtml(version)} · charts drawn by Chart.js (MIT), included in this file</footer>
+</main>
+<script id="tlsbench-charts" type="application/json">${scriptJson(charts.specs)}</script>
+<script>${chartJsSource()}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,143 @@
+import type { MatrixResult } from '../matrix/matrix-result.js';
+import { cellsByCost, relativeCost } from '../matrix/render.js';
+import type { PhaseResult, RunResult } from '../metrics/run-result.js';
+import { HANDSHAKE_CLASSES, LATENCY_METRICS } from '../metrics/tally.js';
+import { describeRun } from './describe.js';
+import { runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { ms, negotiatedDiffers, percent, rate } from './table.js';
+
+/**
+ * Text from the result (phase names, error classes, server-chosen names) goes into a page that
+ * GitHub renders, HTML included: entities stop markup, backslashes stop Markdown emphasis and
+ * links, and `|` must not split a table cell.
+ */
+export function mdText(text: string): string {
+  return text
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/([\\`*_[\]|])/g, '\\$1')
+    .replace(/\r?\n/g, ' ');
+}
+
+/** A code span: shows names (ciphers, groups) verbatim; a backtick inside could end it early. */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``;
+}
+
+function row(cells: readonly (string | number)[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function latencyTable(phase: PhaseResult): string[] {
+  const s = phase.summary;
+  const lines = [
+    row(['class', 'metric', 'count', 'per s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms']),
+    row([':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+  ];
+  for (const cls of HANDSHAKE_CLASSES) {
+    const c = s.classes[cls];
+    if (!c) continue;
+    for (const metric of LATENCY_METRICS) {
+      const l = c.latency[metric];
+      if (!l) continue;
+      // ttfb is counted per request, every other metric per handshake.
+      const count = metric === 'ttfb' ? c.requests : c.handshakes;
+      const perSecond = s.windowSeconds > 0 ? count / s.windowSeconds : 0;
+      lines.push(row([cls, metric, count, rate(perSecond), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)]));
+    }
+  }
+  return lines;
+}
+
+function errorTable(phase: PhaseResult): string[] {
+  const s = phase.summary;
+  const lines = [row(['error class', 'count', 'share of attempts']), row([':--', '--:', '--:'])];
+  for (const [name, n] of Object.entries(s.errors).sort((a, b) => b[1] - a[1])) {
+    lines.push(row([code(name).replace(/\|/g, '\\|'), n, percent(n / Math.max(1, s.attempts))]));
+  }
+  return lines;
+}
+
+function negotiatedList(phase: PhaseResult, requested: RunResult['config']['tls']): string[] {
+  const lines: string[] = [];
+  for (const cls of HANDSHAKE_CLASSES) {
+    const samples = phase.summary.classes[cls]?.negotiated ?? [];
+    const total = samples.reduce((a, s) => a + s.count, 0);
+    for (const s of samples) {
+      const parts = [code(s.protocol), code(s.cipher), `group ${code(s.group)}`, `cert ${code(s.certificate)}`];
+      if (s.alpn) parts.push(`ALPN ${code(s.alpn)}`);
+      if (s.clientCertificate) parts.push('client cert sent');
+      const share = samples.length > 1 ? ` (${((s.count / total) * 100).toFixed(0)} % of ${total} sampled)` : '';
+      lines.push(`- ${cls}: ${parts.join(', ')}${share}`);
+      const differs = negotiatedDiffers(s, requested);
+      if (differs) lines.push(`  - ⚠️ ${mdText(differs)}`);
+    }
+  }
+  return lines;
+}
+
+function phaseSection(phase: PhaseResult, result: RunResult): string[] {
+  const s = phase.summary;
+  const out: string[] = [];
+  out.push(`#### Phase ${mdText(phase.name)} (resume ${phase.resume}) · window ${(phase.windowMs / 1000).toFixed(2)} s${phase.interrupted ? ' · interrupted' : ''}`);
+  out.push('');
+  const facts = [`**${rate(s.rate)} handshakes/s**`, `attempts ${s.attempts}`, `ok ${s.successes}`, `errors ${s.errorCount}`];
+  if (phase.resume !== 'none') facts.push(`offered ${s.offered}`, `hit rate **${percent(s.hitRate)}**`);
+  if (s.dropped) facts.push(`**dropped ${s.dropped}**`);
+  if (s.unfinished) facts.push(`unfinished at end ${s.unfinished}`);
+  out.push(facts.join(' · '));
+  if (Object.keys(s.classes).length) out.push('', ...latencyTable(phase));
+  if (s.errorCount) out.push('', ...errorTable(phase));
+  const negotiated = negotiatedList(phase, result.config.tls);
+  if (negotiated.length) out.push('', '**Negotiated**', '', ...negotiated);
+  const elu = phase.client.elu.map((u) => `${(u * 100).toFixed(0)} %`).join(', ');
+  out.push('', `Client event-loop utilisation: ${elu}${phase.client.saturated ? ' ⚠️ **saturated**' : ''}`);
+  if (phase.findings.length) out.push('', ...phase.findings.map((f) => `> ⚠️ ${mdText(f)}  `));
+  return out;
+}
+
+/** A GitHub-flavoured summary, e.g. for `$GITHUB_STEP_SUMMARY`. */
+export function renderMarkdown(result: RunResult): string {
+  const out: string[] = [];
+  out.push(`### tlsbench ${mdText(result.tool.version)} → ${mdText(targetLabel(result))}`);
+  out.push('');
+  out.push(`**Run:** ${mdText(describeRun(result.config))}  `);
+  out.push(`**Client:** ${mdText(runtimeLabel(result))}  `);
+  out.push(`**Started:** ${mdText(result.startedAt)}`);
+  if (result.interrupted) out.push('', '> **Interrupted**: the figures cover the part of the window that ran.');
+  for (const phase of result.phases) out.push('', ...phaseSection(phase, result));
+  const gain = result.resumptionGain;
+  if (gain) {
+    out.push('', `**Resumption speedup:** throughput ${speedupLabel(gain.throughputRatio)} · p50 handshake latency ${speedupLabel(gain.p50LatencyRatio)} faster`);
+  }
+  if (result.warnings.length) out.push('', ...result.warnings.map((w) => `> ⚠️ ${mdText(w)}  `));
+  return out.join('\n');
+}
+
+/** A matrix: the cost table first (cheapest first), then each cell's own summary. */
+export function renderMatrixMarkdown(matrix: MatrixResult): string {
+  const baseline = matrix.cells.find((c) => c.name === matrix.baseline);
+  const out = [
+    `### tlsbench matrix: ${matrix.cells.length} cells, baseline ${mdText(matrix.baseline ?? '—')}`,
+    '',
+    row(['cell', 'phase', 'handshakes/s', 'p50 ms', 'p99 ms', 'cost', 'errors']),
+    row([':--', ':--', '--:', '--:', '--:', '--:', '--:']),
+  ];
+  for (const cell of cellsByCost(matrix)) {
+    const name = mdText(cell.name) + (cell.name === matrix.baseline ? ' (baseline)' : '');
+    if (!cell.result) {
+      out.push(row([name, `skipped: ${mdText(cell.skipped ?? 'not run')}`, '', '', '', '', '']));
+      continue;
+    }
+    cell.result.phases.forEach((phase, i) => {
+      const tls = HANDSHAKE_CLASSES.map((c) => phase.summary.classes[c]?.latency.tls).find(Boolean);
+      const cost = relativeCost(phase, baseline);
+      out.push(row([i === 0 ? name : '', mdText(phase.name), rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—',
+        cost === null ? '—' : `${cost.toFixed(2)}×`, phase.summary.errorCount]));
+    });
+  }
+  out.push('', "Cost: the baseline's handshakes/s ÷ the cell's, phase by phase (1.30× = each handshake costs 30 % more).");
+  for (const cell of matrix.cells) {
+    if (cell.result) out.push('', '<details>', `<summary>${mdText(cell.name)}</summary>`, '', renderMarkdown(cell.result), '', '</details>');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,40 @@
+// The resumption knobs through the real CLI, against the built-in server: the share of attempts
+// that offer a session (--resume-ratio), sessions shared by a worker's slots (--session-scope).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LOAD, tlsRun } from './support/tls-run.js';
+
+test('--resume-ratio 0.5 offers a session on exactly half the attempts (error diffusion), and those resume', async () => {
+  for (const mechanism of [['--tls', '1.2', '--resume', 'id'], ['--tls', '1.3', '--resume', 'ticket']]) {
+    const run = await tlsRun([...mechanism, '--resume-ratio', '0.5', ...LOAD, '-n', '200']);
+    const s = run.phase.summary;
+    assert.deepEqual(s.errors, {});
+    assert.equal(s.attempts, 200);
+    // Every slot holds a session after the warm-up, so the ratio alone decides: 100 of 200.
+    assert.equal(s.offered, 100, `${mechanism.join(' ')}: offered ${s.offered}`);
+    assert.equal(s.classes.full?.handshakes, 100);
+    assert.equal(s.classes.resumed?.handshakes, 100);
+    assert.equal(s.hitRate, 1);
+    // A Node server sends no new ticket after a TLS 1.3 resumption: the engine must stop waiting
+    // for one (after a few tries) rather than hold every resumed slot for the whole --ticket-wait.
+    assert.ok(run.phase.tally.ticketWaitsExpired <= 3, `${run.phase.tally.ticketWaitsExpired} ticket waits expired`);
+  }
+});
+
+test('--resume-ratio 0 never offers; 1 (the default) always does', async () => {
+  const none = await tlsRun(['--tls', '1.2', '--resume', 'ticket', '--resume-ratio', '0', ...LOAD, '-n', '100']);
+  assert.equal(none.phase.summary.offered, 0);
+  assert.equal(none.phase.summary.classes.full?.handshakes, 100);
+  assert.equal(none.phase.summary.hitRate, null);
+});
+
+test('--session-scope worker: slots share the newest session and still resume', async () => {
+  for (const mechanism of [['--tls', '1.2', '--resume', 'id'], ['--tls', '1.3', '--resume', 'ticket']]) {
+    const run = await tlsRun([...mechanism, '--session-scope', 'worker', ...LOAD, '-n', '150', '--require-resumption']);
+    const s = run.phase.summary;
+    assert.deepEqual(s.errors, {});
+    assert.equal(s.offered, s.attempts);
+    assert.ok(s.hitRate !== null && s.hitRate >= 0.99, `${mechanism.join(' ')}: hit rate ${s.hitRate}`);
+    assert.equal(run.result.config.sessionScope, 'worker');
+  }
+});
