@@ -79,6 +79,28 @@ test('matrix --config: axes, extra cells and options from a JSON file; the comma
     /"connections" must be a number/.test(err.message) && /"duration" cannot span the grid/.test(err.message));
 });
 
+test('matrix --config: the same grid from a YAML file', async () => {
+  const path = join(scratch, 'grid.yaml');
+  await writeFile(path, [
+    'options:',
+    '  duration: 2s',
+    '  resume: none',
+    'axes:',
+    '  tls: ["1.2", "1.3"]',
+    '  key-type: [ecdsa-p256, rsa-2048]',
+    'baseline: tls=1.2,key-type=ecdsa-p256',
+    '',
+  ].join('\n'));
+  const spec = await gridFromFile(path, {});
+  assert.deepEqual(spec.cells.map((c) => c.name), [
+    'tls=1.2,key-type=ecdsa-p256', 'tls=1.2,key-type=rsa-2048', 'tls=1.3,key-type=ecdsa-p256', 'tls=1.3,key-type=rsa-2048',
+  ]);
+  assert.deepEqual(spec.cells[3]!.options, { duration: '2s', resume: 'none', tls: '1.3', keyType: 'rsa-2048' });
+  const broken = join(scratch, 'broken.yaml');
+  await writeFile(broken, 'axes: [unclosed\n');
+  await assert.rejects(gridFromFile(broken, {}), (err: Error) => err instanceof UsageError && /not valid YAML/.test(err.message));
+});
+
 test('matrix: bad input exits 2 before anything runs', async () => {
   const baseline = await runCli(['matrix', '--tls', '1.2,1.3', '-n', '10', '--baseline', 'tls=1.4']);
   assert.equal(baseline.code, 2);

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { Argv } from 'yargs';
 import yargs from 'yargs';
 import type { RunOptions } from '../config/run-options.js';
@@ -71,7 +73,7 @@ export function gridFromOptions(options: RunOptions): MatrixCellSpec[] {
   return product(axes).map((cell) => ({ name: nameOf(cell), options: { ...common, ...cell } }));
 }
 
-/** The shape of a --config file (JSON, or YAML when the `yaml` package is installed). */
+/** The shape of a --config file (JSON or YAML). */
 export interface MatrixFile {
   /** Options for every cell (the `run` options, camelCase or kebab-case). */
   options?: Record<string, unknown>;
@@ -88,15 +90,6 @@ const FILE_KEYS = ['options', 'axes', 'cells', 'baseline', 'repeat'];
 async function parseFile(path: string): Promise<unknown> {
   const ext = extname(path).toLowerCase();
   if (ext !== '.yaml' && ext !== '.yml') return readJsonFile(path);
-  // YAML is optional: JSON needs no dependency, and a grid file is short either way.
-  let yaml: { parse(text: string): unknown };
-  try {
-    const name = 'yaml';
-    yaml = (await import(name)) as typeof yaml;
-  } catch {
-    throw new UsageError(`--config ${path}: reading YAML needs the 'yaml' package (npm install yaml); or write the grid as JSON`);
-  }
-  const { readFileSync } = await import('node:fs');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -104,7 +97,7 @@ async function parseFile(path: string): Promise<unknown> {
     throw new UsageError(`cannot read '${path}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {
-    return yaml.parse(text);
+    return parseYaml(text);
   } catch (err) {
     throw new UsageError(`--config ${path} is not valid YAML: ${(err as Error).message}`);
   }
