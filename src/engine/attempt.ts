@@ -63,6 +63,7 @@ export class Attempt {
   private socket!: tls.TLSSocket;
   private phase: AttemptPhase | 'ticket' | 'done' = 'tcp';
   private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
   private connectedAt = 0;
   private resolve!: (outcome: AttemptOutcome) => void;
   private reader: ResponseReader | null = null;
@@ -103,10 +104,11 @@ export class Attempt {
       // A request written right after the client's Finished must not wait for an ACK (Nagle).
       if (s.request) socket.setNoDelay(true);
       this.arm(s.timeouts.connectMs);
-      socket.once('connect', this.onConnect);
-      socket.once('secureConnect', this.onSecureConnect);
+      // Each fires once per socket: `on` spares the wrapper that `once` allocates per attempt.
+      socket.on('connect', this.onConnect);
+      socket.on('secureConnect', this.onSecureConnect);
       socket.on('error', this.onError);
-      socket.once('close', this.onClose);
+      socket.on('close', this.onClose);
       if (this.options.captureSession) socket.on('session', this.onSession);
       if (s.keylog) socket.on('keylog', s.keylog);
     });
@@ -120,8 +122,15 @@ export class Attempt {
   }
 
   private arm(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
+    const timer = this.timer;
+    // Phases usually share one timeout: restarting the same timer allocates nothing.
+    if (timer && this.timerMs === ms) {
+      timer.refresh();
+      return;
+    }
+    if (timer) clearTimeout(timer);
     this.timer = setTimeout(this.onTimeout, ms);
+    this.timerMs = ms;
   }
 
   private readonly onTimeout = (): void => {
@@ -232,7 +241,8 @@ export class Attempt {
     this.outcome.errorClass = errorClass;
     // close_notify first (end() writes it at once): OpenSSL servers such as s_server drop the
     // session of a connection that ends without one, so session IDs would never resume.
-    if (errorClass === null && !this.outcome.aborted && !this.socket.destroyed) this.socket.end();
+    // Only where a session is kept: a full-handshake run has no use for the extra record.
+    if (errorClass === null && this.options.captureSession && !this.outcome.aborted && !this.socket.destroyed) this.socket.end();
     this.socket.destroy();
     this.resolve(this.outcome);
   }
