@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Argv } from 'yargs';
@@ -6,7 +5,7 @@ import yargs from 'yargs';
 import type { RunOptions } from '../config/run-options.js';
 import { UsageError } from '../config/usage-error.js';
 import { runOptionsBuilder } from '../cli/run.js';
-import { readJsonFile } from '../merge/result-file.js';
+import { readJsonFile, readTextFile } from '../merge/result-file.js';
 import type { MatrixCellSpec, MatrixSpec } from './matrix-result.js';
 
 /**
@@ -90,12 +89,7 @@ const FILE_KEYS = ['options', 'axes', 'cells', 'baseline', 'repeat'];
 async function parseFile(path: string): Promise<unknown> {
   const ext = extname(path).toLowerCase();
   if (ext !== '.yaml' && ext !== '.yml') return readJsonFile(path);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read '${path}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const text = readTextFile(path);
   try {
     return parseYaml(text);
   } catch (err) {

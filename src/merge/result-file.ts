@@ -2,14 +2,18 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../config/usage-error.js';
 import { resummarize, SCHEMA_VERSION, type RunResult } from '../metrics/run-result.js';
 
-/** Reads a JSON file, turning the usual mistakes (missing file, not JSON) into UsageErrors. */
-export function readJsonFile(path: string): unknown {
-  let text: string;
+/** Reads a text file the user named, a missing or unreadable one being a UsageError. */
+export function readTextFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read '${path}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+}
+
+/** Reads a JSON file, turning the usual mistakes (missing file, not JSON) into UsageErrors. */
+export function readJsonFile(path: string): unknown {
+  const text = readTextFile(path);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

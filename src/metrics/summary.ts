@@ -96,3 +96,34 @@ export function summarizeTally(tally: Tally, windowMs: number): PhaseSummary {
     errors: tally.errors,
   };
 }
+
+export interface LatencyRow {
+  cls: HandshakeClass;
+  metric: LatencyMetric;
+  /** Requests for ttfb (one per exchange), handshakes for every other metric. */
+  count: number;
+  perSecond: number;
+  latency: LatencySummary;
+  /** The class's first row: reports print the class name and its byte counts once. */
+  firstOfClass: boolean;
+  classSummary: ClassSummary;
+}
+
+/** Every class × metric that has figures, in a fixed order: what every report format walks. */
+export function latencyRows(summary: PhaseSummary): LatencyRow[] {
+  const rows: LatencyRow[] = [];
+  for (const cls of HANDSHAKE_CLASSES) {
+    const c = summary.classes[cls];
+    if (!c) continue;
+    let firstOfClass = true;
+    for (const metric of LATENCY_METRICS) {
+      const latency = c.latency[metric];
+      if (!latency) continue;
+      const count = metric === 'ttfb' ? c.requests : c.handshakes;
+      const perSecond = summary.windowSeconds > 0 ? count / summary.windowSeconds : 0;
+      rows.push({ cls, metric, count, perSecond, latency, firstOfClass, classSummary: c });
+      firstOfClass = false;
+    }
+  }
+  return rows;
+}

@@ -1,5 +1,5 @@
 import type { RunResult } from '../metrics/run-result.js';
-import { HANDSHAKE_CLASSES, LATENCY_METRICS } from '../metrics/tally.js';
+import { latencyRows } from '../metrics/summary.js';
 
 /** Latency columns stay in integer µs, as recorded, so a spreadsheet loses no precision. */
 export const CSV_HEADER = [
@@ -18,20 +18,11 @@ export function csvRows(result: RunResult, prefix: readonly string[] = []): stri
   const rows: string[] = [];
   for (const phase of result.phases) {
     const s = phase.summary;
-    for (const cls of HANDSHAKE_CLASSES) {
-      const c = s.classes[cls];
-      if (!c) continue;
-      for (const metric of LATENCY_METRICS) {
-        const l = c.latency[metric];
-        if (!l) continue;
-        // ttfb is counted per request, every other metric per handshake.
-        const count = metric === 'ttfb' ? c.requests : c.handshakes;
-        const perSecond = s.windowSeconds > 0 ? count / s.windowSeconds : 0;
-        rows.push([
-          ...prefix, phase.name, phase.resume, cls, metric, s.windowSeconds, count, Number(perSecond.toFixed(3)),
-          l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev,
-        ].map(field).join(','));
-      }
+    for (const { cls, metric, count, perSecond, latency: l } of latencyRows(s)) {
+      rows.push([
+        ...prefix, phase.name, phase.resume, cls, metric, s.windowSeconds, count, Number(perSecond.toFixed(3)),
+        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev,
+      ].map(field).join(','));
     }
   }
   return rows;

@@ -1,7 +1,8 @@
 import type { MatrixResult } from '../matrix/matrix-result.js';
 import { cellsByCost, relativeCost } from '../matrix/render.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
-import { HANDSHAKE_CLASSES, LATENCY_METRICS } from '../metrics/tally.js';
+import { latencyRows } from '../metrics/summary.js';
+import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import { runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
@@ -33,17 +34,8 @@ function latencyTable(phase: PhaseResult): string[] {
     row(['class', 'metric', 'count', 'per s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms']),
     row([':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
-  for (const cls of HANDSHAKE_CLASSES) {
-    const c = s.classes[cls];
-    if (!c) continue;
-    for (const metric of LATENCY_METRICS) {
-      const l = c.latency[metric];
-      if (!l) continue;
-      // ttfb is counted per request, every other metric per handshake.
-      const count = metric === 'ttfb' ? c.requests : c.handshakes;
-      const perSecond = s.windowSeconds > 0 ? count / s.windowSeconds : 0;
-      lines.push(row([cls, metric, count, rate(perSecond), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)]));
-    }
+  for (const { cls, metric, count, perSecond, latency: l } of latencyRows(s)) {
+    lines.push(row([cls, metric, count, rate(perSecond), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)]));
   }
   return lines;
 }

@@ -1,8 +1,8 @@
 import Table from 'cli-table3';
 import { formatTarget } from '../config/target.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
-import type { LatencySummary } from '../metrics/summary.js';
-import { HANDSHAKE_CLASSES, LATENCY_METRICS } from '../metrics/tally.js';
+import { latencyRows, type LatencySummary } from '../metrics/summary.js';
+import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 
 const plain = { head: [] as string[], border: [] as string[] };
@@ -31,20 +31,13 @@ function phaseTable(phase: PhaseResult): string {
     colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     style: plain,
   });
-  for (const cls of HANDSHAKE_CLASSES) {
-    const c = s.classes[cls];
-    if (!c) continue;
-    let first = true;
-    for (const metric of LATENCY_METRICS) {
-      const l = c.latency[metric];
-      if (!l) continue;
-      const count = metric === 'ttfb' ? c.requests : c.handshakes;
-      const perSecond = metric === 'ttfb' ? c.requests / s.windowSeconds : c.rate;
-      table.push([first ? cls : '', metric, String(count), first || metric === 'ttfb' ? rate(perSecond) : '', ...latencyCells(l)]);
-      first = false;
-    }
-    if (c.bytesRead > 0) table.push(['', 'read', `${c.bytesRead} B`, `${(c.bytesPerSecond / 1e6).toFixed(2)} MB/s`, '', '', '', '', '', '']);
-  }
+  const rows = latencyRows(s);
+  rows.forEach((row, i) => {
+    const { cls, metric, count, perSecond, latency, firstOfClass: first, classSummary: c } = row;
+    table.push([first ? cls : '', metric, String(count), first || metric === 'ttfb' ? rate(perSecond) : '', ...latencyCells(latency)]);
+    const lastOfClass = rows[i + 1]?.cls !== cls;
+    if (lastOfClass && c.bytesRead > 0) table.push(['', 'read', `${c.bytesRead} B`, `${(c.bytesPerSecond / 1e6).toFixed(2)} MB/s`, '', '', '', '', '', '']);
+  });
   return table.toString();
 }
 
