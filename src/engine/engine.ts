@@ -36,7 +36,8 @@ export class Engine {
   private readonly inFlight = new Set<Attempt>();
   private measuredLeft: number;
   private measuredInFlight = 0;
-  private attemptsStarted = 0;
+  /** Measured attempts started: negotiation samples come from the window, never from warm-up. */
+  private measuredStarted = 0;
   private waitForTickets: boolean;
   private ticketWaitsInARow = 0;
   /**
@@ -151,7 +152,7 @@ export class Engine {
       captureSession: this.sessions.capturing,
       waitForTicket: this.waitForTickets,
       waitForTicketAfterResumption: this.waitForTickets && this.waitAfterResumption,
-      sample: this.attemptsStarted++ < 8 || this.attemptsStarted % SAMPLE_EVERY === 0,
+      sample: measured && (this.measuredStarted++ < 8 || this.measuredStarted % SAMPLE_EVERY === 0),
     });
     this.inFlight.add(attempt);
     if (measured) this.measuredInFlight++;
