@@ -7,6 +7,7 @@ import { SessionStore } from '../src/engine/sessions.js';
 
 test('error classes: one per failure, by phase', () => {
   assert.equal(classifyError({ code: 'ECONNREFUSED' }, 'tcp'), 'tcp.refused');
+  assert.equal(classifyError({ code: 'EADDRNOTAVAIL' }, 'tcp'), 'tcp.client-resources');
   assert.equal(classifyError({ code: 'PHASE_TIMEOUT' }, 'tls'), 'tls.timeout');
   assert.equal(classifyError({ code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }, 'tls'), 'tls.alert.handshake_failure');
   assert.equal(classifyError({ code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' }, 'tls'), 'tls.version');

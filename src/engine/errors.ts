@@ -76,9 +76,11 @@ export function classifyError(err: unknown, phase: AttemptPhase): string {
     switch (code) {
       case 'ECONNREFUSED': return 'tcp.refused';
       case 'ECONNRESET': case 'EPIPE': case 'EARLY_CLOSE': return 'tcp.reset';
-      case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL': case 'ENETDOWN': return 'tcp.unreachable';
+      case 'EHOSTUNREACH': case 'ENETUNREACH': case 'ENETDOWN': return 'tcp.unreachable';
       case 'ENOTFOUND': case 'EAI_AGAIN': return 'tcp.dns';
-      case 'EMFILE': case 'ENFILE': case 'ENOBUFS': return 'tcp.client-resources';
+      // EADDRNOTAVAIL on connect: the client ran out of ephemeral ports (TIME_WAIT piles up at
+      // thousands of connections per second), a limit of the client, not of the server.
+      case 'EMFILE': case 'ENFILE': case 'ENOBUFS': case 'EADDRNOTAVAIL': return 'tcp.client-resources';
       default: return `tcp.other.${code || 'unknown'}`;
     }
   }
@@ -118,6 +120,8 @@ export function errorHint(errorClass: string): string | null {
   if (errorClass === 'tls.alert.certificate_required') return 'the server requires a client certificate: pass --cert and --key';
   if (errorClass === 'tls.not-tls') return 'the server did not answer with TLS: is this the TLS port?';
   if (errorClass === 'tcp.refused') return 'nothing listens there: check host and port';
-  if (errorClass === 'tcp.client-resources') return 'the client ran out of sockets or file descriptors: raise `ulimit -n` or lower --connections';
+  if (errorClass === 'tcp.client-resources') {
+    return 'the client ran out of file descriptors or ephemeral ports: raise `ulimit -n` or net.ipv4.ip_local_port_range, enable net.ipv4.tcp_tw_reuse, lower --connections, or add load machines';
+  }
   return null;
 }
