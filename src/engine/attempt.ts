@@ -239,10 +239,11 @@ export class Attempt {
     this.phase = 'done';
     if (this.timer) clearTimeout(this.timer);
     this.outcome.errorClass = errorClass;
-    // close_notify first (end() writes it at once): OpenSSL servers such as s_server drop the
-    // session of a connection that ends without one, so session IDs would never resume.
-    // Only where a session is kept: a full-handshake run has no use for the extra record.
-    if (errorClass === null && this.options.captureSession && !this.outcome.aborted && !this.socket.destroyed) this.socket.end();
+    // Close as a well-behaved client does, with close_notify first (end() writes it at once):
+    // OpenSSL servers such as s_server drop the session of a connection that ends without one,
+    // and a Node server sees a TLS 1.3 client that vanishes right after its Finished as a failed
+    // handshake (ECONNRESET), which would fill the target's error counters and logs.
+    if (errorClass === null && !this.outcome.aborted && !this.socket.destroyed) this.socket.end();
     this.socket.destroy();
     this.resolve(this.outcome);
   }

@@ -88,7 +88,7 @@ export function renderTable(result: RunResult): string {
     ? `built-in server (${t.builtIn.keyType}; ${t.builtIn.coreSplit})`
     : formatTarget(t) + (t.servername ? ` (SNI ${t.servername})` : '');
   out.push(`tlsbench ${result.tool.version} → ${t.builtIn ? formatTarget(t) + ' ' : ''}${where}`);
-  out.push(`client: Node ${r.node}, OpenSSL ${r.openssl}, ${r.cores} cores (${r.cpuModel}), ${result.config.workers} workers${r.clientCpus ? ` pinned to CPU ${r.clientCpus.join(',')}` : ''}`);
+  out.push(`client: Node ${r.node}, OpenSSL ${r.openssl}, ${r.cores} cores (${r.cpuModel}), ${result.config.workers} worker${result.config.workers === 1 ? '' : 's'}${r.clientCpus ? ` pinned to CPU ${r.clientCpus.join(',')}` : ''}`);
   out.push(`run: ${describeRun(result.config)}`);
   if (result.interrupted) out.push('INTERRUPTED: the figures cover the part of the window that ran');
   for (const phase of result.phases) {
