@@ -2,7 +2,7 @@
 // (user + system time of the whole client process, every thread), for full and resumed
 // TLS 1.2 and 1.3, against one server pinned to another CPU.
 //
-//   npm run build && npm run bench -- [--node PATH] [--duration 8] [--connections 16] [--server nginx|s_server]
+//   npm run build && npm run bench -- [--node PATH] [--duration 5] [--rounds 3] [--connections 16] [--server nginx|s_server]
 //
 // How CPU is measured: both clients run under `bash -c 'taskset -c 0 CMD & wait; times'`.
 // - s_time: handshakes (its own count) ÷ whole-life CPU (bash `times`, exact). Its start-up
@@ -69,13 +69,30 @@ interface STimeFigures extends ToolFigures {
   invalid: string | null;
 }
 
-interface CaseResult {
-  case: BenchCase;
+interface RoundResult {
   tlsbench: TlsbenchFigures;
   sTime: STimeFigures;
   /** tlsbench ÷ s_time handshakes per CPU-second; null when s_time's figure is not valid. */
   ratio: number | null;
+}
+
+interface CaseResult {
+  case: BenchCase;
+  /** One measurement of both tools per round; the rounds interleave the cases. */
+  rounds: RoundResult[];
+  /** Median over the rounds (the headline), and the spread. */
+  ratio: number | null;
+  ratioMin: number | null;
+  ratioMax: number | null;
+  tlsbenchPerCpuSecond: number;
+  sTimePerCpuSecond: number;
   meetsTarget: boolean | null;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function serverUtilisation(server: CpuSampler, from: number, to: number): number {
@@ -159,7 +176,8 @@ function parseOptions(argv: string[]) {
     args: argv,
     options: {
       node: { type: 'string', default: process.execPath },
-      duration: { type: 'string', default: '8' },
+      duration: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '3' },
       connections: { type: 'string', default: '16' },
       server: { type: 'string', default: 'nginx' },
       'results-dir': { type: 'string' },
@@ -167,37 +185,43 @@ function parseOptions(argv: string[]) {
   });
   const durationSec = Number(values.duration);
   const connections = Number(values.connections);
+  const rounds = Number(values.rounds);
   const problems: string[] = [];
+  if (!Number.isInteger(rounds) || rounds < 1) problems.push(`--rounds: '${values.rounds}' must be a whole number ≥ 1`);
   if (!Number.isInteger(durationSec) || durationSec < 1) problems.push(`--duration: '${values.duration}' must be whole seconds ≥ 1 (s_time -time takes seconds)`);
   if (!Number.isInteger(connections) || connections < 1) problems.push(`--connections: '${values.connections}' must be a whole number ≥ 1`);
   if (!SERVER_KINDS.includes(values.server as ServerKind)) problems.push(`--server: '${values.server}' is not one of ${SERVER_KINDS.join(', ')}`);
   if (problems.length) throw new UsageError(problems.join('\n'));
-  return { node: values.node, durationSec, connections, server: values.server as ServerKind, resultsDir: values['results-dir'] };
+  return { node: values.node, durationSec, connections, rounds, server: values.server as ServerKind, resultsDir: values['results-dir'] };
 }
 
 const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
 const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
 
-function renderMarkdown(env: BenchEnvironment, serverDescription: string, settings: { durationSec: number; connections: number }, results: CaseResult[]): string {
-  const rows = results.map((r) => [
-    r.case.name,
-    r.tlsbench.perCpuSecond.toFixed(0),
-    r.sTime.invalid ? `(${r.sTime.perCpuSecond.toFixed(0)}, not ${r.case.cls})` : r.sTime.perCpuSecond.toFixed(0),
-    x(r.ratio),
-    r.case.target === null ? '—' : `≥ ${r.case.target}× ${r.meetsTarget === null ? '' : r.meetsTarget ? '✓' : '✗'}`,
-    `${r.tlsbench.handshakes} in ${r.tlsbench.cpuSec.toFixed(2)} CPU-s (${pct(r.tlsbench.classShare)} ${r.case.cls}, ELU ${r.tlsbench.elu.map(pct).join(',')}, server ${pct(r.tlsbench.serverCpuUtilisation)})`,
-    `${r.sTime.handshakes} in ${r.sTime.cpuSec.toFixed(2)} CPU-s (${pct(r.sTime.classShare)} ${r.case.cls}, CPU ${pct(r.sTime.cpuUtilisation)}, server ${pct(r.sTime.serverCpuUtilisation)})`,
-  ]);
-  const notes = results.filter((r) => r.sTime.invalid).map((r) => `- ${r.case.name}: no ratio: ${r.sTime.invalid}.`);
+function renderMarkdown(env: BenchEnvironment, serverDescription: string, settings: { durationSec: number; connections: number; rounds: number }, results: CaseResult[]): string {
+  const rows = results.map((r) => {
+    const last = r.rounds.at(-1)!;
+    const spread = r.ratioMin === null ? '' : ` (${r.ratioMin.toFixed(2)}–${r.ratioMax!.toFixed(2)})`;
+    return [
+      r.case.name,
+      r.tlsbenchPerCpuSecond.toFixed(0),
+      last.sTime.invalid ? `(${r.sTimePerCpuSecond.toFixed(0)}, not ${r.case.cls})` : r.sTimePerCpuSecond.toFixed(0),
+      `${x(r.ratio)}${spread}`,
+      r.case.target === null ? '—' : `≥ ${r.case.target}× ${r.meetsTarget === null ? '' : r.meetsTarget ? '✓' : '✗'}`,
+      `${last.tlsbench.handshakes} in ${last.tlsbench.cpuSec.toFixed(2)} CPU-s (${pct(last.tlsbench.classShare)} ${r.case.cls}, ELU ${last.tlsbench.elu.map(pct).join(',')}, server ${pct(last.tlsbench.serverCpuUtilisation)})`,
+      `${last.sTime.handshakes} in ${last.sTime.cpuSec.toFixed(2)} CPU-s (${pct(last.sTime.classShare)} ${r.case.cls}, CPU ${pct(last.sTime.cpuUtilisation)}, server ${pct(last.sTime.serverCpuUtilisation)})`,
+    ];
+  });
+  const notes = results.filter((r) => r.rounds.at(-1)!.sTime.invalid).map((r) => `- ${r.case.name}: no ratio: ${r.rounds.at(-1)!.sTime.invalid}.`);
   return [
     `# Client cost: tlsbench vs openssl s_time (Node ${env.client.node})`,
     '',
     ...environmentLines(env),
     `- server: ${serverDescription}`,
-    `- clients pinned to CPU ${CLIENT_CPU}; each case ${settings.durationSec} s per tool. tlsbench: \`-w 1 -c ${settings.connections} --warmup 1s --ca CA --groups X25519:P-256\` (one X25519 key share, as s_time offers); s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`.`,
+    `- clients pinned to CPU ${CLIENT_CPU}; ${settings.rounds} rounds, each measuring every case for ${settings.durationSec} s per tool (the tools alternate which goes first); the ratio is the median of the rounds' ratios, with their range. tlsbench: \`-w 1 -c ${settings.connections} --warmup 1s --ca CA --groups X25519:P-256\` (one X25519 key share, as s_time offers); s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`.`,
     '',
     markdownTable(
-      ['case', 'tlsbench handshakes / CPU-s', 's_time handshakes / CPU-s', 'ratio', 'target', 'tlsbench detail', 's_time detail'],
+      ['case', 'tlsbench handshakes / CPU-s (median)', 's_time handshakes / CPU-s (median)', 'ratio: median (range)', 'target', 'tlsbench detail (last round)', 's_time detail (last round)'],
       rows,
     ),
     '',
@@ -214,21 +238,40 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const env = describeEnvironment(opts.node);
   const target = await startPinnedTarget(opts.server, SERVER_CPU);
-  const results: CaseResult[] = [];
+  const rounds: RoundResult[][] = CASES.map(() => []);
   try {
-    for (const c of CASES) {
-      process.stderr.write(`${c.name}: tlsbench… `);
-      const tlsbench = await measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections);
-      process.stderr.write(`${tlsbench.perCpuSecond.toFixed(0)}/CPU-s; s_time… `);
-      const sTime = await measureSTime(target, c, opts.durationSec);
-      const ratio = sTime.invalid ? null : tlsbench.perCpuSecond / sTime.perCpuSecond;
-      process.stderr.write(`${sTime.perCpuSecond.toFixed(0)}/CPU-s${sTime.invalid ? ' (not comparable)' : ''}; ratio ${x(ratio)}\n`);
-      results.push({ case: c, tlsbench, sTime, ratio, meetsTarget: ratio === null || c.target === null ? null : ratio >= c.target });
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const [i, c] of CASES.entries()) {
+        process.stderr.write(`round ${round}/${opts.rounds} ${c.name}: `);
+        // Alternate which tool goes first, so a drift of the machine does not favour either.
+        const sTimeFirst = round % 2 === 0;
+        const sTimeEarly = sTimeFirst ? await measureSTime(target, c, opts.durationSec) : null;
+        const tlsbench = await measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections);
+        const sTime = sTimeEarly ?? await measureSTime(target, c, opts.durationSec);
+        const ratio = sTime.invalid ? null : tlsbench.perCpuSecond / sTime.perCpuSecond;
+        process.stderr.write(`tlsbench ${tlsbench.perCpuSecond.toFixed(0)}/CPU-s, s_time ${sTime.perCpuSecond.toFixed(0)}/CPU-s${sTime.invalid ? ' (not comparable)' : ''}; ratio ${x(ratio)}\n`);
+        rounds[i]!.push({ tlsbench, sTime, ratio });
+      }
     }
   } finally {
     await target.stop();
   }
-  const settings = { durationSec: opts.durationSec, connections: opts.connections };
+  const results: CaseResult[] = CASES.map((c, i) => {
+    const caseRounds = rounds[i]!;
+    const ratios = caseRounds.map((r) => r.ratio).filter((r): r is number => r !== null);
+    const ratio = ratios.length === caseRounds.length ? median(ratios) : null;
+    return {
+      case: c,
+      rounds: caseRounds,
+      ratio,
+      ratioMin: ratio === null ? null : Math.min(...ratios),
+      ratioMax: ratio === null ? null : Math.max(...ratios),
+      tlsbenchPerCpuSecond: median(caseRounds.map((r) => r.tlsbench.perCpuSecond)),
+      sTimePerCpuSecond: median(caseRounds.map((r) => r.sTime.perCpuSecond)),
+      meetsTarget: ratio === null || c.target === null ? null : ratio >= c.target,
+    };
+  });
+  const settings = { durationSec: opts.durationSec, connections: opts.connections, rounds: opts.rounds };
   const markdown = renderMarkdown(env, target.description, settings, results);
   const files = writeResults('client-cost', env.client.node, { bench: 'client-cost', environment: env, server: target.description, settings, results }, markdown, opts.resultsDir);
   process.stdout.write(`${markdown}\nwritten: ${files.json}, ${files.md}\n`);

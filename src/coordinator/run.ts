@@ -97,7 +97,8 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
       filename: new URL('../engine/worker.js', import.meta.url).href,
       minThreads: config.workers,
       maxThreads: config.workers,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // minThreads = maxThreads keeps every thread; Infinity also spares piscina an idle timer.
+      idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       atomics: 'disabled',
     });
