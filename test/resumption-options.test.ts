@@ -38,3 +38,14 @@ test('--session-scope worker: slots share the newest session and still resume', 
     assert.equal(run.result.config.sessionScope, 'worker');
   }
 });
+
+test('a slot never sits out --ticket-wait after a resumed handshake: the wait for a fresh ticket runs in the background', async () => {
+  // Node's server sends no ticket after a TLS 1.3 resumption. If resumed slots waited for one,
+  // each of the 50 would hold for the whole 30 s wait and the window could not be shorter.
+  const run = await tlsRun(['--tls', '1.3', '--resume', 'ticket', '--ticket-wait', '30s', '-w', '1', '-c', '50', '--warmup', '0', '-n', '300']);
+  const s = run.phase.summary;
+  assert.deepEqual(s.errors, {});
+  assert.equal(s.attempts, 300);
+  assert.ok(run.phase.windowMs < 30_000, `window ${run.phase.windowMs} ms`);
+  assert.ok(s.hitRate !== null && s.hitRate >= 0.99, `hit rate ${s.hitRate}`);
+});

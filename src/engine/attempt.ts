@@ -29,10 +29,25 @@ export interface AttemptOptions {
   captureSession: boolean;
   /** TLS 1.3 tickets arrive after the handshake: wait (bounded) for one before closing. */
   waitForTicket: boolean;
-  /** The same after a resumed handshake, where some servers (Node's) send no new ticket. */
-  waitForTicketAfterResumption: boolean;
+  /**
+   * After a resumed TLS 1.3 handshake the slot already holds a session that works, and some
+   * servers (Node's) send no new ticket: the attempt completes at once and the connection lingers
+   * in the background (bounded by the ticket wait) to pick up a fresh ticket if one comes.
+   */
+  lingerForTicket: TicketLinger | null;
   /** Read what was negotiated (costs a few native calls: done on a sample only). */
   sample: boolean;
+}
+
+/** Where a lingering connection reports what it got. */
+export interface TicketLinger {
+  slot: number;
+  sink: TicketSink;
+}
+
+export interface TicketSink {
+  lateSession(slot: number, session: Buffer): void;
+  lingerEnded(attempt: Attempt, gotTicket: boolean): void;
 }
 
 export interface AttemptOutcome {
@@ -61,7 +76,7 @@ export interface AttemptOutcome {
 export class Attempt {
   readonly outcome: AttemptOutcome;
   private socket!: tls.TLSSocket;
-  private phase: AttemptPhase | 'ticket' | 'done' = 'tcp';
+  private phase: AttemptPhase | 'ticket' | 'linger' | 'done' = 'tcp';
   private timer: NodeJS.Timeout | undefined;
   private timerMs = 0;
   private connectedAt = 0;
@@ -114,10 +129,24 @@ export class Attempt {
     });
   }
 
+  /** Completed, but still listening in the background for a fresh ticket. */
+  get lingering(): boolean {
+    return this.phase === 'linger';
+  }
+
   /** Ends the attempt without counting it (the measured window closed under it). */
   abort(): void {
     if (this.phase === 'done') return;
+    if (this.phase === 'linger') return this.endLinger(false);
     this.outcome.aborted = true;
+    this.finish(null);
+  }
+
+  /** Stops waiting for a ticket the server has shown it does not send; the attempt succeeded. */
+  releaseTicketWait(): void {
+    if (this.phase === 'linger') return this.endLinger(false);
+    if (this.phase !== 'ticket') return;
+    this.outcome.ticketWaitExpired = true;
     this.finish(null);
   }
 
@@ -134,6 +163,7 @@ export class Attempt {
   }
 
   private readonly onTimeout = (): void => {
+    if (this.phase === 'linger') return this.endLinger(false);
     if (this.phase === 'ticket') {
       this.outcome.ticketWaitExpired = true;
       this.finish(null);
@@ -195,20 +225,31 @@ export class Attempt {
   };
 
   private afterExchanges(): void {
-    const wait = this.outcome.reused ? this.options.waitForTicketAfterResumption : this.options.waitForTicket;
-    const waiting = wait && this.outcome.session === undefined && this.socket.getProtocol() === 'TLSv1.3';
-    if (!waiting) return this.finish(null);
+    const needTicket = this.outcome.session === undefined && this.socket.getProtocol() === 'TLSv1.3';
+    if (needTicket && this.outcome.reused && this.options.lingerForTicket) {
+      // Complete now (the slot moves on with the session it has); keep listening in the background.
+      this.phase = 'linger';
+      this.arm(this.settings.ticketWaitMs);
+      this.resolve(this.outcome);
+      return;
+    }
+    if (!needTicket || this.outcome.reused || !this.options.waitForTicket) return this.finish(null);
     this.phase = 'ticket';
     this.arm(this.settings.ticketWaitMs);
   }
 
   private readonly onSession = (session: Buffer): void => {
+    if (this.phase === 'linger') {
+      this.options.lingerForTicket!.sink.lateSession(this.options.lingerForTicket!.slot, withoutPeerCertificate(session));
+      return this.endLinger(true);
+    }
     // TLS 1.3 servers often send two tickets: the first is enough.
     if (this.outcome.session === undefined) this.outcome.session = withoutPeerCertificate(session);
     if (this.phase === 'ticket') this.finish(null);
   };
 
   private readonly onError = (err: Error): void => {
+    if (this.phase === 'linger') return this.endLinger(false);
     // After the handshake, while only waiting for a ticket, a reset costs nothing that was measured;
     // an alert, though, is the server rejecting the handshake (a TLS 1.3 server checks the client
     // certificate after the client has finished), so the attempt failed.
@@ -218,13 +259,14 @@ export class Attempt {
 
   private readonly onClose = (): void => {
     if (this.phase === 'done') return;
+    if (this.phase === 'linger') return this.endLinger(false);
     if (this.phase === 'ticket') return this.finish(null);
     if (this.phase === 'app' && this.reader!.completeAtEnd() && this.exchangesLeft === 0) return this.afterExchanges();
     this.fail(Object.assign(new Error('connection closed'), { code: 'EARLY_CLOSE' }));
   };
 
   private fail(err: unknown): void {
-    if (this.phase === 'done') return;
+    if (this.phase === 'done' || this.phase === 'linger') return;
     const errorClass = classifyError(err, this.phase === 'ticket' ? 'tls' : this.phase);
     // Rejected by the server after the client's side of the handshake: not a completed handshake.
     if (errorClass.startsWith('tls.')) {
@@ -234,8 +276,17 @@ export class Attempt {
     this.finish(errorClass);
   }
 
+  /** The background wait for a fresh ticket is over: close, and tell the engine what came of it. */
+  private endLinger(gotTicket: boolean): void {
+    this.phase = 'done';
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.socket.destroyed) this.socket.end();
+    this.socket.destroy();
+    this.options.lingerForTicket!.sink.lingerEnded(this, gotTicket);
+  }
+
   private finish(errorClass: string | null): void {
-    if (this.phase === 'done') return;
+    if (this.phase === 'done' || this.phase === 'linger') return;
     this.phase = 'done';
     if (this.timer) clearTimeout(this.timer);
     this.outcome.errorClass = errorClass;

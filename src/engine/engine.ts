@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { createHistogram, elapsedMicros, encodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type Tally } from '../metrics/tally.js';
 import { emptyCounts, type Snapshot } from '../metrics/timeline.js';
-import { Attempt, type AttemptOutcome, type DialSettings } from './attempt.js';
+import { Attempt, type AttemptOutcome, type DialSettings, type TicketSink } from './attempt.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
 import { SessionStore } from './sessions.js';
 import type { CoordinatorMessage, PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from './task.js';
@@ -26,7 +26,7 @@ export interface LocalClock {
  * Runs inside a worker thread: one phase of load against one target. Pacing decides when attempts
  * start; the engine starts them, decides whether they are measured, and records their outcomes.
  */
-export class Engine {
+export class Engine implements TicketSink {
   clock: LocalClock = { startAt: 0, rampEndAt: 0, windowAt: 0, endAt: 0 };
   readonly sessions: SessionStore;
   private readonly dial: DialSettings;
@@ -41,13 +41,15 @@ export class Engine {
   private waitForTickets: boolean;
   private ticketWaitsInARow = 0;
   /**
-   * Resumed handshakes wait for a fresh ticket until the server has shown it sends none after a
-   * resumption (Node's does not): the offered session stays usable, and each wait would hold
-   * the slot for the whole --ticket-wait.
+   * After a resumed TLS 1.3 handshake the connection lingers in the background for a fresh ticket
+   * until the server has shown it sends none after a resumption (Node's does not).
    */
-  private waitAfterResumption = true;
-  private resumedWaitsInARow = 0;
+  private lingerAfterResumption = true;
+  private lingersInARow = 0;
   private ticketAfterResumption = false;
+  private readonly lingering = new Set<Attempt>();
+  /** Sessions this worker has received, warm-up included (the tally counts measured ones only). */
+  private sessionsSeen = 0;
   private stopping = false;
   private stoppedEarly = false;
   private resolveDone!: () => void;
@@ -151,13 +153,14 @@ export class Engine {
       session,
       captureSession: this.sessions.capturing,
       waitForTicket: this.waitForTickets,
-      waitForTicketAfterResumption: this.waitForTickets && this.waitAfterResumption,
+      lingerForTicket: this.sessions.capturing && this.lingerAfterResumption ? { slot, sink: this } : null,
       sample: measured && (this.measuredStarted++ < 8 || this.measuredStarted % SAMPLE_EVERY === 0),
     });
     this.inFlight.add(attempt);
     if (measured) this.measuredInFlight++;
     const outcome = await attempt.run();
     this.inFlight.delete(attempt);
+    if (attempt.lingering) this.lingering.add(attempt);
     if (measured) this.measuredInFlight--;
     this.record(slot, outcome, measured, intendedAt);
     if (measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop(false);
@@ -170,18 +173,13 @@ export class Engine {
     }
     if (outcome.session) {
       this.sessions.store(slot, outcome.session);
-      if (outcome.reused) {
-        this.ticketAfterResumption = true;
-        this.resumedWaitsInARow = 0;
-      } else {
-        this.ticketWaitsInARow = 0;
-      }
+      this.sessionsSeen++;
+      this.ticketWaitsInARow = 0;
     }
-    if (outcome.ticketWaitExpired && outcome.reused) {
-      if (++this.resumedWaitsInARow >= TICKET_WAIT_GIVE_UP && !this.ticketAfterResumption) this.waitAfterResumption = false;
-    } else if (outcome.ticketWaitExpired && ++this.ticketWaitsInARow >= TICKET_WAIT_GIVE_UP && this.tally.sessionsReceived === 0) {
+    if (outcome.ticketWaitExpired && ++this.ticketWaitsInARow >= TICKET_WAIT_GIVE_UP && this.sessionsSeen === 0 && this.waitForTickets) {
       // This server issues no TLS 1.3 tickets: waiting on every connection would only slow the run.
       this.waitForTickets = false;
+      for (const attempt of [...this.inFlight]) attempt.releaseTicketWait();
     }
     const now = performance.now();
     const second = Math.floor((now - this.clock.windowAt) / 1000);
@@ -222,6 +220,22 @@ export class Engine {
     } else if (measured) {
       t.successes++;
     }
+  }
+
+  /** A ticket that arrived after a resumed handshake: the slot offers it next. */
+  lateSession(slot: number, session: Buffer): void {
+    this.sessions.store(slot, session);
+    this.sessionsSeen++;
+    this.ticketAfterResumption = true;
+    this.lingersInARow = 0;
+  }
+
+  lingerEnded(attempt: Attempt, gotTicket: boolean): void {
+    this.lingering.delete(attempt);
+    if (gotTicket || this.ticketAfterResumption || ++this.lingersInARow < TICKET_WAIT_GIVE_UP || !this.lingerAfterResumption) return;
+    // This server sends no ticket after a resumption: stop lingering, and let the others go now.
+    this.lingerAfterResumption = false;
+    for (const other of [...this.lingering]) other.releaseTicketWait();
   }
 
   private scheduleSnapshot(): void {
@@ -266,7 +280,7 @@ export class Engine {
     this.stopping = true;
     this.stoppedEarly = early;
     if (this.windowElu) this.elu = performance.eventLoopUtilization(this.windowElu).utilization;
-    for (const attempt of [...this.inFlight]) attempt.abort();
+    for (const attempt of [...this.inFlight, ...this.lingering]) attempt.abort();
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
     this.emitSnapshot();
     this.resolveDone();
