@@ -236,8 +236,9 @@ const scenarios: Scenario[] = [
       const s = onlyPhase(run).summary;
       assert.equal(run.code, 0, `some handshakes succeeded, so the CLI exits 0 (stderr: ${run.stderr})`);
       assert.ok(s.successes > 0 && s.successes <= ACCEPT_BEFORE_STOP, `${s.successes} successes`);
-      // Connections that were still in the accept queue when the listener closed are reset.
-      assert.deepEqual(Object.keys(s.errors).filter((c) => !['tcp.refused', 'tls.reset'].includes(c)), [], JSON.stringify(s.errors));
+      // Connections that were still in the accept queue when the listener closed are reset: the
+      // client sees that during its TCP connect or its handshake, depending on which came first.
+      assert.deepEqual(Object.keys(s.errors).filter((c) => !['tcp.refused', 'tcp.reset', 'tls.reset'].includes(c)), [], JSON.stringify(s.errors));
       // No slot is lost to an error: every slot keeps dialling once the port refuses.
       const refused = s.errors['tcp.refused'] ?? 0;
       assert.ok(refused > 10 * CONNECTIONS, `only ${refused} tcp.refused with ${CONNECTIONS} slots: slots stopped dialling`);
