@@ -11,14 +11,14 @@
 //   window, interpolated from /proc/<pid>/stat samples every 50 ms (10 ms tick resolution),
 //   so Node's start-up, the worker pool and the warm-up are not charged. The whole-life figure
 //   is reported beside it.
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../src/config/usage-error.js';
 import type { RunResult } from '../src/metrics/run-result.js';
 import { CpuSampler } from './lab/cpu-sampler.js';
 import { describeEnvironment, environmentLines, type BenchEnvironment } from './lab/environment.js';
 import { runMeasured } from './lab/measured-run.js';
-import { SERVER_KINDS, startPinnedTarget, type PinnedTarget, type ServerKind } from './lab/pinned-target.js';
+import { parseBenchOptions } from './lab/options.js';
+import { startPinnedTarget, type PinnedTarget } from './lab/pinned-target.js';
 import { markdownTable, writeResults } from './lab/results-file.js';
 
 const CLIENT_CPU = '0';
@@ -172,27 +172,19 @@ async function measureSTime(target: PinnedTarget, c: BenchCase, durationSec: num
 }
 
 function parseOptions(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      node: { type: 'string', default: process.execPath },
-      duration: { type: 'string', default: '5' },
-      rounds: { type: 'string', default: '3' },
-      connections: { type: 'string', default: '16' },
-      server: { type: 'string', default: 'nginx' },
-      'results-dir': { type: 'string' },
-    },
+  return parseBenchOptions(argv, {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+  }, (v, problems) => {
+    const durationSec = Number(v.duration);
+    const connections = Number(v.connections);
+    const rounds = Number(v.rounds);
+    if (!Number.isInteger(rounds) || rounds < 1) problems.push(`--rounds: '${v.rounds}' must be a whole number ≥ 1`);
+    if (!Number.isInteger(durationSec) || durationSec < 1) problems.push(`--duration: '${v.duration}' must be whole seconds ≥ 1 (s_time -time takes seconds)`);
+    if (!Number.isInteger(connections) || connections < 1) problems.push(`--connections: '${v.connections}' must be a whole number ≥ 1`);
+    return { durationSec, connections, rounds };
   });
-  const durationSec = Number(values.duration);
-  const connections = Number(values.connections);
-  const rounds = Number(values.rounds);
-  const problems: string[] = [];
-  if (!Number.isInteger(rounds) || rounds < 1) problems.push(`--rounds: '${values.rounds}' must be a whole number ≥ 1`);
-  if (!Number.isInteger(durationSec) || durationSec < 1) problems.push(`--duration: '${values.duration}' must be whole seconds ≥ 1 (s_time -time takes seconds)`);
-  if (!Number.isInteger(connections) || connections < 1) problems.push(`--connections: '${values.connections}' must be a whole number ≥ 1`);
-  if (!SERVER_KINDS.includes(values.server as ServerKind)) problems.push(`--server: '${values.server}' is not one of ${SERVER_KINDS.join(', ')}`);
-  if (problems.length) throw new UsageError(problems.join('\n'));
-  return { node: values.node, durationSec, connections, rounds, server: values.server as ServerKind, resultsDir: values['results-dir'] };
 }
 
 const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);

@@ -15,14 +15,14 @@
 //   of the means, up to µs truncation); p50 and p99 are approximated by the differences of the
 //   two distributions' p50 and p99, which is exact only when lateness is the same for every
 //   attempt, and otherwise a rough guide (it can under- or overstate a tail).
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../src/config/usage-error.js';
 import type { RunResult } from '../src/metrics/run-result.js';
 import type { LatencySummary } from '../src/metrics/summary.js';
 import { describeEnvironment, environmentLines, type BenchEnvironment } from './lab/environment.js';
 import { runMeasured } from './lab/measured-run.js';
-import { SERVER_KINDS, startPinnedTarget, type ServerKind } from './lab/pinned-target.js';
+import { parseBenchOptions } from './lab/options.js';
+import { startPinnedTarget } from './lab/pinned-target.js';
 import { markdownTable, writeResults } from './lab/results-file.js';
 
 const CLIENT_CPU = '0';
@@ -105,24 +105,16 @@ async function measureRate(node: string, host: string, port: number, caPath: str
 }
 
 function parseOptions(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      node: { type: 'string', default: process.execPath },
-      rates: { type: 'string', default: '200,500' },
-      duration: { type: 'string', default: '10' },
-      server: { type: 'string', default: 'nginx' },
-      'results-dir': { type: 'string' },
-    },
+  return parseBenchOptions(argv, {
+    rates: { type: 'string', default: '200,500' },
+    duration: { type: 'string', default: '10' },
+  }, (v, problems) => {
+    const rates = v.rates!.split(',').map(Number);
+    const durationSec = Number(v.duration);
+    if (rates.some((r) => !Number.isFinite(r) || r <= 0)) problems.push(`--rates: '${v.rates}' must be positive handshakes per second, comma-separated (e.g. 200,500)`);
+    if (!Number.isFinite(durationSec) || durationSec < 1) problems.push(`--duration: '${v.duration}' must be seconds ≥ 1`);
+    return { rates, durationSec };
   });
-  const rates = values.rates.split(',').map(Number);
-  const durationSec = Number(values.duration);
-  const problems: string[] = [];
-  if (rates.some((r) => !Number.isFinite(r) || r <= 0)) problems.push(`--rates: '${values.rates}' must be positive handshakes per second, comma-separated (e.g. 200,500)`);
-  if (!Number.isFinite(durationSec) || durationSec < 1) problems.push(`--duration: '${values.duration}' must be seconds ≥ 1`);
-  if (!SERVER_KINDS.includes(values.server as ServerKind)) problems.push(`--server: '${values.server}' is not one of ${SERVER_KINDS.join(', ')}`);
-  if (problems.length) throw new UsageError(problems.join('\n'));
-  return { node: values.node, rates, durationSec, server: values.server as ServerKind, resultsDir: values['results-dir'] };
 }
 
 const msOf = (us: number) => (us / 1000).toFixed(3);
