@@ -53,7 +53,10 @@ test('timeline: per-second points add up to the measured handshakes', async () =
   const sum = (cls: 'full' | 'resumed' | 'miss') => timeline.reduce((a, p) => a + p.handshakes[cls], 0);
   assert.equal(sum('full') + sum('resumed') + sum('miss'), phase.summary.successes);
   assert.equal(sum('resumed'), phase.summary.classes.resumed!.handshakes);
-  assert.ok(timeline.every((p) => p.second >= 0 && p.workers === 2));
+  assert.ok(timeline.every((p) => p.second >= 0), 'only the measured window is in the timeline');
+  // Every worker reports every full second; the last, partial second may end on either side of a
+  // boundary for each worker.
+  assert.ok(timeline.slice(0, -1).every((p) => p.workers === 2), JSON.stringify(timeline.map((p) => p.workers)));
 });
 
 test('request phase: HTTP GET, ttfb per request, bytes read, several requests per connection', async () => {
