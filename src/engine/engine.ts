@@ -240,6 +240,9 @@ export class Engine implements TicketSink {
 
   private scheduleSnapshot(): void {
     const nextBoundary = this.clock.windowAt + (this.second + 1) * 1000;
+    // The window's last second is reported by stop(): a tick racing the end-of-window timer
+    // would otherwise open a stray second past the window.
+    if (nextBoundary >= this.clock.endAt) return;
     this.snapshotTimer = setTimeout(() => {
       this.emitSnapshot();
       this.second++;
