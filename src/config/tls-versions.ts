@@ -1,10 +1,9 @@
-import type { TlsVersion } from './run-config.js';
+import { TLS_VERSIONS, type TlsVersion } from './run-config.js';
 import { UsageError } from './usage-error.js';
 
 const NAMES: Record<string, TlsVersion> = {
   '1.0': 'TLSv1', '1': 'TLSv1', '1.1': 'TLSv1.1', '1.2': 'TLSv1.2', '1.3': 'TLSv1.3',
 };
-const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 export interface TlsRange {
   min: TlsVersion;
@@ -19,7 +18,7 @@ export function parseTlsRange(text: string | undefined): TlsRange {
   const [lo, hi = lo] = text.split('-').map((s) => s.trim().replace(/^(tls)?v?/i, ''));
   const min = NAMES[lo!];
   const max = NAMES[hi!];
-  if (!min || !max || ORDER.indexOf(min) > ORDER.indexOf(max)) {
+  if (!min || !max || TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
     throw new UsageError(`--tls: '${text}' is not a version or range; use 1.2, 1.3, both, or a range such as 1.0-1.3`);
   }
   return { min, max, explicit: true };

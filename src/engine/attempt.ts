@@ -21,6 +21,7 @@ export interface DialSettings {
   ticketWaitMs: number;
   keylog: ((line: Buffer) => void) | null;
   clientCertificate: boolean;
+  ticketSink: TicketSink;
 }
 
 export interface AttemptOptions {
@@ -34,17 +35,14 @@ export interface AttemptOptions {
    * servers (Node's) send no new ticket: the attempt completes at once and the connection lingers
    * in the background (bounded by the ticket wait) to pick up a fresh ticket if one comes.
    */
-  lingerForTicket: TicketLinger | null;
+  lingerForTicket: boolean;
+  /** The slot this attempt runs for: a ticket that arrives while lingering is stored for it. */
+  slot: number;
   /** Read what was negotiated (costs a few native calls: done on a sample only). */
   sample: boolean;
 }
 
-/** Where a lingering connection reports what it got. */
-export interface TicketLinger {
-  slot: number;
-  sink: TicketSink;
-}
-
+/** Where a lingering connection reports what it got (the worker's engine). */
 export interface TicketSink {
   lateSession(slot: number, session: Buffer): void;
   lingerEnded(attempt: Attempt, gotTicket: boolean): void;
@@ -240,7 +238,7 @@ export class Attempt {
 
   private readonly onSession = (session: Buffer): void => {
     if (this.phase === 'linger') {
-      this.options.lingerForTicket!.sink.lateSession(this.options.lingerForTicket!.slot, withoutPeerCertificate(session));
+      this.settings.ticketSink.lateSession(this.options.slot, withoutPeerCertificate(session));
       return this.endLinger(true);
     }
     // TLS 1.3 servers often send two tickets: the first is enough.
@@ -282,7 +280,7 @@ export class Attempt {
     if (this.timer) clearTimeout(this.timer);
     if (!this.socket.destroyed) this.socket.end();
     this.socket.destroy();
-    this.options.lingerForTicket!.sink.lingerEnded(this, gotTicket);
+    this.settings.ticketSink.lingerEnded(this, gotTicket);
   }
 
   private finish(errorClass: string | null): void {

@@ -51,7 +51,6 @@ export class Engine implements TicketSink {
   /** Sessions this worker has received, warm-up included (the tally counts measured ones only). */
   private sessionsSeen = 0;
   private stopping = false;
-  private stoppedEarly = false;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
@@ -91,6 +90,7 @@ export class Engine implements TicketSink {
       ticketWaitMs: config.ticketWaitMs,
       keylog: keylogStream ? (line: Buffer) => keylogStream.write(line) : null,
       clientCertificate: !!credentials.cert,
+      ticketSink: this,
     };
     this.measuredLeft = task.share.handshakes ?? Number.POSITIVE_INFINITY;
     this.waitForTickets = phase.resume !== 'none';
@@ -123,7 +123,7 @@ export class Engine implements TicketSink {
     this.secondElu = performance.eventLoopUtilization();
     this.scheduleSnapshot();
     const untilEnd = this.clock.endAt - performance.now();
-    setTimeout(() => this.stop(false), Math.max(0, untilEnd)).unref();
+    setTimeout(() => this.stop(), Math.max(0, untilEnd)).unref();
     const untilWindow = this.clock.windowAt - performance.now();
     setTimeout(() => (this.windowElu = performance.eventLoopUtilization()), Math.max(0, untilWindow)).unref();
   }
@@ -153,7 +153,8 @@ export class Engine implements TicketSink {
       session,
       captureSession: this.sessions.capturing,
       waitForTicket: this.waitForTickets,
-      lingerForTicket: this.sessions.capturing && this.lingerAfterResumption ? { slot, sink: this } : null,
+      lingerForTicket: this.sessions.capturing && this.lingerAfterResumption,
+      slot,
       sample: measured && (this.measuredStarted++ < 8 || this.measuredStarted % SAMPLE_EVERY === 0),
     });
     this.inFlight.add(attempt);
@@ -163,7 +164,7 @@ export class Engine implements TicketSink {
     if (attempt.lingering) this.lingering.add(attempt);
     if (measured) this.measuredInFlight--;
     this.record(slot, outcome, measured, intendedAt);
-    if (measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop(false);
+    if (measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop();
   }
 
   private record(slot: number, outcome: AttemptOutcome, measured: boolean, intendedAt: number | null): void {
@@ -278,10 +279,9 @@ export class Engine implements TicketSink {
   }
 
   /** Ends the phase: aborts what is in flight (counted as unfinished if measured). */
-  stop(early: boolean): void {
+  stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    this.stoppedEarly = early;
     if (this.windowElu) this.elu = performance.eventLoopUtilization(this.windowElu).utilization;
     for (const attempt of [...this.inFlight, ...this.lingering]) attempt.abort();
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
@@ -301,7 +301,6 @@ export class Engine implements TicketSink {
       tally: this.tally,
       elu: this.elu,
       windowEndedAt: performance.timeOrigin + performance.now(),
-      stoppedEarly: this.stoppedEarly,
     };
   }
 }

@@ -57,5 +57,4 @@ export interface WorkerResult {
   elu: number;
   /** When this worker's measured window actually ended (epoch ms). */
   windowEndedAt: number;
-  stoppedEarly: boolean;
 }

@@ -26,7 +26,7 @@ export default async function runWorker(task: WorkerTask): Promise<WorkerResult 
     return null;
   }
   control.on('message', (message: CoordinatorMessage) => {
-    if (message.type === 'stop') engine.stop(true);
+    if (message.type === 'stop') engine.stop();
   });
   engine.begin(clock);
   const { rampEndAt, startAt } = engine.clock;
@@ -39,7 +39,7 @@ export default async function runWorker(task: WorkerTask): Promise<WorkerResult 
         rampMs: rampEndAt - startAt,
       })
     : runClosedLoop(engine, share.slots));
-  engine.stop(false);
+  engine.stop();
   const result = await engine.result();
   control.close();
   return result;

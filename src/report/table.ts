@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { TLS_VERSIONS } from '../config/run-config.js';
 import { formatTarget } from '../config/target.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows, type LatencySummary } from '../metrics/summary.js';
@@ -62,7 +63,7 @@ function negotiatedLines(phase: PhaseResult, requested: RunResult['config']['tls
 /** What the server picked that the user did not ask for. */
 export function negotiatedDiffers(s: { protocol: string; cipher: string; group: string; alpn: string }, requested: RunResult['config']['tls']): string | null {
   const problems: string[] = [];
-  const v = (p: string) => ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'].indexOf(p);
+  const v = (p: string) => (TLS_VERSIONS as readonly string[]).indexOf(p);
   if (v(s.protocol) >= 0 && (v(s.protocol) < v(requested.minVersion) || v(s.protocol) > v(requested.maxVersion))) {
     problems.push(`protocol ${s.protocol} is outside the requested ${requested.minVersion}–${requested.maxVersion}`);
   }
