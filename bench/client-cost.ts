@@ -1,6 +1,7 @@
 // tlsbench's own client cost beside openssl s_time's: handshakes per client CPU-second
 // (user + system time of the whole client process, every thread), for full and resumed
-// TLS 1.2 and 1.3, against one server pinned to another CPU.
+// TLS 1.2 and 1.3, against one server pinned to another CPU. A third client, the barest Node
+// loop (lab/bare-node-client.ts), shows how much of tlsbench's cost is Node's TLS stack itself.
 //
 //   npm run build && npm run bench -- [--node PATH] [--duration 5] [--rounds 3] [--connections 16] [--server nginx|s_server]
 //
@@ -11,6 +12,7 @@
 //   window, interpolated from /proc/<pid>/stat samples every 50 ms (10 ms tick resolution),
 //   so Node's start-up, the worker pool and the warm-up are not charged. The whole-life figure
 //   is reported beside it.
+// - bare Node loop: its own window (same warm-up and length), CPU from process.cpuUsage().
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../src/config/usage-error.js';
 import type { RunResult } from '../src/metrics/run-result.js';
@@ -24,6 +26,10 @@ import { markdownTable, writeResults } from './lab/results-file.js';
 const CLIENT_CPU = '0';
 const SERVER_CPU = '1';
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const BARE_CLIENT = fileURLToPath(new URL('./lab/bare-node-client.js', import.meta.url));
+/** The key shares both Node clients offer: one X25519 share, as s_time (OpenSSL 3.0) offers. */
+const GROUPS = 'X25519:P-256';
+const WARMUP_SEC = 1;
 
 interface BenchCase {
   name: string;
@@ -72,8 +78,13 @@ interface STimeFigures extends ToolFigures {
 interface RoundResult {
   tlsbench: TlsbenchFigures;
   sTime: STimeFigures;
+  bare: ToolFigures;
   /** tlsbench ÷ s_time handshakes per CPU-second; null when s_time's figure is not valid. */
   ratio: number | null;
+  /** The bare Node loop ÷ s_time: the most any Node client reaches here. */
+  bareRatio: number | null;
+  /** tlsbench ÷ the bare Node loop: the share of Node's ceiling tlsbench keeps. */
+  ofBare: number;
 }
 
 interface CaseResult {
@@ -86,6 +97,9 @@ interface CaseResult {
   ratioMax: number | null;
   tlsbenchPerCpuSecond: number;
   sTimePerCpuSecond: number;
+  barePerCpuSecond: number;
+  bareRatio: number | null;
+  ofBare: number;
   meetsTarget: boolean | null;
 }
 
@@ -103,11 +117,11 @@ async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase,
   const server = new CpuSampler(target.pid).start();
   const args = [
     CLI, `${target.host}:${target.port}`, '--ca', target.caPath, '--tls', c.tls, '--resume', c.resume,
-    '-w', '1', '-c', String(connections), '-d', `${durationSec}s`, '--warmup', '1s', '--json', '--quiet',
+    '-w', '1', '-c', String(connections), '-d', `${durationSec}s`, '--warmup', `${WARMUP_SEC}s`, '--json', '--quiet',
     // The same key share as s_time (OpenSSL 3.0 offers X25519 alone): Node 24 would otherwise also
     // generate an ML-KEM-768 share on every handshake that this server never uses. P-256 stays
     // listed because TLS 1.2 also reads the list as the curves an ECDSA certificate may use.
-    '--groups', 'X25519:P-256',
+    '--groups', GROUPS,
   ];
   const run = await runMeasured(CLIENT_CPU, node, args, { timeoutMs: (durationSec + 30) * 1000 });
   server.stop();
@@ -133,6 +147,26 @@ async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase,
     elu: phase.client.elu,
     errors: s.errorCount,
     negotiated: n ? `${n.protocol} ${n.cipher} ${n.group}` : 'none sampled',
+  };
+}
+
+async function measureBareNode(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number): Promise<ToolFigures> {
+  const server = new CpuSampler(target.pid).start();
+  const args = [BARE_CLIENT, target.host, String(target.port), target.caPath, c.tls, c.resume, String(connections), String(WARMUP_SEC), String(durationSec), GROUPS];
+  const run = await runMeasured(CLIENT_CPU, node, args, { timeoutMs: (durationSec + 30) * 1000 });
+  server.stop();
+  if (run.exitCode !== 0) throw new Error(`the bare Node client exited ${run.exitCode} on ${c.name}:\n${run.stderr}`);
+  const counts = JSON.parse(run.stdout) as { full: number; resumed: number; errors: number; cpuSec: number; wallSec: number };
+  const handshakes = counts[c.cls];
+  const windowEnd = run.endedAt;
+  return {
+    handshakes,
+    classShare: handshakes / Math.max(1, counts.full + counts.resumed),
+    cpuSec: counts.cpuSec,
+    wallSec: counts.wallSec,
+    perCpuSecond: handshakes / counts.cpuSec,
+    cpuUtilisation: counts.cpuSec / counts.wallSec,
+    serverCpuUtilisation: serverUtilisation(server, windowEnd - counts.wallSec * 1000, windowEnd),
   };
 }
 
@@ -174,7 +208,7 @@ async function measureSTime(target: PinnedTarget, c: BenchCase, durationSec: num
 function parseOptions(argv: string[]) {
   return parseBenchOptions(argv, {
     duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '16' },
   }, (v, problems) => {
     const durationSec = Number(v.duration);
@@ -200,6 +234,8 @@ function renderMarkdown(env: BenchEnvironment, serverDescription: string, settin
       last.sTime.invalid ? `(${r.sTimePerCpuSecond.toFixed(0)}, not ${r.case.cls})` : r.sTimePerCpuSecond.toFixed(0),
       `${x(r.ratio)}${spread}`,
       r.case.target === null ? '—' : `≥ ${r.case.target}× ${r.meetsTarget === null ? '' : r.meetsTarget ? '✓' : '✗'}`,
+      `${r.barePerCpuSecond.toFixed(0)} (${x(r.bareRatio)} s_time)`,
+      pct(r.ofBare),
       `${last.tlsbench.handshakes} in ${last.tlsbench.cpuSec.toFixed(2)} CPU-s (${pct(last.tlsbench.classShare)} ${r.case.cls}, ELU ${last.tlsbench.elu.map(pct).join(',')}, server ${pct(last.tlsbench.serverCpuUtilisation)})`,
       `${last.sTime.handshakes} in ${last.sTime.cpuSec.toFixed(2)} CPU-s (${pct(last.sTime.classShare)} ${r.case.cls}, CPU ${pct(last.sTime.cpuUtilisation)}, server ${pct(last.sTime.serverCpuUtilisation)})`,
     ];
@@ -210,10 +246,10 @@ function renderMarkdown(env: BenchEnvironment, serverDescription: string, settin
     '',
     ...environmentLines(env),
     `- server: ${serverDescription}`,
-    `- clients pinned to CPU ${CLIENT_CPU}; ${settings.rounds} rounds, each measuring every case for ${settings.durationSec} s per tool (the tools alternate which goes first); the ratio is the median of the rounds' ratios, with their range. tlsbench: \`-w 1 -c ${settings.connections} --warmup 1s --ca CA --groups X25519:P-256\` (one X25519 key share, as s_time offers); s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`.`,
+    `- clients pinned to CPU ${CLIENT_CPU}; ${settings.rounds} rounds, each measuring every case for ${settings.durationSec} s per client (the clients rotate which goes first); the ratio is the median of the rounds' ratios, with their range. tlsbench: \`-w 1 -c ${settings.connections} --warmup ${WARMUP_SEC}s --ca CA --groups ${GROUPS}\` (one X25519 key share, as s_time offers); s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`; bare Node loop: bench/lab/bare-node-client.ts, ${settings.connections} connections, the same warm-up, groups and CA, no host-name check and no measurement.`,
     '',
     markdownTable(
-      ['case', 'tlsbench handshakes / CPU-s (median)', 's_time handshakes / CPU-s (median)', 'ratio: median (range)', 'target', 'tlsbench detail (last round)', 's_time detail (last round)'],
+      ['case', 'tlsbench handshakes / CPU-s (median)', 's_time handshakes / CPU-s (median)', 'ratio: median (range)', 'target', 'bare Node loop / CPU-s (median, ÷ s_time)', 'tlsbench ÷ bare Node loop', 'tlsbench detail (last round)', 's_time detail (last round)'],
       rows,
     ),
     '',
@@ -221,6 +257,9 @@ function renderMarkdown(env: BenchEnvironment, serverDescription: string, settin
     '(interpolated from /proc/<pid>/stat samples), handshakes of that window. s_time: its connection count ÷ its',
     'whole-life CPU (bash `times`). Both verify the server certificate against the test CA; tlsbench also checks',
     'the host name. "server" is the server\'s CPU use over the run: well below 100 % means the server was not the limit.',
+    'The bare Node loop is the cheapest closed loop Node\'s public TLS API allows for the same handshakes (chain verified,',
+    'no host-name check, nothing measured): bare ÷ s_time is the most any Node client reaches on this machine, and',
+    'tlsbench ÷ bare is the share of that ceiling tlsbench keeps while measuring.',
     ...(notes.length ? ['', ...notes] : []),
     '',
   ].join('\n');
@@ -235,14 +274,28 @@ async function main(): Promise<void> {
     for (let round = 1; round <= opts.rounds; round++) {
       for (const [i, c] of CASES.entries()) {
         process.stderr.write(`round ${round}/${opts.rounds} ${c.name}: `);
-        // Alternate which tool goes first, so a drift of the machine does not favour either.
-        const sTimeFirst = round % 2 === 0;
-        const sTimeEarly = sTimeFirst ? await measureSTime(target, c, opts.durationSec) : null;
-        const tlsbench = await measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections);
-        const sTime = sTimeEarly ?? await measureSTime(target, c, opts.durationSec);
+        // Rotate which client goes first, so a drift of the machine favours none of them.
+        const measurements = [
+          () => measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections),
+          () => measureSTime(target, c, opts.durationSec),
+          () => measureBareNode(opts.node, target, c, opts.durationSec, opts.connections),
+        ] as const;
+        const figures: (TlsbenchFigures | STimeFigures | ToolFigures)[] = [];
+        for (let k = 0; k < measurements.length; k++) {
+          const which = (k + round - 1) % measurements.length;
+          figures[which] = await measurements[which]!();
+        }
+        const tlsbench = figures[0] as TlsbenchFigures;
+        const sTime = figures[1] as STimeFigures;
+        const bare = figures[2]!;
         const ratio = sTime.invalid ? null : tlsbench.perCpuSecond / sTime.perCpuSecond;
-        process.stderr.write(`tlsbench ${tlsbench.perCpuSecond.toFixed(0)}/CPU-s, s_time ${sTime.perCpuSecond.toFixed(0)}/CPU-s${sTime.invalid ? ' (not comparable)' : ''}; ratio ${x(ratio)}\n`);
-        rounds[i]!.push({ tlsbench, sTime, ratio });
+        const bareRatio = sTime.invalid ? null : bare.perCpuSecond / sTime.perCpuSecond;
+        const ofBare = tlsbench.perCpuSecond / bare.perCpuSecond;
+        process.stderr.write(
+          `tlsbench ${tlsbench.perCpuSecond.toFixed(0)}/CPU-s, s_time ${sTime.perCpuSecond.toFixed(0)}/CPU-s${sTime.invalid ? ' (not comparable)' : ''}, ` +
+          `bare Node ${bare.perCpuSecond.toFixed(0)}/CPU-s; ratio ${x(ratio)}, of bare ${pct(ofBare)}\n`,
+        );
+        rounds[i]!.push({ tlsbench, sTime, bare, ratio, bareRatio, ofBare });
       }
     }
   } finally {
@@ -260,6 +313,9 @@ async function main(): Promise<void> {
       ratioMax: ratio === null ? null : Math.max(...ratios),
       tlsbenchPerCpuSecond: median(caseRounds.map((r) => r.tlsbench.perCpuSecond)),
       sTimePerCpuSecond: median(caseRounds.map((r) => r.sTime.perCpuSecond)),
+      barePerCpuSecond: median(caseRounds.map((r) => r.bare.perCpuSecond)),
+      bareRatio: ratio === null ? null : median(caseRounds.map((r) => r.bareRatio!)),
+      ofBare: median(caseRounds.map((r) => r.ofBare)),
       meetsTarget: ratio === null || c.target === null ? null : ratio >= c.target,
     };
   });
