@@ -1,9 +1,8 @@
-// The cheapest closed loop Node's public TLS API allows for the same handshakes tlsbench makes:
-// connect, verify the chain against the CA (OpenSSL does that inside the handshake), send
-// close_notify, close, next; resumed cases offer each slot's newest session. No host-name check,
-// no timers, no histograms, no worker thread. Its handshakes per CPU-second are the ceiling any
-// Node client reaches on this machine, so the bench can tell tlsbench's own overhead (tlsbench ÷
-// this) from the cost of Node's TLS stack itself (this ÷ s_time).
+// The same handshakes tlsbench makes, through Node's public TLS API with nothing on top: connect,
+// verify the chain against the CA (OpenSSL does that inside the handshake), send close_notify,
+// close, next; resumed cases offer each slot's newest session as Node hands it over. No host-name
+// check, no timers, no histograms, no worker thread. The bench sets it beside tlsbench and s_time
+// to tell tlsbench's own overhead (tlsbench ÷ this) from the cost of Node's TLS stack (this ÷ s_time).
 //
 //   node dist/bench/lab/bare-node-client.js HOST PORT CA_FILE 1.2|1.3 none|ticket CONNECTIONS WARMUP_S DURATION_S GROUPS
 //
