@@ -1,9 +1,9 @@
 // tlsbench's own client cost beside openssl s_time's: handshakes per client CPU-second
 // (user + system time of the whole client process, every thread), for full and resumed
-// TLS 1.2 and 1.3, against one server pinned to another CPU. A third client, the barest Node
+// TLS 1.2 and 1.3, against one server pinned to another CPU. A third client, a bare Node
 // loop (lab/bare-node-client.ts), shows how much of tlsbench's cost is Node's TLS stack itself.
 //
-//   npm run build && npm run bench -- [--node PATH] [--duration 5] [--rounds 3] [--connections 16] [--server nginx|s_server]
+//   npm run build && npm run bench -- [--node PATH] [--duration 5] [--rounds 5] [--connections 16] [--server nginx|s_server]
 //
 // How CPU is measured: both clients run under `bash -c 'taskset -c 0 CMD & wait; times'`.
 // - s_time: handshakes (its own count) ÷ whole-life CPU (bash `times`, exact). Its start-up
