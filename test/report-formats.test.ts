@@ -77,7 +77,7 @@ describe('report formats on a real result', () => {
     const tlsRow = `| full | tls | ${s.classes.full!.handshakes} | ${rate(s.classes.full!.rate)} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.p999)} | ${ms(l.max)} |`;
     assert.ok(md.includes(tlsRow), `expected ${tlsRow} in\n${md}`);
     assert.ok(md.includes(`**${rate(s.rate)} handshakes/s**`));
-    assert.ok(md.includes(`hit rate **${percent(result.phases[1]!.summary.hitRate)}**`));
+    assert.ok(md.includes(`**hit rate ${percent(result.phases[1]!.summary.hitRate)}**`));
     assert.ok(md.includes(`OpenSSL ${result.runtime.openssl}`));
     assert.match(md, /^### tlsbench /);
     assert.match(md, /Resumption speedup/);

@@ -78,13 +78,17 @@ test('openssl s_server -tls1_2: TLS 1.3 not accepted, its ticket n/a', async () 
   assert.match(stderr, /TLS 1\.3 ticket n\/a/);
 });
 
-test('a server that rejects the handshake: the probe names the error class, and the load still runs', async () => {
-  // The probe waits for a TLS 1.3 ticket, so it sees the late rejection; this load (TLS 1.3, no
-  // request, no resumption) cannot, and succeeds: see tls-mtls.test.ts.
-  const run = await tlsRun([...externalTarget(verifying, certs), '--probe', ...TINY]);
+test('a server that rejects the client: the probe names the cause, not the versions, and the load counts every rejection', async () => {
+  // The rejection comes after the client's Finished (TLS 1.3): both the probe and the load read
+  // to the server's close, so both see it, even with no request and no resumption.
+  const run = await tlsRun([...externalTarget(verifying, certs), '--probe', ...TINY], 1);
   assert.equal(run.result.probe?.error, 'tls.alert.certificate_required');
   assert.equal(run.result.probe?.negotiated, null);
+  // The versions are accepted: a missing client certificate is not "TLS 1.3 no, TLS 1.2 no".
+  assert.deepEqual(run.result.probe?.versions, { 'TLSv1.3': true, 'TLSv1.2': true });
   assert.match(run.outcome.stderr, /probe: .*failed: tls\.alert\.certificate_required/);
+  assert.deepEqual(run.phase.summary.errors, { 'tls.alert.certificate_required': 5 });
+  assert.equal(run.phase.summary.successes, 0);
 });
 
 test('nginx: both versions, every mechanism', async (t) => {

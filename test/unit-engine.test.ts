@@ -33,7 +33,7 @@ test('resume ratio is exact by construction', () => {
 test('session scope worker shares the newest session across slots', () => {
   const store = new SessionStore('ticket', 'worker', 1);
   store.store(3, Buffer.from('a'));
-  assert.equal(store.sessionToOffer(0)?.toString(), 'a');
+  assert.equal(store.sessionToOffer(0)?.der.toString(), 'a');
   const slotScoped = new SessionStore('ticket', 'slot', 1);
   slotScoped.store(3, Buffer.from('a'));
   assert.equal(slotScoped.sessionToOffer(0), undefined);

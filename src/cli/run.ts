@@ -33,7 +33,7 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('resume', { type: 'string', describe: 'none | ticket | id (default: a full phase, then a resumed phase)', group: 'Resumption:' })
     .option('resume-ratio', { type: 'number', describe: 'share of attempts that offer a session, 0..1', group: 'Resumption:' })
     .option('session-scope', { type: 'string', describe: 'slot (each slot its own session) | worker (shared newest)', group: 'Resumption:' })
-    .option('ticket-wait', { type: 'string', describe: `bound on waiting for a TLS 1.3 ticket after the handshake (default ${DEFAULTS.ticketWait})`, group: 'Resumption:' })
+    .option('close-wait', { type: 'string', alias: 'ticket-wait', describe: `bound on waiting for the server's close after the client's close_notify; TLS 1.3 tickets and a rejection of the client certificate arrive in this time (default ${DEFAULTS.closeWait})`, group: 'Resumption:' })
     .option('require-resumption', { type: 'boolean', describe: 'exit 1 when the hit rate is below 99 %', group: 'Resumption:' })
     .option('tls', { type: 'string', describe: '1.2 | 1.3 | both | a range such as 1.0-1.3 (default both)', group: 'TLS:' })
     .option('ciphers', { type: 'string', describe: 'TLS 1.2 ciphers (OpenSSL names)', group: 'TLS:' })

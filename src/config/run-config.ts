@@ -98,7 +98,7 @@ export interface RunConfig {
   /** Share of attempts that offer a session (0..1). */
   resumeRatio: number;
   sessionScope: SessionScope;
-  ticketWaitMs: number;
+  closeWaitMs: number;
   tls: ClientTlsConfig;
   timeouts: Timeouts;
   request: RequestConfig | null;

@@ -24,7 +24,7 @@ export interface RunOptions {
   resume?: string;
   resumeRatio?: number;
   sessionScope?: string;
-  ticketWait?: string | number;
+  closeWait?: string | number;
   tls?: string;
   ciphers?: string;
   ciphersuites?: string;
@@ -62,7 +62,7 @@ export const DEFAULTS = {
   warmup: '1s',
   /** Bound on the measured window when only --handshakes is given. */
   maxDuration: '10m',
-  ticketWait: '1s',
+  closeWait: '1s',
   timeout: '10s',
   keyType: 'ecdsa-p256',
 } as const;
@@ -115,7 +115,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   if (durationMs === 0) problems.push('--duration must be longer than 0');
   const warmupMs = attempt(() => parseDuration(o.warmup ?? DEFAULTS.warmup, '--warmup'), 0);
   const rampMs = attempt(() => parseDuration(o.ramp ?? 0, '--ramp'), 0);
-  const ticketWaitMs = attempt(() => parseDuration(o.ticketWait ?? DEFAULTS.ticketWait, '--ticket-wait'), 0);
+  const closeWaitMs = attempt(() => parseDuration(o.closeWait ?? DEFAULTS.closeWait, '--close-wait'), 0);
   const timeout = attempt(() => parseDuration(o.timeout ?? DEFAULTS.timeout, '--timeout'), 10_000);
   const phaseTimeout = (value: string | number | undefined, option: string) =>
     value === undefined ? timeout : attempt(() => parseDuration(value, option), timeout);
@@ -228,7 +228,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     resume,
     resumeRatio,
     sessionScope,
-    ticketWaitMs,
+    closeWaitMs,
     tls: {
       minVersion,
       maxVersion,

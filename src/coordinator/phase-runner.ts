@@ -132,7 +132,7 @@ export class PhaseRunner {
       timeline,
       client: { elu, saturated: clientSaturated(elu, summary.windowSeconds) },
       findings: [
-        ...resumptionFindings(phase.resume, tally, summary, config.ticketWaitMs),
+        ...resumptionFindings(phase.resume, tally, summary, config.closeWaitMs),
         ...loadFindings(summary, elu),
       ],
     };

@@ -7,6 +7,7 @@ import { elapsedMicros } from '../metrics/histogram.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
 import { classifyError, isTlsAlert, PhaseTimeout, type AttemptPhase } from './errors.js';
 import { ResponseReader } from './response-reader.js';
+import { withoutPeerCertificate } from './session-der.js';
 
 /** Everything an attempt needs that does not change between attempts of a worker. */
 export interface DialSettings {
@@ -18,40 +19,29 @@ export interface DialSettings {
   alpn: Buffer | undefined;
   timeouts: Timeouts;
   request: { payload: Buffer; framing: ResponseFraming; perConnection: number } | null;
-  ticketWaitMs: number;
+  /** Bound on waiting for the server's close after ours (its TLS 1.3 tickets come in this time). */
+  closeWaitMs: number;
   keylog: ((line: Buffer) => void) | null;
   clientCertificate: boolean;
-  ticketSink: TicketSink;
 }
 
 export interface AttemptOptions {
   session: Buffer | undefined;
   /** Listen for the sessions the server issues (only then does Node serialise them). */
   captureSession: boolean;
-  /** TLS 1.3 tickets arrive after the handshake: wait (bounded) for one before closing. */
-  waitForTicket: boolean;
   /**
-   * After a resumed TLS 1.3 handshake the slot already holds a session that works, and some
-   * servers (Node's) send no new ticket: the attempt completes at once and the connection lingers
-   * in the background (bounded by the ticket wait) to pick up a fresh ticket if one comes.
+   * Wait (bounded) for the server's close after ours. False only once a worker has seen that this
+   * server never answers a close_notify: then the attempt ends right after sending its own.
    */
-  lingerForTicket: boolean;
-  /** The slot this attempt runs for: a ticket that arrives while lingering is stored for it. */
-  slot: number;
+  awaitServerClose: boolean;
   /** Read what was negotiated (costs a few native calls: done on a sample only). */
   sample: boolean;
-}
-
-/** Where a lingering connection reports what it got (the worker's engine). */
-export interface TicketSink {
-  lateSession(slot: number, session: Buffer): void;
-  lingerEnded(attempt: Attempt, gotTicket: boolean): void;
 }
 
 export interface AttemptOutcome {
   /** null on success; otherwise the one error class this attempt is counted in. */
   errorClass: string | null;
-  /** Set when the handshake completed (even if a later request failed). */
+  /** Set when the handshake completed and the server did not reject it afterwards. */
   reused: boolean | null;
   offered: boolean;
   startedAt: number;
@@ -59,22 +49,33 @@ export interface AttemptOutcome {
   tlsUs: number;
   /** performance.now() at secureConnect, for the open loop's intended-start latency. */
   handshakeAt: number;
+  /** performance.now() when the attempt's fate was decided: its handshake, or its failure. */
+  decidedAt: number;
   ttfbUs: number[];
   bytesRead: number;
+  /** The newest session the server issued (some servers honour only the last of two tickets). */
   session: Buffer | undefined;
-  ticketWaitExpired: boolean;
+  /** The server did not close within the bound after the client's close_notify. */
+  closeWaitExpired: boolean;
   negotiated: Omit<NegotiatedSample, 'count'> | null;
   aborted: boolean;
 }
 
 /**
- * One connection: TCP connect → TLS handshake → (request/response exchanges) → (ticket) → close.
+ * One connection: TCP connect → TLS handshake → (request/response exchanges) → close → done.
  * Each phase has its own timer; the first failure decides the attempt's one error class.
+ *
+ * The close is part of the verdict. The client sends close_notify and FIN at once, then reads
+ * until the server closes. A TLS 1.3 server checks the client's certificate only after the
+ * client's Finished, so an alert in that time is the server rejecting the handshake: the attempt
+ * fails in that alert's class, in every mode. Reading to the server's close also collects every
+ * ticket it sends, and leaves no unread record in the receive queue, which would turn the close
+ * into a reset (Node 24 servers then count a failed handshake per connection).
  */
 export class Attempt {
   readonly outcome: AttemptOutcome;
   private socket!: tls.TLSSocket;
-  private phase: AttemptPhase | 'ticket' | 'linger' | 'done' = 'tcp';
+  private phase: AttemptPhase | 'closing' | 'done' = 'tcp';
   private timer: NodeJS.Timeout | undefined;
   private timerMs = 0;
   private connectedAt = 0;
@@ -89,8 +90,8 @@ export class Attempt {
   ) {
     this.outcome = {
       errorClass: null, reused: null, offered: options.session !== undefined,
-      startedAt: 0, tcpUs: 0, tlsUs: 0, handshakeAt: 0, ttfbUs: [], bytesRead: 0,
-      session: undefined, ticketWaitExpired: false, negotiated: null, aborted: false,
+      startedAt: 0, tcpUs: 0, tlsUs: 0, handshakeAt: 0, decidedAt: 0, ttfbUs: [], bytesRead: 0,
+      session: undefined, closeWaitExpired: false, negotiated: null, aborted: false,
     };
   }
 
@@ -121,31 +122,27 @@ export class Attempt {
       socket.on('connect', this.onConnect);
       socket.on('secureConnect', this.onSecureConnect);
       socket.on('error', this.onError);
+      socket.on('end', this.onEnd);
       socket.on('close', this.onClose);
       if (this.options.captureSession) socket.on('session', this.onSession);
       if (s.keylog) socket.on('keylog', s.keylog);
     });
   }
 
-  /** Completed, but still listening in the background for a fresh ticket. */
-  get lingering(): boolean {
-    return this.phase === 'linger';
-  }
-
-  /** Ends the attempt without counting it (the measured window closed under it). */
+  /**
+   * The measured window closed under the attempt. A handshake that already completed (only the
+   * server's close was pending) stays a completed handshake; anything earlier is unfinished.
+   */
   abort(): void {
     if (this.phase === 'done') return;
-    if (this.phase === 'linger') return this.endLinger(false);
+    if (this.phase === 'closing') return this.finish(null);
     this.outcome.aborted = true;
     this.finish(null);
   }
 
-  /** Stops waiting for a ticket the server has shown it does not send; the attempt succeeded. */
-  releaseTicketWait(): void {
-    if (this.phase === 'linger') return this.endLinger(false);
-    if (this.phase !== 'ticket') return;
-    this.outcome.ticketWaitExpired = true;
-    this.finish(null);
+  /** Stops waiting for the server's close: the worker has seen this server never sends one. */
+  releaseCloseWait(): void {
+    if (this.phase === 'closing') this.finish(null);
   }
 
   private arm(ms: number): void {
@@ -161,9 +158,8 @@ export class Attempt {
   }
 
   private readonly onTimeout = (): void => {
-    if (this.phase === 'linger') return this.endLinger(false);
-    if (this.phase === 'ticket') {
-      this.outcome.ticketWaitExpired = true;
+    if (this.phase === 'closing') {
+      this.outcome.closeWaitExpired = true;
       this.finish(null);
     } else {
       this.fail(new PhaseTimeout());
@@ -191,10 +187,9 @@ export class Attempt {
       this.exchangesLeft = request.perConnection;
       this.reader = new ResponseReader(request.framing);
       socket.on('data', this.onData);
-      socket.once('end', this.onEnd);
       this.writeRequest();
     } else {
-      this.afterExchanges();
+      this.close();
     }
   };
 
@@ -213,88 +208,68 @@ export class Attempt {
     this.outcome.bytesRead += chunk.length;
     if (!reader.consume(chunk)) return;
     if (this.exchangesLeft > 0) this.writeRequest();
-    else this.afterExchanges();
+    else this.close();
   };
 
+  /** The client is done: close_notify and FIN now, then read until the server closes (bounded). */
+  private close(): void {
+    this.phase = 'closing';
+    this.socket.end();
+    if (!this.options.awaitServerClose) return this.finish(null);
+    // Without a reader the stream stays paused and never reports the server's close.
+    if (!this.settings.request) this.socket.resume();
+    this.arm(this.settings.closeWaitMs);
+  }
+
   private readonly onEnd = (): void => {
+    if (this.phase === 'closing') return this.finish(null);
     if (this.phase !== 'app') return;
-    if (this.reader!.completeAtEnd() && this.exchangesLeft === 0) this.afterExchanges();
+    // A response framed by the connection's end (--read all) completes here.
+    if (this.reader!.completeAtEnd() && this.exchangesLeft === 0) this.close();
     else this.fail(Object.assign(new Error('the server closed before the response was complete'), { code: 'EARLY_CLOSE' }));
   };
 
-  private afterExchanges(): void {
-    const needTicket = this.outcome.session === undefined && this.socket.getProtocol() === 'TLSv1.3';
-    if (needTicket && this.outcome.reused && this.options.lingerForTicket) {
-      // Complete now (the slot moves on with the session it has); keep listening in the background.
-      this.phase = 'linger';
-      this.arm(this.settings.ticketWaitMs);
-      this.resolve(this.outcome);
-      return;
-    }
-    if (!needTicket || this.outcome.reused || !this.options.waitForTicket) return this.finish(null);
-    this.phase = 'ticket';
-    this.arm(this.settings.ticketWaitMs);
-  }
-
   private readonly onSession = (session: Buffer): void => {
-    if (this.phase === 'linger') {
-      this.settings.ticketSink.lateSession(this.options.slot, withoutPeerCertificate(session));
-      return this.endLinger(true);
-    }
-    // TLS 1.3 servers often send two tickets: the first is enough.
-    if (this.outcome.session === undefined) this.outcome.session = withoutPeerCertificate(session);
-    if (this.phase === 'ticket') this.finish(null);
+    this.outcome.session = session;
   };
 
   private readonly onError = (err: Error): void => {
-    if (this.phase === 'linger') return this.endLinger(false);
-    // After the handshake, while only waiting for a ticket, a reset costs nothing that was measured;
-    // an alert, though, is the server rejecting the handshake (a TLS 1.3 server checks the client
-    // certificate after the client has finished), so the attempt failed.
-    if (this.phase === 'ticket' && !isTlsAlert(err)) return this.finish(null);
+    // While closing, a reset costs nothing that was measured; an alert, though, is the server
+    // rejecting the handshake (a TLS 1.3 server checks the client certificate after the client
+    // has finished), so the attempt failed.
+    if (this.phase === 'closing' && !isTlsAlert(err)) return this.finish(null);
     this.fail(err);
   };
 
   private readonly onClose = (): void => {
     if (this.phase === 'done') return;
-    if (this.phase === 'linger') return this.endLinger(false);
-    if (this.phase === 'ticket') return this.finish(null);
-    if (this.phase === 'app' && this.reader!.completeAtEnd() && this.exchangesLeft === 0) return this.afterExchanges();
+    if (this.phase === 'closing') return this.finish(null);
     this.fail(Object.assign(new Error('connection closed'), { code: 'EARLY_CLOSE' }));
   };
 
   private fail(err: unknown): void {
-    if (this.phase === 'done' || this.phase === 'linger') return;
-    const errorClass = classifyError(err, this.phase === 'ticket' ? 'tls' : this.phase);
+    if (this.phase === 'done') return;
+    const errorClass = classifyError(err, this.phase === 'closing' ? 'tls' : this.phase);
     // Rejected by the server after the client's side of the handshake: not a completed handshake.
     if (errorClass.startsWith('tls.')) {
       this.outcome.reused = null;
       this.outcome.negotiated = null;
+      this.outcome.session = undefined;
     }
     this.finish(errorClass);
   }
 
-  /** The background wait for a fresh ticket is over: close, and tell the engine what came of it. */
-  private endLinger(gotTicket: boolean): void {
-    this.phase = 'done';
-    if (this.timer) clearTimeout(this.timer);
-    if (!this.socket.destroyed) this.socket.end();
-    this.socket.destroy();
-    this.settings.ticketSink.lingerEnded(this, gotTicket);
-  }
-
   private finish(errorClass: string | null): void {
-    if (this.phase === 'done' || this.phase === 'linger') return;
+    if (this.phase === 'done') return;
     this.phase = 'done';
     if (this.timer) clearTimeout(this.timer);
-    this.outcome.errorClass = errorClass;
-    // Close as a well-behaved client does, with close_notify first (end() writes it at once):
-    // OpenSSL servers such as s_server drop the session of a connection that ends without one,
-    // and a Node server sees a TLS 1.3 client that vanishes right after its Finished as a failed
-    // handshake (ECONNRESET), which would fill the target's error counters and logs.
-    if (errorClass === null && !this.outcome.aborted && !this.socket.destroyed) this.socket.end();
+    const outcome = this.outcome;
+    outcome.errorClass = errorClass;
+    // A success counts when its handshake completed; a failure when it failed.
+    outcome.decidedAt = errorClass === null ? outcome.handshakeAt : performance.now();
+    if (outcome.session) outcome.session = withoutPeerCertificate(outcome.session);
     this.socket.destroy();
-    this.resolve(this.outcome);
+    this.resolve(outcome);
   }
 }
 
@@ -360,55 +335,4 @@ function checkPeerIdentity(hostname: string, cert: PeerForIdentityCheck): Error 
   return Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${reason}`), {
     code: 'ERR_TLS_CERT_ALTNAME_INVALID', reason, host: hostname,
   });
-}
-
-/** DER tag of SSL_SESSION's optional `peer [3] EXPLICIT Certificate` (ssl/ssl_asn1.c). */
-const SESSION_PEER_TAG = 0xa3;
-
-/** SSL_SESSION's ssl_version field for TLS 1.3: INTEGER 0x0304. */
-const TLS13_VERSION_FIELD = Buffer.from([0x02, 0x02, 0x03, 0x04]);
-
-/**
- * A TLS 1.3 session without the server certificate OpenSSL keeps in it. Node takes a session only
- * as DER, so every offer decodes it again, and decoding the certificate's public key is the most
- * expensive part of that on OpenSSL 3.0. A TLS 1.3 client does not need it to resume: Node skips
- * the identity check on a resumed connection and accepts a certificate-less TLS 1.3 resumption as
- * verified. Not TLS 1.2: there Node reports a resumed connection without a peer certificate as
- * UNABLE_TO_GET_ISSUER_CERT. Returns the input unchanged when the DER is not what is expected.
- */
-export function withoutPeerCertificate(session: Buffer): Buffer {
-  const header = derHeader(session, 0);
-  if (!header || session[0] !== 0x30 || header.end !== session.length) return session;
-  // SEQUENCE { INTEGER version, INTEGER ssl_version, … }
-  const version = derHeader(session, header.contentAt);
-  if (!version || !session.subarray(version.end, version.end + 4).equals(TLS13_VERSION_FIELD)) return session;
-  let at = header.contentAt;
-  while (at < session.length) {
-    const field = derHeader(session, at);
-    if (!field || field.end > session.length) return session;
-    if (session[at] === SESSION_PEER_TAG) {
-      const content = Buffer.concat([session.subarray(header.contentAt, at), session.subarray(field.end)]);
-      return Buffer.concat([derSequenceHeader(content.length), content]);
-    }
-    at = field.end;
-  }
-  return session;
-}
-
-function derHeader(der: Buffer, at: number): { contentAt: number; end: number } | null {
-  if (at + 2 > der.length || (der[at]! & 0x1f) === 0x1f) return null;
-  const first = der[at + 1]!;
-  if (first < 0x80) return { contentAt: at + 2, end: at + 2 + first };
-  const lengthBytes = first & 0x7f;
-  if (lengthBytes === 0 || lengthBytes > 4 || at + 2 + lengthBytes > der.length) return null;
-  let length = 0;
-  for (let i = 0; i < lengthBytes; i++) length = length * 256 + der[at + 2 + i]!;
-  return { contentAt: at + 2 + lengthBytes, end: at + 2 + lengthBytes + length };
-}
-
-function derSequenceHeader(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([0x30, length]);
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256);
-  return Buffer.from([0x30, 0x80 | bytes.length, ...bytes]);
 }

@@ -4,13 +4,13 @@ import type { MessagePort } from 'node:worker_threads';
 import { createHistogram, elapsedMicros, encodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type Tally } from '../metrics/tally.js';
 import { emptyCounts, type Snapshot } from '../metrics/timeline.js';
-import { Attempt, type AttemptOutcome, type DialSettings, type TicketSink } from './attempt.js';
+import { Attempt, type AttemptOutcome, type DialSettings } from './attempt.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
-import { SessionStore } from './sessions.js';
+import { SessionStore, type StoredSession } from './sessions.js';
 import type { CoordinatorMessage, PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from './task.js';
 
-/** Consecutive unanswered TLS 1.3 ticket waits, with no ticket ever seen, before a worker stops waiting. */
-const TICKET_WAIT_GIVE_UP = 3;
+/** Consecutive connections whose server never answered our close_notify before a worker stops waiting. */
+const CLOSE_WAIT_GIVE_UP = 3;
 /** Negotiated parameters are read on the first attempts and then on one in this many. */
 const SAMPLE_EVERY = 64;
 
@@ -23,10 +23,16 @@ export interface LocalClock {
 }
 
 /**
- * Runs inside a worker thread: one phase of load against one target. Pacing decides when attempts
- * start; the engine starts them, decides whether they are measured, and records their outcomes.
+ * Whether an attempt may start, and whether it starts inside the window ('measured'); with
+ * --handshakes, 'measured' means it is one of the N counted attempts.
  */
-export class Engine implements TicketSink {
+export type Claim = 'measured' | 'unmeasured' | 'none';
+
+/**
+ * Runs inside a worker thread: one phase of load against one target. Pacing decides when attempts
+ * start; the engine starts them, decides whether they are counted, and records their outcomes.
+ */
+export class Engine {
   clock: LocalClock = { startAt: 0, rampEndAt: 0, windowAt: 0, endAt: 0 };
   readonly sessions: SessionStore;
   private readonly dial: DialSettings;
@@ -34,22 +40,15 @@ export class Engine implements TicketSink {
   private readonly recorders = new Map<HandshakeClass, ClassRecorder>();
   private readonly tally: Tally = emptyTally();
   private readonly inFlight = new Set<Attempt>();
+  /** --handshakes: the window counts the N attempts it starts, not what completes in it. */
+  private readonly quota: boolean;
   private measuredLeft: number;
   private measuredInFlight = 0;
   /** Measured attempts started: negotiation samples come from the window, never from warm-up. */
   private measuredStarted = 0;
-  private waitForTickets: boolean;
-  private ticketWaitsInARow = 0;
-  /**
-   * After a resumed TLS 1.3 handshake the connection lingers in the background for a fresh ticket
-   * until the server has shown it sends none after a resumption (Node's does not).
-   */
-  private lingerAfterResumption = true;
-  private lingersInARow = 0;
-  private ticketAfterResumption = false;
-  private readonly lingering = new Set<Attempt>();
-  /** Sessions this worker has received, warm-up included (the tally counts measured ones only). */
-  private sessionsSeen = 0;
+  private awaitServerClose = true;
+  private closeWaitsInARow = 0;
+  private serverClosesSeen = 0;
   private stopping = false;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
@@ -87,13 +86,12 @@ export class Engine implements TicketSink {
         framing: config.request.framing,
         perConnection: config.request.perConnection,
       },
-      ticketWaitMs: config.ticketWaitMs,
+      closeWaitMs: config.closeWaitMs,
       keylog: keylogStream ? (line: Buffer) => keylogStream.write(line) : null,
       clientCertificate: !!credentials.cert,
-      ticketSink: this,
     };
+    this.quota = task.share.handshakes !== null;
     this.measuredLeft = task.share.handshakes ?? Number.POSITIVE_INFINITY;
-    this.waitForTickets = phase.resume !== 'none';
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.second = 0;
     this.secondElu = performance.eventLoopUtilization();
@@ -129,68 +127,90 @@ export class Engine implements TicketSink {
   }
 
   /**
-   * Whether an attempt may start now, and whether it is measured. With --handshakes the quota
-   * is claimed here, so exactly N measured attempts start.
+   * Whether an attempt may start at `at` (open loop: its intended start), and whether it starts
+   * inside the window. With --handshakes the quota is claimed here, so exactly N start.
    */
-  claim(): 'measured' | 'unmeasured' | 'none' {
+  claim(at: number = performance.now()): Claim {
     if (this.stopping) return 'none';
-    if (performance.now() < this.clock.windowAt) return 'unmeasured';
-    if (this.measuredLeft <= 0) return 'none';
-    this.measuredLeft--;
-    return 'measured';
+    if (at < this.clock.windowAt) return 'unmeasured';
+    if (this.quota) {
+      if (this.measuredLeft <= 0) return 'none';
+      this.measuredLeft--;
+      return 'measured';
+    }
+    // The end-of-window timer may fire late: nothing starts after the window has closed.
+    return at < this.clock.endAt ? 'measured' : 'none';
+  }
+
+  /** Open loop: an arrival was due at its claimed time (counted when it was due inside the window). */
+  arrive(claim: Claim): void {
+    if (claim === 'measured') this.tally.arrivals++;
   }
 
   /** Counts an arrival that found every slot busy (open loop). */
-  drop(measured: boolean): void {
-    if (measured) this.tally.dropped++;
-    if (measured || this.second < 0) this.secondDropped++;
+  drop(claim: Claim): void {
+    if (claim === 'measured') this.tally.dropped++;
+    if (claim === 'measured' || this.second < 0) this.secondDropped++;
   }
 
   /** Runs one attempt for `slot` and records it. `intendedAt`: open loop's intended start (local ms). */
-  async launch(slot: number, measured: boolean, intendedAt: number | null = null): Promise<void> {
-    const session = this.sessions.sessionToOffer(slot);
+  async launch(slot: number, claim: Claim, intendedAt: number | null = null): Promise<void> {
+    const offer = this.sessions.sessionToOffer(slot);
+    const measured = claim === 'measured';
     const attempt = new Attempt(this.dial, {
-      session,
+      session: offer?.der,
       captureSession: this.sessions.capturing,
-      waitForTicket: this.waitForTickets,
-      lingerForTicket: this.sessions.capturing && this.lingerAfterResumption,
-      slot,
+      awaitServerClose: this.awaitServerClose,
       sample: measured && (this.measuredStarted++ < 8 || this.measuredStarted % SAMPLE_EVERY === 0),
     });
     this.inFlight.add(attempt);
-    if (measured) this.measuredInFlight++;
+    if (measured) {
+      this.tally.started++;
+      this.measuredInFlight++;
+    }
     const outcome = await attempt.run();
     this.inFlight.delete(attempt);
-    if (attempt.lingering) this.lingering.add(attempt);
     if (measured) this.measuredInFlight--;
-    this.record(slot, outcome, measured, intendedAt);
-    if (measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop();
+    this.record(slot, outcome, measured, offer, intendedAt);
+    if (this.quota && measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop();
   }
 
-  private record(slot: number, outcome: AttemptOutcome, measured: boolean, intendedAt: number | null): void {
-    if (outcome.aborted) {
-      if (measured) this.tally.unfinished++;
+  private record(slot: number, outcome: AttemptOutcome, measured: boolean, offer: StoredSession | undefined, intendedAt: number | null): void {
+    const t = this.tally;
+    const { windowAt, endAt } = this.clock;
+    if (outcome.session) this.sessions.store(slot, outcome.session);
+    this.learnServerClose(outcome);
+    // Counted in the window, or undecided when it closed (an abort at stop, or decided after endAt).
+    let counted: boolean;
+    let unfinished: boolean;
+    if (this.quota) {
+      counted = measured && !outcome.aborted;
+      unfinished = measured && outcome.aborted;
+    } else {
+      const decidedAt = outcome.aborted ? performance.now() : outcome.decidedAt;
+      counted = !outcome.aborted && decidedAt >= windowAt && decidedAt < endAt;
+      unfinished = decidedAt >= windowAt && !counted;
+      if ((counted || unfinished) && outcome.startedAt < windowAt) t.carriedIn++;
+    }
+    if (unfinished) {
+      t.unfinished++;
       return;
     }
-    if (outcome.session) {
-      this.sessions.store(slot, outcome.session);
-      this.sessionsSeen++;
-      this.ticketWaitsInARow = 0;
-    }
-    if (outcome.ticketWaitExpired && ++this.ticketWaitsInARow >= TICKET_WAIT_GIVE_UP && this.sessionsSeen === 0 && this.waitForTickets) {
-      // This server issues no TLS 1.3 tickets: waiting on every connection would only slow the run.
-      this.waitForTickets = false;
-      for (const attempt of [...this.inFlight]) attempt.releaseTicketWait();
-    }
-    const now = performance.now();
-    const second = Math.floor((now - this.clock.windowAt) / 1000);
-    const inSnapshot = measured || second < 0;
-    const t = this.tally;
-    if (measured) {
+    if (outcome.aborted) return;
+    const inSnapshot = counted || this.second < 0;
+    if (!counted) {
+      const w = t.warmup;
+      w.attempts++;
+      if (outcome.errorClass === null) w.successes++;
+      else w.errors++;
+    } else {
       t.attempts++;
-      if (outcome.offered) t.offered++;
+      if (offer) {
+        t.offered++;
+        t.offeredMechanisms[offer.mechanism] = (t.offeredMechanisms[offer.mechanism] ?? 0) + 1;
+      }
       if (outcome.session) t.sessionsReceived++;
-      if (outcome.ticketWaitExpired) t.ticketWaitsExpired++;
+      if (outcome.closeWaitExpired) t.closeWaitsExpired++;
     }
     if (outcome.reused !== null) {
       const cls: HandshakeClass = outcome.reused ? 'resumed' : outcome.offered ? 'miss' : 'full';
@@ -198,7 +218,7 @@ export class Engine implements TicketSink {
         this.secondCounts[cls]++;
         this.secondLatency.recordValue(outcome.tlsUs);
       }
-      if (measured) {
+      if (counted) {
         let recorder = this.recorders.get(cls);
         if (!recorder) this.recorders.set(cls, (recorder = new ClassRecorder()));
         recorder.handshakes++;
@@ -209,34 +229,35 @@ export class Engine implements TicketSink {
         for (const ttfb of outcome.ttfbUs) recorder.record('ttfb', ttfb);
         recorder.requests += outcome.ttfbUs.length;
         recorder.bytesRead += outcome.bytesRead;
+        if (outcome.reused && offer) t.mechanisms[offer.mechanism] = (t.mechanisms[offer.mechanism] ?? 0) + 1;
         if (outcome.negotiated) addNegotiated((t.negotiated[cls] ??= []), outcome.negotiated);
       }
     }
     if (outcome.errorClass !== null) {
-      if (measured) t.errors[outcome.errorClass] = (t.errors[outcome.errorClass] ?? 0) + 1;
+      if (counted) t.errors[outcome.errorClass] = (t.errors[outcome.errorClass] ?? 0) + 1;
       if (inSnapshot) {
         this.secondErrors[outcome.errorClass] = (this.secondErrors[outcome.errorClass] ?? 0) + 1;
         this.secondErrorCount++;
       }
-    } else if (measured) {
+    } else if (counted) {
       t.successes++;
     }
   }
 
-  /** A ticket that arrived after a resumed handshake: the slot offers it next. */
-  lateSession(slot: number, session: Buffer): void {
-    this.sessions.store(slot, session);
-    this.sessionsSeen++;
-    this.ticketAfterResumption = true;
-    this.lingersInARow = 0;
-  }
-
-  lingerEnded(attempt: Attempt, gotTicket: boolean): void {
-    this.lingering.delete(attempt);
-    if (gotTicket || this.ticketAfterResumption || ++this.lingersInARow < TICKET_WAIT_GIVE_UP || !this.lingerAfterResumption) return;
-    // This server sends no ticket after a resumption: stop lingering, and let the others go now.
-    this.lingerAfterResumption = false;
-    for (const other of [...this.lingering]) other.releaseTicketWait();
+  /**
+   * A server that never answers a close_notify would hold every slot for the whole bound: after a
+   * few such connections, with no close ever seen, the worker stops waiting for one.
+   */
+  private learnServerClose(outcome: AttemptOutcome): void {
+    if (outcome.errorClass !== null || outcome.aborted || !this.awaitServerClose) return;
+    if (!outcome.closeWaitExpired) {
+      this.serverClosesSeen++;
+      this.closeWaitsInARow = 0;
+      return;
+    }
+    if (++this.closeWaitsInARow < CLOSE_WAIT_GIVE_UP || this.serverClosesSeen > 0) return;
+    this.awaitServerClose = false;
+    for (const attempt of [...this.inFlight]) attempt.releaseCloseWait();
   }
 
   private scheduleSnapshot(): void {
@@ -283,10 +304,15 @@ export class Engine implements TicketSink {
     if (this.stopping) return;
     this.stopping = true;
     if (this.windowElu) this.elu = performance.eventLoopUtilization(this.windowElu).utilization;
-    for (const attempt of [...this.inFlight, ...this.lingering]) attempt.abort();
+    for (const attempt of [...this.inFlight]) attempt.abort();
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
-    this.emitSnapshot();
-    this.resolveDone();
+    // An aborted attempt is recorded once its launch() resumes, a microtask later: a handshake
+    // that completed before the window closed (only its close was pending) belongs in the last
+    // second's snapshot too.
+    setImmediate(() => {
+      this.emitSnapshot();
+      this.resolveDone();
+    });
   }
 
   async result(): Promise<WorkerResult> {

@@ -1,9 +1,9 @@
 import tls from 'node:tls';
 import type { ClientTlsConfig, Credentials, ResumeMode, RunConfig, TlsVersion } from '../config/run-config.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
-import { describeNegotiated } from './attempt.js';
-import { classifyError, PhaseTimeout } from './errors.js';
+import { Attempt } from './attempt.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
+import { resumptionMechanism } from './session-der.js';
 
 /** Whether a resumption mechanism works: null when its TLS version was not accepted at all. */
 export type Support = boolean | null;
@@ -24,9 +24,8 @@ export interface TargetProbe {
 
 interface ProbeHandshake {
   errorClass: string | null;
-  protocol: string | null;
   reused: boolean;
-  /** The server issued a session ticket (as opposed to only a session ID). */
+  /** The server issued a ticket (TLS 1.3 always; TLS 1.2 as opposed to only a session ID). */
   ticket: boolean;
   session: Buffer | undefined;
   negotiated: Omit<NegotiatedSample, 'count'> | null;
@@ -43,75 +42,32 @@ interface ProbeDial {
 }
 
 /**
- * One connection, kept apart from the engine's Attempt because it asks other questions (was a
- * ticket issued, as opposed to a session ID?) and needs the socket before it closes. TLS 1.3
- * sessions arrive after the handshake: wait (bounded by --ticket-wait) for one, which also
- * surfaces a TLS 1.3 server rejecting the client certificate after the client has finished.
+ * One connection, as the engine makes it (close_notify, then read to the server's close, so a
+ * TLS 1.3 server's rejection of the client certificate and every ticket are seen), one at a time.
  */
-function handshake(dial: ProbeDial, context: tls.SecureContext, session?: Buffer): Promise<ProbeHandshake> {
-  const { timeouts, ticketWaitMs } = dial.config;
-  return new Promise((resolve) => {
-    const result: ProbeHandshake = { errorClass: null, protocol: null, reused: false, ticket: false, session: undefined, negotiated: null };
-    let phase: 'tcp' | 'tls' | 'ticket' | 'done' = 'tcp';
-    let timer: NodeJS.Timeout | undefined;
-    const socket = tls.connect({
-      host: dial.host,
-      port: dial.port,
-      servername: dial.servername,
-      secureContext: context,
-      rejectUnauthorized: dial.rejectUnauthorized,
-      ALPNProtocols: dial.alpn,
-      session,
-    });
-    const arm = (ms: number, onExpiry: () => void) => {
-      clearTimeout(timer);
-      timer = setTimeout(onExpiry, ms);
-    };
-    const finish = (errorClass: string | null) => {
-      if (phase === 'done') return;
-      phase = 'done';
-      clearTimeout(timer);
-      result.errorClass = errorClass;
-      if (errorClass !== null) result.negotiated = null;
-      // close_notify, so servers keep the session for the resumption attempt that follows.
-      if (errorClass === null && !socket.destroyed) socket.end();
-      socket.destroy();
-      resolve(result);
-    };
-    const fail = (err: unknown) => {
-      if (phase === 'done') return;
-      finish(classifyError(err, phase === 'tcp' ? 'tcp' : 'tls'));
-    };
-    arm(timeouts.connectMs, () => fail(new PhaseTimeout()));
-    socket.once('connect', () => {
-      phase = 'tls';
-      arm(timeouts.handshakeMs, () => fail(new PhaseTimeout()));
-    });
-    // getTLSTicket() is undefined without a ticket, and null once the socket is gone.
-    const hasTicket = () => (socket.getTLSTicket()?.length ?? 0) > 0;
-    socket.on('session', (s: Buffer) => {
-      if (phase === 'done') return;
-      result.session ??= s;
-      result.ticket ||= hasTicket();
-      if (phase === 'ticket') finish(null);
-    });
-    socket.once('secureConnect', () => {
-      result.protocol = socket.getProtocol();
-      result.reused = socket.isSessionReused();
-      result.ticket ||= hasTicket();
-      result.negotiated = describeNegotiated(socket, dial.clientCertificate);
-      if (result.protocol !== 'TLSv1.3') {
-        result.session ??= socket.getSession();
-        return finish(null);
-      }
-      if (result.session !== undefined) return finish(null);
-      phase = 'ticket';
-      arm(ticketWaitMs, () => finish(null));
-    });
-    // While waiting for a ticket a plain close costs nothing; an alert is a rejected handshake.
-    socket.on('error', (err) => (phase === 'ticket' && !classifyError(err, 'tls').startsWith('tls.alert.') ? finish(null) : fail(err)));
-    socket.once('close', () => (phase === 'ticket' ? finish(null) : fail(Object.assign(new Error('connection closed'), { code: 'EARLY_CLOSE' }))));
-  });
+async function handshake(dial: ProbeDial, context: tls.SecureContext, session?: Buffer): Promise<ProbeHandshake> {
+  const { config } = dial;
+  const attempt = new Attempt(
+    {
+      host: dial.host, port: dial.port, servername: dial.servername, secureContext: context,
+      rejectUnauthorized: dial.rejectUnauthorized, alpn: dial.alpn, timeouts: config.timeouts, request: null,
+      closeWaitMs: config.closeWaitMs, keylog: null, clientCertificate: dial.clientCertificate,
+    },
+    { session, captureSession: true, awaitServerClose: true, sample: true },
+  );
+  const outcome = await attempt.run();
+  return {
+    errorClass: outcome.errorClass,
+    reused: outcome.reused === true,
+    ticket: outcome.session !== undefined && resumptionMechanism(outcome.session) !== 'tls12-session-id',
+    session: outcome.session,
+    negotiated: outcome.negotiated,
+  };
+}
+
+/** The failure says the server does not speak this version (rather than refusing something else). */
+function refusesVersion(errorClass: string): boolean {
+  return errorClass === 'tls.version' || errorClass === 'tls.alert.protocol_version' || errorClass === 'tls.closed' || errorClass === 'tls.reset';
 }
 
 /** The run's TLS settings pinned to one version, keeping only the cipher list that version uses. */
@@ -121,9 +77,11 @@ function pinnedTo(tlsConfig: ClientTlsConfig, version: TlsVersion): ClientTlsCon
 }
 
 /** A full handshake and one attempt to resume its session: does the mechanism work? */
-async function resumes(dial: ProbeDial, context: tls.SecureContext, mechanism: 'id' | 'ticket'): Promise<{ accepted: boolean; resumed: boolean }> {
+async function resumes(dial: ProbeDial, context: tls.SecureContext, mechanism: 'id' | 'ticket'): Promise<{ accepted: boolean; resumed: Support }> {
   const first = await handshake(dial, context);
-  if (first.errorClass !== null) return { accepted: false, resumed: false };
+  // Refused for another cause (a client certificate, a group the certificate needs): the version
+  // itself was accepted, and whether it resumes is unknown.
+  if (first.errorClass !== null) return { accepted: !refusesVersion(first.errorClass), resumed: null };
   // A TLS 1.2 session without a ticket would resume by ID and say nothing about tickets.
   const offerable = mechanism === 'ticket' ? first.ticket && first.session : first.session;
   if (!offerable) return { accepted: true, resumed: false };

@@ -1,4 +1,12 @@
 import type { ResumeMode, SessionScope } from '../config/run-config.js';
+import type { ResumptionMechanism } from '../metrics/tally.js';
+import { resumptionMechanism } from './session-der.js';
+
+/** A session the server issued, with the mechanism it resumes by (read once, when stored). */
+export interface StoredSession {
+  der: Buffer;
+  mechanism: ResumptionMechanism;
+}
 
 /**
  * Which session each attempt offers. With scope `slot` every slot resumes its own last session;
@@ -6,8 +14,8 @@ import type { ResumeMode, SessionScope } from '../config/run-config.js';
  * deterministically (error diffusion), so a ratio of 0.3 offers on exactly 3 in 10 attempts.
  */
 export class SessionStore {
-  private readonly bySlot: (Buffer | undefined)[] = [];
-  private shared: Buffer | undefined;
+  private readonly bySlot: (StoredSession | undefined)[] = [];
+  private shared: StoredSession | undefined;
   private offerCredit = 0;
 
   constructor(
@@ -22,7 +30,7 @@ export class SessionStore {
   }
 
   /** The session the next attempt of this slot offers, or undefined for a full handshake. */
-  sessionToOffer(slot: number): Buffer | undefined {
+  sessionToOffer(slot: number): StoredSession | undefined {
     if (this.mode === 'none') return undefined;
     const session = this.scope === 'worker' ? this.shared : this.bySlot[slot];
     if (!session) return undefined;
@@ -32,7 +40,8 @@ export class SessionStore {
     return session;
   }
 
-  store(slot: number, session: Buffer): void {
+  store(slot: number, der: Buffer): void {
+    const session = { der, mechanism: resumptionMechanism(der) };
     if (this.scope === 'worker') this.shared = session;
     else this.bySlot[slot] = session;
   }

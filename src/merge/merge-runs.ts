@@ -23,7 +23,7 @@ export interface MergeOptions {
  */
 type WindowPolicy = 'concurrent' | 'sequential';
 
-function mergePhase(parts: readonly PhaseResult[], policy: WindowPolicy, ticketWaitMs: number): PhaseResult {
+function mergePhase(parts: readonly PhaseResult[], policy: WindowPolicy, closeWaitMs: number): PhaseResult {
   const first = parts[0]!;
   const windowStartedAt = Math.min(...parts.map((p) => p.windowStartedAt));
   const windowMs = policy === 'concurrent'
@@ -49,7 +49,7 @@ function mergePhase(parts: readonly PhaseResult[], policy: WindowPolicy, ticketW
     findings: [],
   });
   merged.findings = [
-    ...resumptionFindings(merged.resume, merged.tally, merged.summary, ticketWaitMs),
+    ...resumptionFindings(merged.resume, merged.tally, merged.summary, closeWaitMs),
     ...loadFindings(merged.summary, elu),
   ];
   if (policy === 'sequential') merged.samples = parts.flatMap((p) => p.samples ?? [phaseSample(p)]);
@@ -74,7 +74,7 @@ function mergePhases(results: readonly RunResult[], policy: WindowPolicy, labels
       if (!force) throw new UsageError(`${message}: merge only complete results, or pass --force to merge the phases that are there`);
       warnings.push(`${message}: merged from the other results only`);
     }
-    return mergePhase(parts.filter((p): p is PhaseResult => !!p), policy, results[0]!.config.ticketWaitMs);
+    return mergePhase(parts.filter((p): p is PhaseResult => !!p), policy, results[0]!.config.closeWaitMs);
   });
 }
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../config/usage-error.js';
+import type { RunConfig } from '../config/run-config.js';
 import { resummarize, SCHEMA_VERSION, type RunResult } from '../metrics/run-result.js';
+import { emptyTally, type Tally } from '../metrics/tally.js';
 
 /** Reads a text file the user named, a missing or unreadable one being a UsageError. */
 export function readTextFile(path: string): string {
@@ -37,9 +39,24 @@ export function toRunResult(value: unknown, label: string): RunResult {
     throw new UsageError(`'${label}' was written by a newer tlsbench (result schema ${v.schemaVersion}; this one reads up to ${SCHEMA_VERSION}): upgrade tlsbench`);
   }
   const result = v as RunResult;
-  return { ...result, phases: result.phases.map(resummarize) };
+  return { ...result, config: upgradeConfig(result.config), phases: result.phases.map((p) => resummarize({ ...p, tally: upgradeTally(p.tally) })) };
 }
 
 export function readRunResult(path: string): RunResult {
   return toRunResult(readJsonFile(path), path);
+}
+
+/**
+ * Files from schema 3 lack the window accounting of schema 4 (started, carriedIn, arrivals,
+ * mechanisms, warmup): read them as zero, never as NaN in a merge.
+ */
+function upgradeTally(tally: Tally & { ticketWaitsExpired?: number }): Tally {
+  const empty = emptyTally();
+  const { ticketWaitsExpired, ...rest } = tally;
+  return { ...empty, ...rest, closeWaitsExpired: rest.closeWaitsExpired ?? ticketWaitsExpired ?? 0, warmup: { ...empty.warmup, ...rest.warmup } };
+}
+
+function upgradeConfig(config: RunConfig & { ticketWaitMs?: number }): RunConfig {
+  const { ticketWaitMs, ...rest } = config;
+  return { ...rest, closeWaitMs: rest.closeWaitMs ?? ticketWaitMs ?? 0 };
 }

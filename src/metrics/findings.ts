@@ -18,35 +18,51 @@ function protocolSeen(tally: Tally): string | null {
   return null;
 }
 
-/** Why nothing (or not everything) resumed, in words a server operator can act on. */
-export function resumptionFindings(resume: ResumeMode, tally: Tally, summary: PhaseSummary, ticketWaitMs: number): string[] {
+/**
+ * Why nothing (or not everything) resumed, or resumed otherwise than asked, in words a server
+ * operator can act on: only causes consistent with what the phase saw.
+ */
+export function resumptionFindings(resume: ResumeMode, tally: Tally, summary: PhaseSummary, closeWaitMs: number): string[] {
   if (resume === 'none' || summary.successes === 0) return [];
   const resumed = summary.classes.resumed?.handshakes ?? 0;
   const protocol = protocolSeen(tally);
-  if (resumed === 0 && tally.offered === 0) {
+  const findings: string[] = [];
+  if (tally.offered === 0) {
+    if (tally.sessionsReceived > 0) {
+      return ['nothing was offered: the server issued sessions, but no slot had one yet when its attempts started ' +
+        '(each slot\'s first handshake is a full one); add --warmup, or run more handshakes than --connections'];
+    }
     if (protocol === 'TLSv1.3') {
-      return [`never resumed (hit rate 0 %): the server issued no TLS 1.3 session tickets within ${ticketWaitMs} ms. ` +
+      return [`never resumed: the server issued no TLS 1.3 session tickets before closing (or within --close-wait, ${closeWaitMs} ms). ` +
         'Tickets are probably off; a Node.js server with tickets off cannot resume TLS 1.3 at all (nodejs/node#60847)'];
     }
-    if (resume === 'id') {
-      return ['never resumed (hit rate 0 %): the server issued no resumable TLS 1.2 session ID: it has no session cache'];
-    }
-    return ['never resumed (hit rate 0 %): the server issued neither a session ticket nor a session the client could keep: tickets are off and there is no session cache'];
+    if (resume === 'id') return ['never resumed: the server issued no resumable TLS 1.2 session ID: it has no session cache'];
+    return ['never resumed: the server issued neither a session ticket nor a session ID the client could keep: tickets are off and there is no session cache'];
   }
+  const offeredIds = tally.offeredMechanisms['tls12-session-id'] ?? 0;
   if (resumed === 0) {
-    const why = resume === 'id'
-      ? 'it keeps no TLS 1.2 session cache, or the cache is per process and connections land on other processes'
-      : protocol === 'TLSv1.3'
-        ? 'it cannot decrypt its own tickets (ticket keys differ between processes or rotate) or refuses PSK resumption'
-        : 'it cannot decrypt its own tickets (ticket keys differ between processes or rotate)';
-    return [`never resumed (hit rate 0 %): the server refused all ${tally.offered} offered sessions: ${why}`];
-  }
-  if (summary.hitRate !== null && summary.hitRate < 0.99) {
+    let why: string;
+    if (resume === 'id' || offeredIds === tally.offered) {
+      why = resume === 'id'
+        ? 'it keeps no TLS 1.2 session cache, or the cache is per process and connections land on other processes'
+        : 'it issues no tickets (only session IDs) and keeps no session cache to resume them from';
+    } else if (protocol === 'TLSv1.3') {
+      why = 'it cannot decrypt its own tickets (ticket keys differ between processes or rotate), refuses PSK resumption, ' +
+        'or issues stateful tickets (tickets off) with no session cache to look them up in';
+    } else {
+      why = 'it cannot decrypt its own tickets (ticket keys differ between processes or rotate)';
+    }
+    findings.push(`never resumed (hit rate 0 %): the server refused all ${tally.offered} offered sessions: ${why}`);
+  } else if (summary.hitRate !== null && summary.hitRate < 0.99) {
     const misses = tally.offered - resumed;
-    return [`${misses} of ${tally.offered} offered sessions were refused (hit rate ${(summary.hitRate * 100).toFixed(1)} %): ` +
-      'a bounded session cache evicting entries, ticket key rotation, or several server processes without shared state'];
+    findings.push(`${misses} of ${tally.offered} offered sessions were refused (hit rate ${(summary.hitRate * 100).toFixed(1)} %): ` +
+      'a bounded session cache evicting entries, sessions outliving their lifetime, ticket key rotation, or several server processes without shared state');
   }
-  return [];
+  const byId = tally.mechanisms['tls12-session-id'] ?? 0;
+  if (resume === 'ticket' && byId > 0) {
+    findings.push(`asked to resume by ticket, but ${byId} of ${resumed} resumptions were by TLS 1.2 session ID: the server issued no ticket (tickets are off) and resumed from its session cache`);
+  }
+  return findings;
 }
 
 export function loadFindings(summary: PhaseSummary, elu: readonly number[]): string[] {

@@ -8,7 +8,7 @@ import type { TimelinePoint } from './timeline.js';
  * Bumped whenever the shape of RunResult changes (schema/run-result.schema.json follows it).
  * 2: optional `machines` (merged results) and per-phase `samples` (--repeat).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export interface RuntimeInfo {
   node: string;

@@ -1,5 +1,7 @@
 import { decodeHistogram, type Histogram } from './histogram.js';
-import { HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass, type LatencyMetric, type NegotiatedSample, type Tally } from './tally.js';
+import {
+  HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass, type LatencyMetric, type NegotiatedSample, type ResumptionMechanism, type Tally, type WarmupTally,
+} from './tally.js';
 
 /** All latency figures in integer microseconds; the table shows them as ms. */
 export interface LatencySummary {
@@ -37,7 +39,17 @@ export interface PhaseSummary {
   /** resumed / offered; null when nothing was offered. */
   hitRate: number | null;
   dropped: number;
+  /** Attempts started inside the window (with --handshakes: the N counted ones). */
+  started: number;
+  /** Attempts started before the window and undecided when it opened (counted when decided). */
+  carriedIn: number;
   unfinished: number;
+  /** Open loop: arrivals scheduled inside the window. */
+  arrivals: number;
+  /** Resumed handshakes by how they resumed. */
+  mechanisms: Partial<Record<ResumptionMechanism, number>>;
+  /** Attempts decided before the window (ramp and warm-up). */
+  warmup: WarmupTally;
   classes: Partial<Record<HandshakeClass, ClassSummary>>;
   errors: Record<string, number>;
 }
@@ -91,7 +103,12 @@ export function summarizeTally(tally: Tally, windowMs: number): PhaseSummary {
     offered: tally.offered,
     hitRate: tally.offered > 0 ? resumed / tally.offered : null,
     dropped: tally.dropped,
+    started: tally.started,
+    carriedIn: tally.carriedIn,
     unfinished: tally.unfinished,
+    arrivals: tally.arrivals,
+    mechanisms: tally.mechanisms,
+    warmup: tally.warmup,
     classes,
     errors: tally.errors,
   };

@@ -7,6 +7,10 @@ import { createHistogram, encodeHistogram, mergeEncoded, type Histogram } from '
 export const HANDSHAKE_CLASSES = ['full', 'resumed', 'miss'] as const;
 export type HandshakeClass = (typeof HANDSHAKE_CLASSES)[number];
 
+/** How a resumed handshake resumed. `tls12-*` covers TLS 1.0–1.2. */
+export const RESUMPTION_MECHANISMS = ['tls12-ticket', 'tls12-session-id', 'tls13-psk'] as const;
+export type ResumptionMechanism = (typeof RESUMPTION_MECHANISMS)[number];
+
 /**
  * tcp: socket created → TCP connected. tls: TCP connected → secureConnect.
  * connect: attempt start → secureConnect (tcp + tls, uncorrected).
@@ -35,21 +39,46 @@ export interface NegotiatedSample {
   count: number;
 }
 
-/** Everything a phase counted. Plain data: it crosses threads, files and machines, and merges exactly. */
-export interface Tally {
-  /** Attempts whose outcome fell inside the measured window: successes + Σ errors. */
+/** Attempts decided before the measured window opened (ramp and warm-up): they load the server too. */
+export interface WarmupTally {
   attempts: number;
   successes: number;
-  /** Attempts that offered a session. */
-  offered: number;
+  errors: number;
+}
+
+/**
+ * Everything a phase counted. Plain data: it crosses threads, files and machines, and merges exactly.
+ *
+ * A timed window counts an attempt when it is decided inside the window (a handshake when it
+ * completes, a failure when it fails), whenever it started, as wrk and h2load do. With
+ * --handshakes, the N attempts that started after warm-up are counted, whenever they finish.
+ * Either way: attempts + unfinished = started + carriedIn.
+ */
+export interface Tally {
+  /** Attempts decided inside the measured window: successes + Σ errors. */
+  attempts: number;
+  successes: number;
+  /** Attempts started inside the window (with --handshakes: the N counted ones). */
+  started: number;
+  /** Attempts started before the window that were still undecided when it opened. */
+  carriedIn: number;
+  /** Attempts still undecided when the window closed; aborted, and in no other count. */
+  unfinished: number;
+  /** Open loop: arrivals scheduled inside the window (= started + dropped). */
+  arrivals: number;
   /** Open loop: arrivals that found no free slot. */
   dropped: number;
-  /** Attempts still running when the window closed; aborted, and in no other count. */
-  unfinished: number;
+  /** Attempts that offered a session. */
+  offered: number;
   /** Sessions (tickets or IDs) the server issued that the client stored. */
   sessionsReceived: number;
-  /** TLS 1.3 connections that waited for a ticket and got none within the bound. */
-  ticketWaitsExpired: number;
+  /** Connections whose server did not close within --close-wait after the client's close_notify. */
+  closeWaitsExpired: number;
+  /** Resumed handshakes by how they resumed. */
+  mechanisms: Partial<Record<ResumptionMechanism, number>>;
+  /** Offered sessions by the mechanism they would resume by. */
+  offeredMechanisms: Partial<Record<ResumptionMechanism, number>>;
+  warmup: WarmupTally;
   errors: Record<string, number>;
   classes: Partial<Record<HandshakeClass, ClassTally>>;
   negotiated: Partial<Record<HandshakeClass, NegotiatedSample[]>>;
@@ -57,19 +86,31 @@ export interface Tally {
 
 export function emptyTally(): Tally {
   return {
-    attempts: 0, successes: 0, offered: 0, dropped: 0, unfinished: 0,
-    sessionsReceived: 0, ticketWaitsExpired: 0, errors: {}, classes: {}, negotiated: {},
+    attempts: 0, successes: 0, started: 0, carriedIn: 0, unfinished: 0, arrivals: 0, dropped: 0, offered: 0,
+    sessionsReceived: 0, closeWaitsExpired: 0, mechanisms: {}, offeredMechanisms: {}, warmup: { attempts: 0, successes: 0, errors: 0 },
+    errors: {}, classes: {}, negotiated: {},
   };
 }
 
-const COUNTERS = ['attempts', 'successes', 'offered', 'dropped', 'unfinished', 'sessionsReceived', 'ticketWaitsExpired'] as const;
+const COUNTERS = [
+  'attempts', 'successes', 'started', 'carriedIn', 'unfinished', 'arrivals', 'dropped', 'offered', 'sessionsReceived', 'closeWaitsExpired',
+] as const;
+
+const WARMUP_COUNTERS = ['attempts', 'successes', 'errors'] as const;
+
+function addCounts<K extends string>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>): void {
+  for (const [key, n] of Object.entries(from) as [K, number][]) into[key] = (into[key] ?? 0) + n;
+}
 
 /** Exact merge: counters summed, histograms added, negotiated samples pooled by identity. */
 export function mergeTallies(tallies: readonly Tally[]): Tally {
   const out = emptyTally();
   for (const t of tallies) {
     for (const key of COUNTERS) out[key] += t[key];
-    for (const [name, n] of Object.entries(t.errors)) out.errors[name] = (out.errors[name] ?? 0) + n;
+    addCounts(out.errors, t.errors);
+    addCounts(out.mechanisms, t.mechanisms);
+    addCounts(out.offeredMechanisms, t.offeredMechanisms);
+    for (const key of WARMUP_COUNTERS) out.warmup[key] += t.warmup[key];
     for (const cls of HANDSHAKE_CLASSES) {
       const samples = t.negotiated[cls];
       if (samples) out.negotiated[cls] = mergeNegotiated(out.negotiated[cls] ?? [], samples);

@@ -9,7 +9,7 @@ import type { LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import type { ReportInput } from './format.js';
-import { runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 
 /*
@@ -206,9 +206,7 @@ function phaseStats(phase: PhaseResult): string {
 
 function phaseSection(phase: PhaseResult, result: RunResult, charts: Charts): string {
   const s = phase.summary;
-  const facts = [`window ${(phase.windowMs / 1000).toFixed(2)} s`, `attempts ${s.attempts}`, `ok ${s.successes}`];
-  if (phase.resume !== 'none') facts.push(`offered ${s.offered}`);
-  if (s.unfinished) facts.push(`unfinished at end ${s.unfinished}`);
+  const facts = [`window ${(phase.windowMs / 1000).toFixed(2)} s`, ...phaseFacts(s, phase.resume).map((f) => f.text)];
   if (phase.interrupted) facts.push('interrupted');
   const series = percentileSeries([phase], 1);
   const chartHtml = [
@@ -231,8 +229,7 @@ function runBody(result: RunResult, charts: Charts): string {
   if (result.interrupted) out.push(notes(['Interrupted: the figures cover the part of the window that ran.']));
   const gain = result.resumptionGain;
   if (gain) {
-    out.push(`<p class="gain">Resumption speedup: throughput <b>${escapeHtml(speedupLabel(gain.throughputRatio))}</b> · ` +
-      `p50 handshake latency <b>${escapeHtml(speedupLabel(gain.p50LatencyRatio))}</b> faster</p>`);
+    out.push(`<p class="gain">Resumption speedup: <b>${escapeHtml(speedupLabel(gain))}</b></p>`);
   }
   out.push(notes(result.warnings));
   if (result.phases.length > 1) {

@@ -4,7 +4,7 @@ import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
-import { runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 
 /**
@@ -72,11 +72,7 @@ function phaseSection(phase: PhaseResult, result: RunResult): string[] {
   const out: string[] = [];
   out.push(`#### Phase ${mdText(phase.name)} (resume ${phase.resume}) · window ${(phase.windowMs / 1000).toFixed(2)} s${phase.interrupted ? ' · interrupted' : ''}`);
   out.push('');
-  const facts = [`**${rate(s.rate)} handshakes/s**`, `attempts ${s.attempts}`, `ok ${s.successes}`, `errors ${s.errorCount}`];
-  if (phase.resume !== 'none') facts.push(`offered ${s.offered}`, `hit rate **${percent(s.hitRate)}**`);
-  if (s.dropped) facts.push(`**dropped ${s.dropped}**`);
-  if (s.unfinished) facts.push(`unfinished at end ${s.unfinished}`);
-  out.push(facts.join(' · '));
+  out.push(phaseFacts(s, phase.resume).map((f) => (f.strong ? `**${f.text}**` : f.text)).join(' · '));
   if (Object.keys(s.classes).length) out.push('', ...latencyTable(phase));
   if (s.errorCount) out.push('', ...errorTable(phase));
   const negotiated = negotiatedList(phase, result.config.tls);
@@ -99,7 +95,7 @@ export function renderMarkdown(result: RunResult): string {
   for (const phase of result.phases) out.push('', ...phaseSection(phase, result));
   const gain = result.resumptionGain;
   if (gain) {
-    out.push('', `**Resumption speedup:** throughput ${speedupLabel(gain.throughputRatio)} · p50 handshake latency ${speedupLabel(gain.p50LatencyRatio)} faster`);
+    out.push('', `**Resumption speedup:** ${speedupLabel(gain)}`);
   }
   if (result.warnings.length) out.push('', ...result.warnings.map((w) => `> ⚠️ ${mdText(w)}  `));
   return out.join('\n');

@@ -5,6 +5,7 @@ import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows, type LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
+import { phaseFacts, speedupLabel } from './labels.js';
 
 const plain = { head: [] as string[], border: [] as string[] };
 
@@ -96,9 +97,7 @@ export function renderTable(result: RunResult): string {
     const s = phase.summary;
     out.push('');
     out.push(`── phase ${phase.name} (resume ${phase.resume}) · window ${(phase.windowMs / 1000).toFixed(2)} s${phase.interrupted ? ' · interrupted' : ''}`);
-    out.push(`attempts ${s.attempts} · ok ${s.successes} · errors ${s.errorCount} · ${rate(s.rate)} handshakes/s` +
-      (phase.resume !== 'none' ? ` · offered ${s.offered} · hit rate ${percent(s.hitRate)}` : '') +
-      (s.dropped ? ` · DROPPED ${s.dropped}` : '') + (s.unfinished ? ` · unfinished at end ${s.unfinished}` : ''));
+    out.push(phaseFacts(s, phase.resume).map((f) => f.text).join(' · '));
     if (Object.keys(s.classes).length) out.push(phaseTable(phase));
     if (s.errorCount) {
       const errors = new Table({ head: ['error class', 'count', 'share'], colAligns: ['left', 'right', 'right'], style: plain });
@@ -115,8 +114,7 @@ export function renderTable(result: RunResult): string {
   const gain = result.resumptionGain;
   if (gain) {
     out.push('');
-    const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
-    out.push(`resumption speedup: throughput ${x(gain.throughputRatio)} · p50 handshake latency ${x(gain.p50LatencyRatio)} faster`);
+    out.push(`resumption speedup: ${speedupLabel(gain)}`);
   }
   for (const w of result.warnings) out.push(`⚠ ${w}`);
   return out.join('\n');

@@ -16,7 +16,7 @@ export async function runClosedLoop(engine: Engine, slots: number): Promise<void
     for (;;) {
       const claim = engine.claim();
       if (claim === 'none') return;
-      await engine.launch(index, claim === 'measured');
+      await engine.launch(index, claim);
     }
   };
   await Promise.all(Array.from({ length: slots }, (_, i) => slot(i)));

@@ -21,14 +21,15 @@ export async function runOpenLoop(
       const now = performance.now();
       let intended = startAt + arrivalTime(k, opts.totalRate, opts.rampMs);
       while (intended <= now) {
-        const claim = engine.claim();
+        // Classified by when the arrival was due, not when a late tick got to it.
+        const claim = engine.claim(intended);
         if (claim === 'none') return resolve();
-        const measured = claim === 'measured';
+        engine.arrive(claim);
         const slot = freeSlots.pop();
         if (slot === undefined) {
-          engine.drop(measured);
+          engine.drop(claim);
         } else {
-          const p = engine.launch(slot, measured, intended).then(() => {
+          const p = engine.launch(slot, claim, intended).then(() => {
             freeSlots.push(slot);
             running.delete(p);
           });
