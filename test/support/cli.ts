@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/metrics/run-result.js';
 
@@ -23,12 +23,15 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** A command the CLI runs under, e.g. `ip netns exec NAME` (support/netns.ts). */
   prefix?: string[];
+  /** Called with the child once spawned (to signal it mid-run). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliOutcome> {
   return new Promise((resolve) => {
     const argv = [...(opts.prefix ?? []), process.execPath, MAIN_JS, ...args];
     const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     let killed = false;
