@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { MAIN_JS, runCli, runJson } from './support/cli.js';
 import { createNetns, netnsUnavailable } from './support/netns.js';
+import { NODE24_UNCLEAN_CLOSE } from './support/known-bugs.js';
 import { skipUnlessCi } from './support/required.js';
 
 const execFileP = promisify(execFile);
@@ -65,7 +66,7 @@ test('certs writes a chain that openssl verifies, with the extra names, keys pri
   }
 });
 
-test('serve: warns off loopback, serves a run, counts its handshakes, stops gracefully on SIGINT', async (t) => {
+test('serve: warns off loopback, serves a run, counts its handshakes, stops gracefully on SIGINT', { todo: NODE24_UNCLEAN_CLOSE }, async (t) => {
   // 0.0.0.0 only inside a namespace made for the test: the warning is real, the exposure is not.
   const unavailable = netnsUnavailable();
   if (unavailable) return void skipUnlessCi(t, unavailable);

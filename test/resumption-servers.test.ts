@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestCerts, type TestCerts } from './support/certs.js';
+import { NODE24_UNCLEAN_CLOSE } from './support/known-bugs.js';
 import { startNginx } from './support/nginx-server.js';
 import { startOpenSslServer, type ExternalServer } from './support/openssl-server.js';
 import { externalTarget, LOAD, tlsRun } from './support/tls-run.js';
@@ -122,14 +123,7 @@ describe('openssl s_server', () => {
     await certs?.cleanup();
   });
 
-  // On Node 24 tlsbench's teardown after a bare handshake (no request) is not a clean TLS shutdown,
-  // and OpenSSL's server drops the session of a connection that did not shut down cleanly from
-  // its cache: every offer is then refused (with --http /, which s_server -www ends cleanly, it
-  // resumes 100 %). A real bug in the engine's close, being reworked (close_notify, read to close).
-  const closeBug = Number(process.versions.node.split('.')[0]) >= 24
-    ? 'Node 24: tlsbench closes a bare handshake uncleanly, so s_server drops the session from its cache (0 % hit rate)'
-    : false;
-  test('TLS 1.2 session ID resumes (-no_ticket)', { todo: closeBug }, () => assertResumes(externalTarget(cacheOnly, certs), TLS12_ID));
+  test('TLS 1.2 session ID resumes (-no_ticket)', { todo: NODE24_UNCLEAN_CLOSE }, () => assertResumes(externalTarget(cacheOnly, certs), TLS12_ID));
   test('TLS 1.2 ticket resumes (-no_cache)', () => assertResumes(externalTarget(ticketsOnly, certs), TLS12_TICKET));
   test('TLS 1.3 ticket resumes (-no_cache)', () => assertResumes(externalTarget(ticketsOnly, certs), TLS13_TICKET));
   test('no session cache: no TLS 1.2 session ID is issued, so none is offered, with a finding', async () => {
