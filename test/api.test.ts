@@ -24,11 +24,24 @@ test('run() against the built-in server returns a RunResult; compare() and merge
   assert.equal(phase.summary.successes, 50);
   assert.equal(phase.summary.hitRate, 1);
 
-  const comparison = api.compare(result, result, { failIf: ['throughput<-1%'] });
-  assert.deepEqual(comparison.failures, []);
-  assert.ok(comparison.rows.every((r) => r.change === null || r.change === 0));
-  const merged = api.merge([result, result]);
-  assert.equal(merged.phases[0]!.summary.successes, 100);
+  // A second, different run: compare and merge must combine two results, not echo one.
+  const other = await api.run({ handshakes: 30, workers: 1, connections: 2, warmup: '200ms', resume: 'ticket' });
+  const [a, b] = [phase, other.phases[0]!];
+  const comparison = api.compare(result, other);
+  const throughput = comparison.rows.find((r) => r.phase === 'resumed' && r.cls === 'resumed' && r.metric === 'throughput');
+  assert.ok(throughput, JSON.stringify(comparison.rows));
+  // By hand: each side's resumed handshakes over its own window.
+  const rate = (p: typeof a) => p.summary.classes.resumed!.handshakes / (p.windowMs / 1000);
+  assert.ok(Math.abs(throughput.base! - rate(a)) / rate(a) < 0.01, `base ${throughput.base} vs ${rate(a)}`);
+  assert.ok(Math.abs(throughput.change! - (rate(b) / rate(a) - 1)) < 0.01, `change ${throughput.change} vs ${rate(b) / rate(a) - 1}`);
+  const merged = api.merge([result, other]);
+  const m = merged.phases[0]!.summary;
+  assert.equal(m.successes, 80);
+  assert.equal(m.attempts, 80);
+  const tls = (p: typeof a) => p.summary.classes.resumed!.latency.tls!;
+  assert.equal(m.classes.resumed!.latency.tls!.count, tls(a).count + tls(b).count);
+  assert.equal(m.classes.resumed!.latency.tls!.max, Math.max(tls(a).max, tls(b).max));
+  assert.equal(m.classes.resumed!.latency.tls!.min, Math.min(tls(a).min, tls(b).min));
 });
 
 test('serve() starts the built-in target in-process; run() measures it as any target', async () => {

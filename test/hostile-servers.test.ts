@@ -238,7 +238,13 @@ const scenarios: Scenario[] = [
       assert.ok(s.successes > 0 && s.successes <= ACCEPT_BEFORE_STOP, `${s.successes} successes`);
       // Connections that were still in the accept queue when the listener closed are reset: the
       // client sees that during its TCP connect or its handshake, depending on which came first.
-      assert.deepEqual(Object.keys(s.errors).filter((c) => !['tcp.refused', 'tcp.reset', 'tls.reset'].includes(c)), [], JSON.stringify(s.errors));
+      // When its ClientHello write meets the reset first, the read after it finds only the end of
+      // the stream, which Node reports as a close (tls.closed): seen once on a loaded machine.
+      // Which of these a queued connection gets is the kernel's timing, not the client's choice;
+      // the count that matters is below.
+      assert.deepEqual(Object.keys(s.errors).filter((c) => !['tcp.refused', 'tcp.reset', 'tls.reset', 'tls.closed'].includes(c)), [], JSON.stringify(s.errors));
+      const queued = (s.errors['tcp.reset'] ?? 0) + (s.errors['tls.reset'] ?? 0) + (s.errors['tls.closed'] ?? 0);
+      assert.ok(queued <= CONNECTIONS, `${queued} resets/closes: more than the ${CONNECTIONS} slots could have had queued`);
       // No slot is lost to an error: every slot keeps dialling once the port refuses.
       const refused = s.errors['tcp.refused'] ?? 0;
       assert.ok(refused > 10 * CONNECTIONS, `only ${refused} tcp.refused with ${CONNECTIONS} slots: slots stopped dialling`);

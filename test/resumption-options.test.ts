@@ -25,6 +25,11 @@ test('--resume-ratio 0 never offers; 1 (the default) always does', async () => {
   assert.equal(none.phase.summary.offered, 0);
   assert.equal(none.phase.summary.classes.full?.handshakes, 100);
   assert.equal(none.phase.summary.hitRate, null);
+  // The default ratio, 1: every measured attempt offers (the warm-up gave each slot a session).
+  const all = await tlsRun(['--tls', '1.2', '--resume', 'ticket', ...LOAD, '-n', '100']);
+  assert.equal(all.result.config.resumeRatio, 1);
+  assert.equal(all.phase.summary.offered, 100);
+  assert.equal(all.phase.summary.classes.full, undefined);
 });
 
 test('--session-scope worker: slots share the newest session and still resume', async () => {

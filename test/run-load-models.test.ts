@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
+import tls from 'node:tls';
+import { createHostileCertificates } from './hostile/index.js';
 import { runJson } from './support/cli.js';
 import type { PhaseResult } from '../src/metrics/run-result.js';
 
@@ -9,7 +13,7 @@ function onlyPhase(phases: PhaseResult[]): PhaseResult {
   return phases[0]!;
 }
 
-test('open loop: exactly N attempts, latency also from the intended start', async () => {
+test('open loop: exactly N attempts, each with latency from the intended start', async () => {
   const { result } = await runJson(['--rate', '200', '-n', '100', '--resume', 'none', '-w', '2', '--warmup', '0']);
   const s = onlyPhase(result.phases).summary;
   assert.equal(s.attempts, 100);
@@ -17,8 +21,63 @@ test('open loop: exactly N attempts, latency also from the intended start', asyn
   const full = s.classes.full!;
   assert.equal(full.latency.scheduled!.count, 100);
   assert.equal(full.latency.connect!.count, 100);
-  // Intended start is never later than the actual start.
-  assert.ok(full.latency.scheduled!.max >= full.latency.connect!.min);
+});
+
+test('open loop: the rate asked for is the rate of arrivals (2 s at 100/s: 200 attempts)', async () => {
+  const { result } = await runJson(['--rate', '100', '-d', '2s', '--resume', 'none', '-w', '2', '--warmup', '300ms']);
+  const s = onlyPhase(result.phases).summary;
+  // Arrivals are on a fixed schedule: 2 s × 100/s, give or take the one on the window's edge.
+  assert.ok(Math.abs(s.attempts + s.dropped + s.unfinished - 200) <= 1, `attempts ${s.attempts}, dropped ${s.dropped}, unfinished ${s.unfinished}`);
+  assert.equal(s.dropped, 0);
+});
+
+test('open loop: coordinated omission corrected: a stall is in `scheduled`, not in `connect`', async () => {
+  // The client process is stopped (SIGSTOP) for STALL_MS while the server, in this process,
+  // keeps running. Arrivals due during the stall start late, all at once when it ends: their
+  // latency from the intended start (`scheduled`) holds the stall, their `connect` does not.
+  const STALL_MS = 1000;
+  const RATE = 50;
+  const certs = await createHostileCertificates();
+  let child: ChildProcess | undefined;
+  let stalled: Promise<number> | undefined;
+  const server = tls.createServer(certs.good, (socket) => socket.on('error', () => {}).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const origin = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    let seen = 0;
+    const onAttempt = (): void => {
+      // The first measured attempt reached the server (no warm-up): stall the client 500 ms into the window.
+      if (++seen !== 1) return;
+      stalled = (async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        const from = performance.now();
+        child!.kill('SIGSTOP');
+        await new Promise((r) => setTimeout(r, STALL_MS));
+        const stall = performance.now() - from;
+        child!.kill('SIGCONT');
+        return stall;
+      })();
+    };
+    server.on('connection', onAttempt);
+    const run = runJson([origin, '--ca', certs.caPath, '--rate', String(RATE), '-d', '3s', '--warmup', '0', '--resume', 'none', '-w', '1',
+      '--max-connections', '200'], { onSpawn: (c) => (child = c) });
+    const { result } = await run;
+    const stall = await stalled!;
+    const s = onlyPhase(result.phases).summary;
+    assert.deepEqual(s.errors, {});
+    assert.equal(s.dropped, 0);
+    const { scheduled, connect } = s.classes.full!.latency;
+    // The arrival due just after the stall began started only once it ended (one interarrival
+    // gap of slack): its scheduled latency is at least the stall the test measured.
+    assert.ok(scheduled!.max >= (stall - 1000 / RATE) * 1000, `scheduled max ${scheduled!.max} µs, stall ${stall} ms`);
+    // The stall is in scheduled latency only: the median attempt, started on time, connected at once.
+    assert.ok(connect!.max < scheduled!.max, `connect max ${connect!.max} µs ≥ scheduled max ${scheduled!.max} µs`);
+    assert.ok(connect!.p50 < (stall / 4) * 1000, `connect p50 ${connect!.p50} µs holds the stall`);
+  } finally {
+    if (child && child.exitCode === null) child.kill('SIGCONT');
+    await new Promise((resolve) => server.close(resolve));
+    await certs.cleanup();
+  }
 });
 
 test('open loop: arrivals that find no free slot are dropped and counted, never delayed', async () => {
@@ -34,7 +93,9 @@ test('open loop: arrivals that find no free slot are dropped and counted, never 
     const { result } = await runJson([`127.0.0.1:${port}`, '--rate', '100', '--max-connections', '2', '-d', '1s', '--warmup', '0',
       '--resume', 'none', '-w', '1', '--handshake-timeout', '30s']);
     const s = onlyPhase(result.phases).summary;
-    assert.ok(s.dropped > 0, `dropped ${s.dropped}`);
+    // 100 arrivals were due in the 1 s window (give or take the one on its edge): two took the
+    // two slots, every other one was dropped on the spot rather than queued behind them.
+    assert.ok(Math.abs(s.dropped + s.unfinished - 100) <= 1, `dropped ${s.dropped} + unfinished ${s.unfinished}: 100 arrivals were due`);
     // The two slots stayed busy past the window: aborted, counted as unfinished, not as attempts.
     assert.equal(s.unfinished, 2);
     assert.equal(s.attempts, 0);

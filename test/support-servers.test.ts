@@ -202,6 +202,8 @@ describe('openssl s_server launcher', () => {
     assert.equal(nc.resumed, 3);
     const id = await resumeCount(servers['no-cache']!, certs, 'tls12-id');
     record('openssl s_server', 'TLS1.2 id, no cache', fmt(id));
+    // -no_cache: the server sends an empty session ID, so there is nothing to offer (not a refusal).
+    assert.equal(id.noSession, true, '-no_cache issued a session the client could offer');
     assert.equal(id.resumed, 0, '-no_cache still resumed a session ID');
   });
 
@@ -298,6 +300,8 @@ describe('nginx launcher', () => {
     record('nginx', 'TLS1.2 id, no cache', `${fmt(id)} (cache none)`);
     assert.equal(r.resumed, 3);
     assert.equal(nc.resumed, 3, 'ssl_session_cache none: the ticket alone should resume');
+    // `none` issues session IDs and stores none: each is offered, and refused.
+    assert.equal(id.noSession, false, 'ssl_session_cache none issued no session ID to offer');
     assert.equal(id.resumed, 0, 'ssl_session_cache none still resumed a session ID');
   });
 
@@ -313,6 +317,8 @@ describe('nginx launcher', () => {
     assert.equal(t12.first.ticket, true);
     assert.equal(t12.resumed, 3);
     assert.equal(t13.resumed, 3);
+    // `off`: an empty session ID, so nothing to offer.
+    assert.equal(id.noSession, true, 'ssl_session_cache off issued a session ID to offer');
     assert.equal(id.resumed, 0);
   });
 
@@ -343,7 +349,11 @@ describe('nginx launcher', () => {
     const t13 = await resumeCount(srv, certs, 'tls13');
     record('nginx', 'nothing on: TLS1.2', fmt(t12));
     record('nginx', 'nothing on: TLS1.3', fmt(t13));
+    // TLS 1.2: no ticket and an empty session ID, so nothing to offer. TLS 1.3: OpenSSL still
+    // issues a stateful ticket, which is offered three times and refused three times.
+    assert.equal(t12.noSession, true, 'TLS 1.2: a session to offer from a server with tickets and cache off');
     assert.equal(t12.resumed, 0);
+    assert.equal(t13.noSession, false, 'TLS 1.3: no stateful ticket issued');
     assert.equal(t13.resumed, 0);
   });
 

@@ -50,8 +50,10 @@ describe('openssl s_server -Verify 1', () => {
   }
 
   /** Every attempt failed, all in one tls.* class; returns it. */
+  let lastFindings: string[] = [];
   const missing = async (args: string[]): Promise<string> => {
     const run = await tlsRun([...externalTarget(sServer, certs), ...args, ...SMALL], 1);
+    lastFindings = run.phase.findings;
     const s = run.phase.summary;
     const classes = Object.keys(s.errors);
     assert.equal(classes.length, 1, `one error class: ${JSON.stringify(s.errors)}`);
@@ -66,6 +68,7 @@ describe('openssl s_server -Verify 1', () => {
   test('TLS 1.2, no client certificate: a classified alert during the handshake', async () => {
     assert.equal(await missing(['--tls', '1.2', '--resume', 'none']), 'tls.alert.handshake_failure');
     // The finding says what to do.
+    assert.ok(lastFindings.some((f) => f.startsWith('20 × tls.alert.handshake_failure:') && f.includes('pass --cert and --key')), lastFindings.join(' | '));
   });
 
   test('TLS 1.3, no client certificate: the certificate_required alert, seen while waiting for a ticket or reading a response', async () => {

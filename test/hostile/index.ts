@@ -10,3 +10,6 @@ export { ALERT, startFatalAlert } from './fatal-alert.js';
 export { startTlsServer } from './tls-endpoint.js';
 export { startSlowHandshake } from './slow-handshake.js';
 export { startStopListening } from './stop-listening.js';
+export { startCloseAfterHello } from './close-after-hello.js';
+export { NEVER_OFFERED_SUITE, startWrongCipher } from './wrong-cipher.js';
+export { startCloseOnRequest, startSilentAfterHandshake } from './after-handshake.js';

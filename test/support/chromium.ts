@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { killOnExit } from './process.js';
 
 export const CHROMIUM = process.env.TLSBENCH_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -45,6 +46,8 @@ export class Chromium {
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', `--user-data-dir=${profile}`,
       '--remote-debugging-pipe', 'about:blank',
     ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    // A test file that ends, times out or is interrupted takes its browser (and profile) with it.
+    killOnExit(child, 'SIGKILL', profile);
     return new Chromium(child, profile);
   }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/metrics/run-result.js';
 
@@ -18,9 +18,20 @@ export interface CliOutcome {
  * Runs the real CLI in a child process, as a user would. The bound is generous on purpose: it
  * only catches a hang (then `killed` is true), it is never a performance assertion.
  */
-export function runCli(args: string[], opts: { boundMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliOutcome> {
+export interface CliOptions {
+  boundMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** A command the CLI runs under, e.g. `ip netns exec NAME` (support/netns.ts). */
+  prefix?: string[];
+  /** Called with the child once spawned (to signal it mid-run). */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...(opts.prefix ?? []), process.execPath, MAIN_JS, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     let killed = false;
@@ -38,7 +49,7 @@ export function runCli(args: string[], opts: { boundMs?: number; env?: NodeJS.Pr
 }
 
 /** Runs the CLI with --json and parses the result; fails loudly with stderr when it cannot. */
-export async function runJson(args: string[], opts: { boundMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ result: RunResult; outcome: CliOutcome }> {
+export async function runJson(args: string[], opts: CliOptions = {}): Promise<{ result: RunResult; outcome: CliOutcome }> {
   const outcome = await runCli([...args, '--json', '--quiet'], opts);
   try {
     return { result: JSON.parse(outcome.stdout) as RunResult, outcome };

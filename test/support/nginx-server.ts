@@ -13,6 +13,36 @@ import { getFreePort, spawnManaged, waitForPort } from './process.js';
 
 export type { ExternalServer } from './openssl-server.js';
 
+/** One request as nginx logged it (NginxOptions.accessLog). */
+export interface NginxLogLine {
+  /** Epoch ms (nginx's `$msec`, ms resolution) when the request ended. */
+  msec: number;
+  /** `$ssl_session_reused`: the server's own word on whether the handshake resumed. */
+  reused: boolean;
+  protocol: string;
+  /** nginx's connection serial number and the request's number on it. */
+  connection: number;
+  request: number;
+  status: number;
+}
+
+/** An nginx started with `accessLog: true`. */
+export interface LoggingNginx extends ExternalServer {
+  /** Every line logged so far, parsed. */
+  accessLog(): Promise<NginxLogLine[]>;
+}
+
+export function parseNginxLog(text: string): NginxLogLine[] {
+  return text.split('\n').filter((l) => l !== '').map((line) => {
+    const [msec, reused, protocol, connection, request, status] = line.split(' ');
+    if (status === undefined || (reused !== 'r' && reused !== '.')) throw new Error(`unexpected nginx log line: ${line}`);
+    return {
+      msec: Math.round(Number(msec) * 1000), reused: reused === 'r', protocol: protocol!,
+      connection: Number(connection), request: Number(request), status: Number(status),
+    };
+  });
+}
+
 export interface NginxOptions {
   certPath: string;
   keyPath: string;
@@ -39,6 +69,12 @@ export interface NginxOptions {
   workers?: number;
   /** Extra lines inside the server block. */
   extraServerConfig?: string;
+  /**
+   * Log every request to `access.log` in the prefix, one line per request (written when the
+   * request ends, unbuffered): `$msec $ssl_session_reused $ssl_protocol $connection
+   * $connection_requests $status`. Read it back with `accessLog()` on the returned server.
+   */
+  accessLog?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -78,7 +114,12 @@ export function nginxConfig(opts: NginxOptions, port: number, prefix: string): s
     `lock_file ${p('nginx.lock')};`,
     'events { worker_connections 4096; }',
     'http {',
-    '  access_log off;',
+    ...(opts.accessLog
+      ? [
+          `  log_format tlsbench '$msec $ssl_session_reused $ssl_protocol $connection $connection_requests $status';`,
+          `  access_log ${p('access.log')} tlsbench;`,
+        ]
+      : ['  access_log off;']),
     '  default_type text/plain;',
     `  client_body_temp_path ${p('tmp/client_body')};`,
     `  proxy_temp_path ${p('tmp/proxy')};`,
@@ -110,13 +151,16 @@ export function nginxConfig(opts: NginxOptions, port: number, prefix: string): s
 /**
  * Starts nginx on a free 127.0.0.1 port with a config of its own in a temp prefix and
  * resolves once it accepts TCP connections. Resolves null (with a skip message on stderr)
- * when nginx is not installed, unless TLSBENCH_REQUIRE_NGINX=1, when it throws.
+ * when nginx is not installed, unless TLSBENCH_REQUIRE_NGINX=1 or CI=true, when it throws.
  */
-export async function startNginx(opts: NginxOptions): Promise<ExternalServer | null> {
+export async function startNginx(opts: NginxOptions & { accessLog: true }): Promise<LoggingNginx | null>;
+export async function startNginx(opts: NginxOptions): Promise<ExternalServer | null>;
+export async function startNginx(opts: NginxOptions): Promise<LoggingNginx | ExternalServer | null> {
   const bin = await findNginx();
   if (bin === null) {
     const msg = 'nginx is not installed (scripts/install-nginx.sh installs it)';
     if (process.env.TLSBENCH_REQUIRE_NGINX === '1') throw new Error(`${msg}, and TLSBENCH_REQUIRE_NGINX=1`);
+    if (process.env.CI === 'true') throw new Error(`${msg}, and CI=true: the nginx tests must run in CI`);
     process.stderr.write(`skip: ${msg}\n`);
     return null;
   }
@@ -142,6 +186,7 @@ export async function startNginx(opts: NginxOptions): Promise<ExternalServer | n
         port,
         pid: proc.pid,
         output: () => proc.output(),
+        accessLog: async () => parseNginxLog(await readFile(path.join(prefix, 'access.log'), 'utf8').catch(() => '')),
         stop: async () => {
           // SIGQUIT: graceful shutdown; SIGTERM/SIGKILL after the grace period.
           await proc.stop('SIGQUIT', 5000);

@@ -100,6 +100,18 @@ function installExitHooks(): void {
   }
 }
 
+/**
+ * Kills `child` (with `exitSignal`) if this process exits first, normally or on SIGINT, SIGTERM
+ * or SIGHUP: for children spawned elsewhere (Chromium, with its extra pipes).
+ */
+export function killOnExit(child: ChildProcess, exitSignal: NodeJS.Signals = 'SIGKILL', removeOnExit?: string): void {
+  installExitHooks();
+  if (child.pid === undefined) return;
+  const pid = child.pid;
+  live.set(pid, { child, exitSignal, ...(removeOnExit !== undefined ? { removeOnExit } : {}) });
+  child.once('exit', () => live.delete(pid));
+}
+
 /** Spawns `cmd args` with stdin closed, output captured (and drained, so a chatty server
  * never blocks on a full pipe), and the process killed with `exitSignal` if this process
  * exits first. */
