@@ -5,6 +5,7 @@ import { latencyRows } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import { runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 
 /**
@@ -81,6 +82,10 @@ function phaseSection(phase: PhaseResult, result: RunResult): string[] {
   if (s.errorCount) out.push('', ...errorTable(phase));
   const negotiated = negotiatedList(phase, result.config.tls);
   if (negotiated.length) out.push('', '**Negotiated**', '', ...negotiated);
+  if (phase.serverCost) {
+    out.push('', `**Server** (${mdText(serverSourceLine(phase))})`, '', row(['figure', 'value']), row([':--', '--:']));
+    for (const [label, value] of serverCostFacts(phase.serverCost)) out.push(row([mdText(label), value]));
+  }
   const elu = phase.client.elu.map((u) => `${(u * 100).toFixed(0)} %`).join(', ');
   out.push('', `Client event-loop utilisation: ${elu}${phase.client.saturated ? ' ⚠️ **saturated**' : ''}`);
   if (phase.findings.length) out.push('', ...phase.findings.map((f) => `> ⚠️ ${mdText(f)}  `));
@@ -100,7 +105,10 @@ export function renderMarkdown(result: RunResult): string {
   const gain = result.resumptionGain;
   if (gain) {
     out.push('', `**Resumption speedup:** throughput ${speedupLabel(gain.throughputRatio)} · p50 handshake latency ${speedupLabel(gain.p50LatencyRatio)} faster`);
+    const saving = serverSavingLabel(result);
+    if (saving) out.push('', `**Resumption saving on the server:** ${mdText(saving)}`);
   }
+  if (!result.phases.some((p) => p.serverCost)) out.push('', `_${mdText(SERVER_NOT_MEASURED)}_`);
   if (result.warnings.length) out.push('', ...result.warnings.map((w) => `> ⚠️ ${mdText(w)}  `));
   return out.join('\n');
 }

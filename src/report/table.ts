@@ -5,6 +5,7 @@ import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows, type LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
+import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 
 const plain = { head: [] as string[], border: [] as string[] };
 
@@ -109,6 +110,10 @@ export function renderTable(result: RunResult): string {
     }
     const negotiated = negotiatedLines(phase, result.config.tls);
     if (negotiated.length) out.push('negotiated:', ...negotiated);
+    if (phase.serverCost) {
+      out.push(`server: ${serverSourceLine(phase)}`);
+      out.push(`  ${serverCostFacts(phase.serverCost).map(([label, value]) => `${label} ${value}`).join(' · ')}`);
+    }
     out.push(`client event-loop utilisation: ${phase.client.elu.map((u) => `${(u * 100).toFixed(0)} %`).join(', ')}${phase.client.saturated ? '  ⚠ SATURATED' : ''}`);
     for (const f of phase.findings) out.push(`⚠ ${f}`);
   }
@@ -117,7 +122,10 @@ export function renderTable(result: RunResult): string {
     out.push('');
     const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
     out.push(`resumption speedup: throughput ${x(gain.throughputRatio)} · p50 handshake latency ${x(gain.p50LatencyRatio)} faster`);
+    const saving = serverSavingLabel(result);
+    if (saving) out.push(`resumption saving on the server: ${saving}`);
   }
+  if (!result.phases.some((p) => p.serverCost)) out.push(`note: ${SERVER_NOT_MEASURED}`);
   for (const w of result.warnings) out.push(`⚠ ${w}`);
   return out.join('\n');
 }
