@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../config/usage-error.js';
-import { resummarize, SCHEMA_VERSION, type RunResult } from '../metrics/run-result.js';
+import { resummarize, resumptionGain, SCHEMA_VERSION, type RunResult } from '../metrics/run-result.js';
 
 /** Reads a text file the user named, a missing or unreadable one being a UsageError. */
 export function readTextFile(path: string): string {
@@ -37,7 +37,9 @@ export function toRunResult(value: unknown, label: string): RunResult {
     throw new UsageError(`'${label}' was written by a newer tlsbench (result schema ${v.schemaVersion}; this one reads up to ${SCHEMA_VERSION}): upgrade tlsbench`);
   }
   const result = v as RunResult;
-  return { ...result, phases: result.phases.map(resummarize) };
+  const phases = result.phases.map(resummarize);
+  // Recomputed too, so a file from before server cost was measured reads with the same fields.
+  return { ...result, phases, resumptionGain: result.resumptionGain ? resumptionGain(phases) : null };
 }
 
 export function readRunResult(path: string): RunResult {

@@ -1,5 +1,5 @@
 import type { MatrixResult } from '../matrix/matrix-result.js';
-import { cellsByCost, relativeCost } from '../matrix/render.js';
+import { cellCosts, cellsByCost, COST_LEGEND } from '../matrix/render.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
@@ -119,23 +119,23 @@ export function renderMatrixMarkdown(matrix: MatrixResult): string {
   const out = [
     `### tlsbench matrix: ${matrix.cells.length} cells, baseline ${mdText(matrix.baseline ?? '—')}`,
     '',
-    row(['cell', 'phase', 'handshakes/s', 'p50 ms', 'p99 ms', 'cost', 'errors']),
-    row([':--', ':--', '--:', '--:', '--:', '--:', '--:']),
+    row(['cell', 'phase', 'handshakes/s', 'p50 ms', 'p99 ms', 'server µs', 'server cost', 'throughput cost', 'errors']),
+    row([':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
   for (const cell of cellsByCost(matrix)) {
     const name = mdText(cell.name) + (cell.name === matrix.baseline ? ' (baseline)' : '');
     if (!cell.result) {
-      out.push(row([name, `skipped: ${mdText(cell.skipped ?? 'not run')}`, '', '', '', '', '']));
+      out.push(row([name, `skipped: ${mdText(cell.skipped ?? 'not run')}`, '', '', '', '', '', '', '']));
       continue;
     }
     cell.result.phases.forEach((phase, i) => {
       const tls = HANDSHAKE_CLASSES.map((c) => phase.summary.classes[c]?.latency.tls).find(Boolean);
-      const cost = relativeCost(phase, baseline);
+      const costs = cellCosts(phase, baseline);
       out.push(row([i === 0 ? name : '', mdText(phase.name), rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—',
-        cost === null ? '—' : `${cost.toFixed(2)}×`, phase.summary.errorCount]));
+        costs.serverUs, costs.serverRelative, costs.throughputRelative, phase.summary.errorCount]));
     });
   }
-  out.push('', "Cost: the baseline's handshakes/s ÷ the cell's, phase by phase (1.30× = each handshake costs 30 % more).");
+  out.push('', mdText(COST_LEGEND));
   for (const cell of matrix.cells) {
     if (cell.result) out.push('', '<details>', `<summary>${mdText(cell.name)}</summary>`, '', renderMarkdown(cell.result), '', '</details>');
   }
