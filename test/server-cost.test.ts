@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { MatrixResult } from '../src/matrix/matrix-result.js';
-import type { PhaseResult, RunResult } from '../src/metrics/run-result.js';
+import { SCHEMA_VERSION, type PhaseResult, type RunResult } from '../src/metrics/run-result.js';
 import { createTestCerts, type TestCerts } from './support/certs.js';
-import { runCli, runJson } from './support/cli.js';
+import { MAIN_JS, runCli, runJson } from './support/cli.js';
 import { startNginx, type ExternalServer } from './support/nginx-server.js';
 
 /** Small, bounded loads: every run is a fixed count of handshakes. */
@@ -142,6 +143,52 @@ describe('server cost: external server on this machine', () => {
     const measured = serverUs(phase);
     t.diagnostic(`nginx server CPU-µs per handshake: tlsbench ${measured.toFixed(0)}, reference ${reference.toFixed(0)}`);
     assert.ok(measured > reference / 2 && measured < reference * 2, `tlsbench ${measured.toFixed(0)} µs, reference ${reference.toFixed(0)} µs`);
+  });
+
+  it('observe on the server host, joined by merge and report --server: the same figure as --server-pid; Ctrl-C keeps the readings', async (t) => {
+    if (!nginx) return t.skip('nginx is not installed');
+    const dir = certs.dir;
+    const observation = join(dir, 'server.json');
+    // Bounded by -d 60s; stopped with SIGINT as soon as the run is done.
+    const observer = spawn(process.execPath, [MAIN_JS, 'observe', '--pid', String(nginx.pid), '-d', '60s', '--interval', '250ms', '--out', observation], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    observer.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const exited = new Promise<number | null>((resolve) => observer.on('close', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !stderr.includes('observing'); i++) await new Promise((r) => setTimeout(r, 100));
+      const clientFile = join(dir, 'client.json');
+      const { result, outcome } = await runJson([...target(), '--server-pid', String(nginx.pid), '--out', clientFile]);
+      assert.equal(outcome.code, 0, outcome.stderr);
+      observer.kill('SIGINT');
+      assert.equal(await exited, 130, stderr);
+      const local = serverUs(result.phases[0]!);
+
+      const merged = join(dir, 'merged.json');
+      const merge = await runCli(['merge', clientFile, observation, '--out', merged]);
+      assert.equal(merge.code, 0, merge.stderr);
+      const joined = JSON.parse(readFileSync(merged, 'utf8')) as RunResult;
+      const phase = joined.phases[0]!;
+      assert.match(phase.server!.source, /\(observed\)$/);
+      assert.equal(phase.server!.coverage, 1);
+      const observed = serverUs(phase);
+      t.diagnostic(`nginx server CPU-µs per handshake: --server-pid ${local.toFixed(0)}, observe ${observed.toFixed(0)}`);
+      // The same window read twice, a second apart at most at each edge: close, not equal.
+      assert.ok(observed > local / 1.5 && observed < local * 1.5, `observe ${observed} µs, --server-pid ${local} µs`);
+
+      // The file is what its schema says.
+      const schema = JSON.parse(readFileSync(new URL('../../schema/server-observation.schema.json', import.meta.url), 'utf8')) as { properties: { schemaVersion: { const: number } } };
+      assert.equal(schema.properties.schemaVersion.const, SCHEMA_VERSION, 'bump schema/server-observation.schema.json with SCHEMA_VERSION');
+      const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+      ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+      const validate = ajv.compile(schema);
+      assert.ok(validate(JSON.parse(readFileSync(observation, 'utf8'))), JSON.stringify(validate.errors));
+
+      const report = await runCli(['report', clientFile, '--server', observation]);
+      assert.equal(report.code, 0, report.stderr);
+      assert.match(report.stdout, /server: pid \d+ and its children \(observed\)/);
+    } finally {
+      observer.kill('SIGKILL');
+    }
   });
 
   it('--server-cgroup: the same figure from a cgroup v2 holding nginx', async (t) => {
