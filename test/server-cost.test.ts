@@ -42,17 +42,24 @@ function procTreeCpuSeconds(pid: number): number {
 }
 
 describe('server cost: built-in server', () => {
-  it('RSA-2048 full handshakes cost the server more CPU than ECDSA P-256, by at least half the signatures\' difference; matrix ranks by it', async (t) => {
+  /*
+   * A Node server spends ~0.7 ms of CPU per connection besides the crypto, and that part swings by
+   * ±20 % from run to run on a shared 2-core VM, while an RSA-2048 signature adds ~0.3 ms: so the
+   * figure is the total over 3 repeats of each, and the bound a quarter of what the signatures
+   * alone account for. A tool that measured the client (which verifies, cheaply for RSA) would
+   * find RSA cheaper and fail it.
+   */
+  it('RSA-2048 full handshakes cost the server more CPU than ECDSA P-256, by at least a quarter of the signatures\' difference; matrix ranks by it', async (t) => {
     const out = join(tmpdir(), `tlsbench-server-cost-${process.pid}.json`);
     // RSA first, so ranking by server CPU must reorder the grid.
-    const run = await runCli(['matrix', '--key-types', 'rsa-2048,ecdsa-p256', '--tls', '1.2', '--resume', 'none', ...LOAD, '--out', out, '--quiet'], { boundMs: 180_000 });
+    const run = await runCli(['matrix', '--key-types', 'rsa-2048,ecdsa-p256', '--tls', '1.2', '--resume', 'none', '--repeat', '3', ...LOAD, '--out', out, '--quiet'], { boundMs: 240_000 });
     assert.equal(run.code, 0, run.stderr);
     const matrix = JSON.parse(readFileSync(out, 'utf8')) as MatrixResult;
     const cell = (name: string) => matrix.cells.find((c) => c.name === `key-type=${name}`)!.result!.phases[0]!;
     const rsa = cell('rsa-2048');
     const ecdsa = cell('ecdsa-p256');
     for (const phase of [rsa, ecdsa]) {
-      assert.equal(phase.serverCost!.handshakes, 600);
+      assert.equal(phase.serverCost!.handshakes, 3 * 600);
       assert.deepEqual(phase.serverCost!.classShares, { full: 1 });
       assert.equal(phase.server!.sharedWithClient, true);
       assert.ok(phase.server!.processes >= 1);
@@ -60,10 +67,12 @@ describe('server cost: built-in server', () => {
     // What the signatures alone account for, measured independently on this machine and runtime.
     const rsaSign = signCostUs(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, 200);
     const ecSign = signCostUs(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 2000);
-    const measured = serverUs(rsa) - serverUs(ecdsa);
-    t.diagnostic(`server CPU-µs per full handshake: RSA-2048 ${serverUs(rsa).toFixed(0)}, P-256 ${serverUs(ecdsa).toFixed(0)}; sign RSA-2048 ${rsaSign.toFixed(0)} µs, P-256 ${ecSign.toFixed(0)} µs`);
-    assert.ok(measured >= 0.5 * (rsaSign - ecSign),
-      `server CPU per handshake: RSA-2048 ${serverUs(rsa).toFixed(0)} µs, P-256 ${serverUs(ecdsa).toFixed(0)} µs; signatures differ by ${(rsaSign - ecSign).toFixed(0)} µs`);
+    const [rsaUs, ecdsaUs] = [serverUs(rsa), serverUs(ecdsa)];
+    const figures = `server CPU-µs per full handshake (3 repeats): RSA-2048 ${rsaUs.toFixed(0)} ` +
+      `(${rsa.samples!.map((s) => s.serverCpuUs!.toFixed(0)).join(', ')}), P-256 ${ecdsaUs.toFixed(0)} (${ecdsa.samples!.map((s) => s.serverCpuUs!.toFixed(0)).join(', ')}); ` +
+      `sign RSA-2048 ${rsaSign.toFixed(0)} µs, P-256 ${ecSign.toFixed(0)} µs`;
+    t.diagnostic(figures);
+    assert.ok(rsaUs - ecdsaUs >= 0.25 * (rsaSign - ecSign), figures);
     // The matrix's table ranks the cheaper server first, whatever the client's throughput said.
     const table = (await runCli(['report', out])).stdout;
     assert.ok(table.indexOf('key-type=ecdsa-p256') < table.indexOf('key-type=rsa-2048'), table);
