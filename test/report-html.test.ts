@@ -71,9 +71,10 @@ describe('HTML report in headless Chromium', () => {
     assert.doesNotMatch(page, /<(script|link|img)[^>]+(src|href)=["']?(https?:)?\/\//i, 'the page must not load anything');
     const seen = await inspect(browser!, html, join(dir, 'run.png'));
     t.diagnostic(`screenshot: ${join(dir, 'run.png')}`);
-    // Two phases (full, resumed): one overlay of both, then percentile + timeline per phase.
+    // Two phases (full, resumed): one overlay of both, then percentile + timeline + server CPU
+    // per phase (the built-in server's CPU is always measured).
     assert.equal(result.phases.length, 2);
-    assert.equal(seen.expected, 1 + 2 * 2);
+    assert.equal(seen.expected, 1 + 2 * 3);
     assert.equal(seen.rendered, seen.expected);
     assert.equal(seen.canvases.length, seen.expected);
     for (const c of seen.canvases) {

@@ -42,7 +42,7 @@ export async function runResolved(resolved: ResolvedRun, repeat: number, hooks: 
     if (repeat > 1) hooks.onRepeat?.(i, repeat);
     // After the first repeat the shared start time is in the past: start as soon as ready.
     const config = i === 1 ? resolved.config : { ...resolved.config, startAt: null };
-    const result = await runBenchmark(config, resolved.credentials, hooks);
+    const result = await runBenchmark(config, resolved.credentials, hooks, resolved.measuredServer);
     results.push(i === 1 ? result : { ...result, config: resolved.config });
     if (result.interrupted || hooks.signal?.aborted) break;
   }

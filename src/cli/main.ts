@@ -6,6 +6,7 @@ import { certsCommand } from './certs.js';
 import { compareCommand } from './compare.js';
 import { matrixCommand } from './matrix.js';
 import { mergeCommand } from './merge.js';
+import { observeCommand } from './observe.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
       .command(matrixCommand)
       .command(compareCommand)
       .command(mergeCommand)
+      .command(observeCommand)
       .strict()
       .help()
       .alias('h', 'help')

@@ -7,6 +7,8 @@ import { writeFileAtomic } from '../report/atomic-file.js';
 import { OUTPUT_FORMATS, parseFormat, readReportInput, renderMatrixAs, renderResult } from '../report/format.js';
 import { fileNamePart, hgrmFiles, writeHgrmFiles } from '../report/hgrm.js';
 import { renderHtml } from '../report/html.js';
+import { joinObservation, toServerObservation } from '../merge/join-observation.js';
+import { readJsonFile } from '../merge/result-file.js';
 
 interface ReportArgs {
   result: string;
@@ -14,6 +16,7 @@ interface ReportArgs {
   hgrm?: string;
   metric?: string[];
   html?: string;
+  server?: string;
 }
 
 function parseMetrics(names: readonly string[] | undefined): LatencyMetric[] {
@@ -33,13 +36,21 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     .option('hgrm', { type: 'string', describe: 'write HdrHistogram percentile distributions (ms) into DIR, one per phase × class × metric' })
     .option('metric', { type: 'string', array: true, describe: `with --hgrm: only these metrics (${LATENCY_METRICS.join(', ')})` })
     .option('html', { type: 'string', describe: 'write a self-contained HTML page with charts to FILE' })
+    .option('server', { type: 'string', describe: "join the server's CPU read on its host (tlsbench observe --out FILE) by wall clock" })
     .example('tlsbench report result.json --format markdown >> "$GITHUB_STEP_SUMMARY"', '')
     .example('tlsbench report result.json --hgrm hgrm/ --metric tls', '') as unknown as Argv<ReportArgs>,
   handler: (argv) => {
     const format = argv.format !== undefined ? parseFormat(argv.format) : null;
     if (argv.metric && argv.hgrm === undefined) throw new UsageError('--metric only selects what --hgrm writes; add --hgrm DIR');
     const metrics = parseMetrics(argv.metric);
-    const input = readReportInput(argv.result);
+    let input = readReportInput(argv.result);
+    if (argv.server !== undefined) {
+      const observation = toServerObservation(readJsonFile(argv.server), argv.server);
+      const join = (result: Parameters<typeof joinObservation>[0]) => joinObservation(result, observation, argv.server!);
+      input = input.kind === 'run'
+        ? { kind: 'run', result: join(input.result) }
+        : { kind: 'matrix', matrix: { ...input.matrix, cells: input.matrix.cells.map((c) => (c.result ? { ...c, result: join(c.result) } : c)) } };
+    }
     if (argv.hgrm !== undefined) {
       const files = input.kind === 'run'
         ? hgrmFiles(input.result, metrics)

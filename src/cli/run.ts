@@ -63,6 +63,8 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('server-tickets', { type: 'string', describe: 'on | off: built-in server issues session tickets', group: 'Built-in server:' })
     .option('server-session-cache', { type: 'string', describe: 'on | off: built-in server keeps a TLS 1.2 session-ID cache', group: 'Built-in server:' })
     .option('response-bytes', { type: 'number', describe: 'built-in server response size', group: 'Built-in server:' })
+    .option('server-pid', { type: 'string', describe: 'measure the CPU of this server on this machine: PID[,PID…], each with its children (nginx master, HAProxy)', group: 'Server cost:' })
+    .option('server-cgroup', { type: 'string', describe: 'measure the CPU of this cgroup v2 (a systemd unit, a container): a path, absolute or under the cgroup mount', group: 'Server cost:' })
     .option('json', { type: 'boolean', describe: 'print the full result as JSON on stdout (= --format json)', group: 'Output:' })
     .option('format', { alias: 'f', type: 'string', describe: `stdout: ${OUTPUT_FORMATS.join(' | ')} (default table)`, group: 'Output:' })
     .option('out', { alias: 'o', type: 'string', describe: 'write the full JSON result to FILE (atomically)', group: 'Output:' })

@@ -42,7 +42,7 @@ export interface CompareOptions {
 
 type Pick = (s: PhaseSample) => number | null | undefined;
 
-const higherIsBetter: Record<ComparedMetric, boolean> = { throughput: true, 'hit-rate': true, p50: false, p99: false };
+const higherIsBetter: Record<ComparedMetric, boolean> = { throughput: true, 'hit-rate': true, p50: false, p99: false, 'server-cpu': false };
 
 function classFigure(phase: PhaseResult, cls: HandshakeClass, metric: ChangeMetric): number | null {
   const c = phase.summary.classes[cls];
@@ -85,6 +85,10 @@ function phaseRows(base: PhaseResult, head: PhaseResult): ComparisonRow[] {
   }
   if (base.summary.hitRate !== null || head.summary.hitRate !== null) {
     rows.push(row(head.name, 'all', 'hit-rate', base, head, base.summary.hitRate, head.summary.hitRate, (s) => s.hitRate));
+  }
+  if (base.serverCost || head.serverCost) {
+    const us = (p: PhaseResult) => p.serverCost?.perHandshakeUs ?? null;
+    rows.push(row(head.name, 'all', 'server-cpu', base, head, us(base), us(head), (s) => s.serverCpuUs));
   }
   return rows;
 }
@@ -132,7 +136,8 @@ export function compareResults(base: RunResult, head: RunResult, options: Compar
   for (const t of thresholds) {
     const relevant = rows.filter((r) => r.metric === t.metric);
     if (relevant.every((r) => thresholdFigure(t, r) === null)) {
-      notes.push(`--fail-if ${t.text} checked nothing: no phase has that figure on both sides${t.metric === 'hit-rate' ? ' (no session was offered)' : ''}`);
+      const why = t.metric === 'hit-rate' ? ' (no session was offered)' : t.metric === 'server-cpu' ? ' (the server\'s CPU was not measured: built-in server, --server-pid, --server-cgroup or tlsbench observe)' : '';
+      notes.push(`--fail-if ${t.text} checked nothing: no phase has that figure on both sides${why}`);
     }
     for (const r of relevant) {
       const x = thresholdFigure(t, r);

@@ -3,7 +3,8 @@ import { UsageError } from '../config/usage-error.js';
 /** Figures a --fail-if threshold can name: changes (signed %) or, for hit-rate, a level (%). */
 export const CHANGE_METRICS = ['throughput', 'p50', 'p99'] as const;
 export type ChangeMetric = (typeof CHANGE_METRICS)[number];
-export type ComparedMetric = ChangeMetric | 'hit-rate';
+/** `server-cpu`: server CPU-µs per handshake of a phase, a change like the others. */
+export type ComparedMetric = ChangeMetric | 'hit-rate' | 'server-cpu';
 
 export type Operator = '<' | '<=' | '>' | '>=';
 
@@ -21,9 +22,10 @@ export const ACCEPTED_FORMS = [
   'p50>+10%         fail when median TLS handshake latency rose by more than 10 %',
   'p99>+10%         fail when p99 TLS handshake latency rose by more than 10 %',
   'hit-rate<99%     fail when HEAD resumed fewer than 99 % of offered sessions',
+  'server-cpu>+5%   fail when server CPU per handshake rose by more than 5 % (the server was measured on both sides)',
 ];
 
-const FORM = /^\s*(throughput|p50|p99|hit-rate)\s*(<=|>=|<|>)\s*([+-]?)(\d+(?:\.\d+)?)\s*%\s*$/;
+const FORM = /^\s*(throughput|p50|p99|hit-rate|server-cpu)\s*(<=|>=|<|>)\s*([+-]?)(\d+(?:\.\d+)?)\s*%\s*$/;
 
 function bad(text: string, why: string): UsageError {
   return new UsageError(`--fail-if '${text}': ${why}. Accepted forms (operators <, <=, >, >=):\n  ${ACCEPTED_FORMS.join('\n  ')}`);

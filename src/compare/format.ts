@@ -1,3 +1,4 @@
+import { cpuMicros } from '../report/server-cost-labels.js';
 import { ms, percent, rate } from '../report/table.js';
 import type { ComparedMetric } from './fail-if.js';
 
@@ -6,6 +7,7 @@ export function formatFigure(metric: ComparedMetric, value: number | null): stri
   if (value === null) return '—';
   if (metric === 'throughput') return `${rate(value)}/s`;
   if (metric === 'hit-rate') return percent(value);
+  if (metric === 'server-cpu') return `${cpuMicros(value)} µs`;
   return `${ms(value)} ms`;
 }
 

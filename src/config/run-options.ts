@@ -9,6 +9,7 @@ import { parseTarget, type Target } from './target.js';
 import { parseTlsRange } from './tls-versions.js';
 import { UsageError } from './usage-error.js';
 import { checkClientTls } from './tls-preflight.js';
+import { resolveMeasuredServer, type MeasuredServer } from '../server-cpu/measured-server.js';
 
 /** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
 export interface RunOptions {
@@ -54,6 +55,10 @@ export interface RunOptions {
   serverTickets?: string;
   serverSessionCache?: string;
   responseBytes?: number;
+  /** An external server's processes on this machine whose CPU to measure (PID or PID,PID,…). */
+  serverPid?: string | number | (string | number)[];
+  /** An external server's cgroup v2 directory on this machine whose CPU to measure. */
+  serverCgroup?: string;
 }
 
 export const DEFAULTS = {
@@ -72,6 +77,8 @@ export const KEY_TYPE_NAMES = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256',
 export interface ResolvedRun {
   config: RunConfig;
   credentials: Credentials;
+  /** An external server whose CPU to measure (the built-in server is always measured). */
+  measuredServer: MeasuredServer | null;
 }
 
 /**
@@ -211,6 +218,11 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given`);
   }
   const responseBytes = positiveInt(o.responseBytes, '--response-bytes', 0) ?? 0;
+  const serverPids = o.serverPid === undefined ? [] : Array.isArray(o.serverPid) ? o.serverPid : [o.serverPid];
+  if (builtIn && (serverPids.length || o.serverCgroup !== undefined)) {
+    problems.push('--server-pid and --server-cgroup name an external server on this machine; the built-in server (no target given) is always measured');
+  }
+  const measuredServer = builtIn ? null : resolveMeasuredServer(serverPids, o.serverCgroup, { pid: '--server-pid', cgroup: '--server-cgroup' }, problems);
 
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
 
@@ -251,7 +263,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls: !!o.mtls, responseBytes },
   };
   checkClientTls(config.tls, credentials);
-  return { config, credentials };
+  return { config, credentials, measuredServer };
 }
 
 function resolveRequest(o: RunOptions, target: Target | null): RequestConfig | null {

@@ -5,10 +5,11 @@ import type { Credentials, PhasePlan, RunConfig } from '../config/run-config.js'
 import { UsageError } from '../config/usage-error.js';
 import type { PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from '../engine/task.js';
 import { clientSaturated, loadFindings, resumptionFindings } from '../metrics/findings.js';
-import type { PhaseResult } from '../metrics/run-result.js';
+import { withServerCost, type PhaseResult } from '../metrics/run-result.js';
 import { summarizeTally } from '../metrics/summary.js';
 import { mergeTallies } from '../metrics/tally.js';
 import { mergeTimelinePoints, type Snapshot, type TimelinePoint } from '../metrics/timeline.js';
+import type { ServerCpuSampler } from './server-cpu-sampler.js';
 import { splitWork } from './work-split.js';
 
 /** Lead time between the start barrier and the first attempt, so every worker starts together. */
@@ -39,6 +40,7 @@ export class PhaseRunner {
     private readonly phase: PhasePlan,
     private readonly target: PhaseTarget,
     private readonly observer: PhaseObserver = {},
+    private readonly serverCpu: ServerCpuSampler | null = null,
   ) {}
 
   /** Graceful stop (Ctrl-C): workers abort what is in flight and return what they measured. */
@@ -108,6 +110,7 @@ export class PhaseRunner {
     const windowAt = rampEndAt + config.warmupMs;
     clock = { startAt, rampEndAt, windowAt, endAt: windowAt + (config.durationMs ?? config.maxDurationMs) };
     for (const control of this.controls) control.postMessage({ type: 'start', clock });
+    this.serverCpu?.openWindow(clock.windowAt, clock.endAt);
     if (this.stopped) this.stop();
 
     const results = (await Promise.all(tasks)).filter((r): r is WorkerResult => r !== null);
@@ -121,7 +124,8 @@ export class PhaseRunner {
     const tally = mergeTallies(results.map((r) => r.tally));
     const summary = summarizeTally(tally, Math.round(windowMs));
     const elu = results.sort((a, b) => a.index - b.index).map((r) => r.elu);
-    return {
+    const server = this.serverCpu?.closeWindow(clock.windowAt, windowMs);
+    return withServerCost({
       name: phase.name,
       resume: phase.resume,
       windowStartedAt: Math.round(clock.windowAt),
@@ -135,7 +139,8 @@ export class PhaseRunner {
         ...resumptionFindings(phase.resume, tally, summary, config.closeWaitMs),
         ...loadFindings(summary, elu),
       ],
-    };
+      ...(server ? { server } : {}),
+    });
   }
 
   private closeControls(): void {

@@ -11,6 +11,9 @@ import { neverResumesReason } from '../server/target-server.js';
 import type { KeyType } from '../server/pki.js';
 import { allowedCpus, pinProcess, splitCores } from './cores.js';
 import { PhaseRunner, type PhaseObserver } from './phase-runner.js';
+import { ServerCpuSampler } from './server-cpu-sampler.js';
+import { ProcessTreeSource } from '../server-cpu/cpu-source.js';
+import { sourceFor, type MeasuredServer } from '../server-cpu/measured-server.js';
 import { runtimeInfo, toolVersion } from './runtime-info.js';
 import { onInterrupt } from './signals.js';
 
@@ -30,7 +33,7 @@ export interface RunHooks extends PhaseObserver {
  * A whole run: the built-in target when none was given, the pool, each phase in turn, and the
  * result. The built-in server and the pool are stopped on every path out, errors included.
  */
-export async function runBenchmark(config: RunConfig, credentials: Credentials, hooks: RunHooks = {}): Promise<RunResult> {
+export async function runBenchmark(config: RunConfig, credentials: Credentials, hooks: RunHooks = {}, measuredServer: MeasuredServer | null = null): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const warnings: string[] = [];
   let server: Awaited<ReturnType<typeof spawnTargetServer>> | null = null;
@@ -88,6 +91,10 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         },
       };
     }
+    // The built-in server is always measured: its primary and every process it forks.
+    const serverCpu = server
+      ? new ServerCpuSampler(new ProcessTreeSource([server.pid]), true, `built-in server: pid ${server.pid} and its children`)
+      : measuredServer ? new ServerCpuSampler(sourceFor(measuredServer), true) : null;
     target.address = await resolveAddress(target.host);
     hooks.onStart?.(target, config);
     const probe = hooks.probe ? await probeTarget(target.address, target.port, config, runCredentials) : null;
@@ -105,7 +112,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     const phases: PhaseResult[] = [];
     for (const plan of phasePlans(config)) {
       if (interrupted) break;
-      current = new PhaseRunner(pool, config, plan, { host: target.address, port: target.port, credentials: runCredentials }, hooks);
+      current = new PhaseRunner(pool, config, plan, { host: target.address, port: target.port, credentials: runCredentials }, hooks, serverCpu);
       if (interrupted) current.stop();
       phases.push(await current.run());
     }

@@ -2,44 +2,87 @@ import Table from 'cli-table3';
 import type { PhaseResult } from '../metrics/run-result.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { ms, rate } from '../report/table.js';
+import { cpuMicros } from '../report/server-cost-labels.js';
 import type { MatrixCell, MatrixResult } from './matrix-result.js';
 
 /**
- * What a cell's phase costs relative to the baseline's phase of the same name: baseline
- * handshakes/s ÷ this handshakes/s, so 1.30× means a handshake costs 30 % more server (or
- * client) time at the same load. null when either side has no figure.
+ * Throughput-based cost of a cell's phase relative to the baseline's phase of the same name:
+ * baseline handshakes/s ÷ this handshakes/s. It is a figure of whatever limited the run, the
+ * client included (see `clientBound`); null when either side has no figure.
  */
 export function relativeCost(phase: PhaseResult, baseline: MatrixCell | undefined): number | null {
-  const base = baseline?.result?.phases.find((p) => p.name === phase.name);
+  const base = baselinePhase(phase, baseline);
   if (!base || base.summary.rate <= 0 || phase.summary.rate <= 0) return null;
   return base.summary.rate / phase.summary.rate;
 }
 
-/** Cells that ran, cheapest first (by their first phase), then the skipped ones in grid order. */
+/** Server CPU per handshake relative to the baseline's same phase (1.30× = 30 % more server CPU). */
+export function relativeServerCost(phase: PhaseResult, baseline: MatrixCell | undefined): number | null {
+  const mine = phase.serverCost?.perHandshakeUs ?? null;
+  const base = baselinePhase(phase, baseline)?.serverCost?.perHandshakeUs ?? null;
+  return mine !== null && base !== null && base > 0 ? mine / base : null;
+}
+
+function baselinePhase(phase: PhaseResult, baseline: MatrixCell | undefined): PhaseResult | undefined {
+  return baseline?.result?.phases.find((p) => p.name === phase.name);
+}
+
+/** A cell's costs as every matrix output shows them: server first, throughput second. */
+export interface CellCosts {
+  /** Server CPU-µs per handshake, when the server was measured. */
+  serverUs: string;
+  /** Server CPU per handshake × the baseline's. */
+  serverRelative: string;
+  /** Throughput-based cost × the baseline's, marked when the client was the limit. */
+  throughputRelative: string;
+}
+
+export function cellCosts(phase: PhaseResult, baseline: MatrixCell | undefined): CellCosts {
+  const times = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
+  const throughput = relativeCost(phase, baseline);
+  return {
+    serverUs: cpuMicros(phase.serverCost?.perHandshakeUs ?? null),
+    serverRelative: times(relativeServerCost(phase, baseline)),
+    throughputRelative: times(throughput) + (throughput !== null && phase.client.saturated ? ' client-bound' : ''),
+  };
+}
+
+/**
+ * Cells that ran, cheapest first by their first phase, then the skipped ones in grid order.
+ * Ranked by server CPU per handshake when every cell measured it (a client-bound throughput
+ * ranks certificates backwards: the client verifies, the server signs), else by throughput.
+ */
 export function cellsByCost(result: MatrixResult): MatrixCell[] {
   const baseline = result.cells.find((c) => c.name === result.baseline);
-  const cost = (c: MatrixCell) => (c.result?.phases[0] ? relativeCost(c.result.phases[0], baseline) : null) ?? Infinity;
-  const ran = result.cells.filter((c) => c.result).sort((a, b) => cost(a) - cost(b));
+  const ran = result.cells.filter((c) => c.result);
+  const serverUs = (c: MatrixCell) => c.result?.phases[0]?.serverCost?.perHandshakeUs ?? null;
+  const byServer = ran.length > 0 && ran.every((c) => serverUs(c) !== null);
+  const cost = (c: MatrixCell) => (byServer ? serverUs(c) : c.result?.phases[0] ? relativeCost(c.result.phases[0], baseline) : null) ?? Infinity;
+  ran.sort((a, b) => cost(a) - cost(b));
   return [...ran, ...result.cells.filter((c) => !c.result)];
 }
+
+/** The line under every matrix table: what the cost columns mean. */
+export const COST_LEGEND = 'server µs: server CPU-µs per handshake; server cost: that ÷ the baseline\'s (1.30× = 30 % more server CPU per handshake); ' +
+  'throughput cost: baseline handshakes/s ÷ the cell\'s, a figure of whatever limited the run ("client-bound": the client saturated, so it is the client\'s limit, not the server\'s)';
 
 export function renderMatrix(result: MatrixResult): string {
   const baseline = result.cells.find((c) => c.name === result.baseline);
   const table = new Table({
-    head: ['cell', 'phase', 'class', 'handshakes/s', 'p50 ms', 'p99 ms', 'cost'],
-    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right'],
+    head: ['cell', 'phase', 'class', 'handshakes/s', 'p50 ms', 'p99 ms', 'server µs', 'server cost', 'throughput cost'],
+    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
     style: { head: [], border: [] },
   });
   const skipped: string[] = [];
   for (const cell of cellsByCost(result)) {
     if (!cell.result) {
-      table.push([cell.name, '', '', '', '', '', 'skipped']);
+      table.push([cell.name, '', '', '', '', '', '', '', 'skipped']);
       skipped.push(`skipped ${cell.name}: ${cell.skipped ?? 'not run'}`);
       continue;
     }
     let firstRow = true;
     for (const phase of cell.result.phases) {
-      const cost = relativeCost(phase, baseline);
+      const costs = cellCosts(phase, baseline);
       let firstClass = true;
       for (const cls of HANDSHAKE_CLASSES) {
         const c = phase.summary.classes[cls];
@@ -51,19 +94,19 @@ export function renderMatrix(result: MatrixResult): string {
           rate(c.rate),
           c.latency.tls ? ms(c.latency.tls.p50) : '—',
           c.latency.tls ? ms(c.latency.tls.p99) : '—',
-          firstClass ? (cost === null ? '—' : `${cost.toFixed(2)}×`) : '',
+          ...(firstClass ? [costs.serverUs, costs.serverRelative, costs.throughputRelative] : ['', '', '']),
         ]);
         firstRow = false;
         firstClass = false;
       }
       if (firstClass) {
-        table.push([firstRow ? cell.name : '', phase.name, '—', '0', '—', '—', `${phase.summary.errorCount} errors`]);
+        table.push([firstRow ? cell.name : '', phase.name, '—', '0', '—', '—', '—', '—', `${phase.summary.errorCount} errors`]);
         firstRow = false;
       }
     }
   }
   const out = [table.toString()];
-  out.push('cost: baseline handshakes/s ÷ the cell\'s, phase by phase (1.30× = each handshake costs 30 % more); latency is TLS handshake time');
+  out.push(`${COST_LEGEND}; latency is TLS handshake time`);
   out.push(...skipped);
   return out.join('\n');
 }

@@ -4,6 +4,7 @@ import { loadFindings, resumptionFindings, SATURATION_ELU } from '../metrics/fin
 import { resumptionGain, resummarize, SCHEMA_VERSION, type PhaseResult, type RunResult, type RuntimeInfo } from '../metrics/run-result.js';
 import { mergeTallies } from '../metrics/tally.js';
 import { mergeTimelines, type TimelinePoint } from '../metrics/timeline.js';
+import { mergeServerCpu } from './server-cpu-merge.js';
 import { configDifferences, describeDifference, PER_MACHINE_SETTINGS } from './config-diff.js';
 import { phaseSample } from './samples.js';
 
@@ -47,6 +48,7 @@ function mergePhase(parts: readonly PhaseResult[], policy: WindowPolicy, closeWa
     timeline,
     client: { elu, saturated: parts.some((p) => p.client.saturated) || elu.some((u) => u >= SATURATION_ELU) },
     findings: [],
+    ...mergeServerCpu(parts, policy === 'concurrent', windowStartedAt, windowMs),
   });
   merged.findings = [
     ...resumptionFindings(merged.resume, merged.tally, merged.summary, closeWaitMs),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../config/usage-error.js';
 import type { RunConfig } from '../config/run-config.js';
-import { resummarize, SCHEMA_VERSION, type RunResult } from '../metrics/run-result.js';
+import { resummarize, resumptionGain, SCHEMA_VERSION, type RunResult } from '../metrics/run-result.js';
 import { emptyTally, type Tally } from '../metrics/tally.js';
 
 /** Reads a text file the user named, a missing or unreadable one being a UsageError. */
@@ -39,7 +39,9 @@ export function toRunResult(value: unknown, label: string): RunResult {
     throw new UsageError(`'${label}' was written by a newer tlsbench (result schema ${v.schemaVersion}; this one reads up to ${SCHEMA_VERSION}): upgrade tlsbench`);
   }
   const result = v as RunResult;
-  return { ...result, config: upgradeConfig(result.config), phases: result.phases.map((p) => resummarize({ ...p, tally: upgradeTally(p.tally) })) };
+  const phases = result.phases.map((p) => resummarize({ ...p, tally: upgradeTally(p.tally) }));
+  // Recomputed too, so a file from before server cost was measured reads with the same fields.
+  return { ...result, config: upgradeConfig(result.config), phases, resumptionGain: result.resumptionGain ? resumptionGain(phases) : null };
 }
 
 export function readRunResult(path: string): RunResult {

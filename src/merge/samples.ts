@@ -10,5 +10,9 @@ export function phaseSample(phase: PhaseResult): PhaseSample {
     if (!c) continue;
     classes[cls] = { rate: c.rate, p50: c.latency.tls?.p50 ?? 0, p99: c.latency.tls?.p99 ?? 0 };
   }
-  return { windowStartedAt: phase.windowStartedAt, windowMs: phase.windowMs, rate: s.rate, hitRate: s.hitRate, classes };
+  const serverCpuUs = phase.serverCost?.perHandshakeUs;
+  return {
+    windowStartedAt: phase.windowStartedAt, windowMs: phase.windowMs, rate: s.rate, hitRate: s.hitRate, classes,
+    ...(serverCpuUs != null ? { serverCpuUs } : {}),
+  };
 }

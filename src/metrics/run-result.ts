@@ -1,5 +1,7 @@
 import type { ResumeMode, RunConfig } from '../config/run-config.js';
 import type { TargetProbe } from '../engine/probe.js';
+import { serverCost, serverCpuRatio, type ServerCost } from './server-cost.js';
+import type { ServerCpu } from './server-cpu.js';
 import { summarizeTally, type PhaseSummary } from './summary.js';
 import type { HandshakeClass, Tally } from './tally.js';
 import type { TimelinePoint } from './timeline.js';
@@ -7,6 +9,8 @@ import type { TimelinePoint } from './timeline.js';
 /**
  * Bumped whenever the shape of RunResult changes (schema/run-result.schema.json follows it).
  * 2: optional `machines` (merged results) and per-phase `samples` (--repeat).
+ * 4: per-phase `server` (server CPU over the window) and `serverCost`; `samples[].serverCpuUs`;
+ *    `resumptionGain.serverCpuRatio`.
  */
 export const SCHEMA_VERSION = 4;
 
@@ -48,6 +52,10 @@ export interface PhaseResult {
    * run-to-run spread. Absent for a single run (and after merging machines).
    */
   samples?: PhaseSample[];
+  /** The server's CPU over the window, when it was measured (built-in server, --server-pid, …). */
+  server?: ServerCpu;
+  /** Derived from `server` and the summary: server CPU per handshake, cores busy, … */
+  serverCost?: ServerCost;
 }
 
 /** One class in one repeat: handshakes/s and TLS handshake latency (µs). */
@@ -65,6 +73,8 @@ export interface PhaseSample {
   rate: number;
   hitRate: number | null;
   classes: Partial<Record<HandshakeClass, ClassSample>>;
+  /** Server CPU-µs per handshake of this repeat, when the server was measured. */
+  serverCpuUs?: number;
 }
 
 export interface BuiltInTarget {
@@ -89,6 +99,8 @@ export interface TargetInfo {
 export interface ResumptionGain {
   throughputRatio: number | null;
   p50LatencyRatio: number | null;
+  /** Server CPU per full handshake ÷ per resumed handshake; null when the server was not measured. */
+  serverCpuRatio: number | null;
 }
 
 export interface RunResult {
@@ -112,7 +124,13 @@ export interface RunResult {
 
 /** Recomputes summaries from tallies, e.g. after a merge or when a file is read. */
 export function resummarize(phase: PhaseResult): PhaseResult {
-  return { ...phase, summary: summarizeTally(phase.tally, phase.windowMs) };
+  return withServerCost({ ...phase, summary: summarizeTally(phase.tally, phase.windowMs) });
+}
+
+/** Recomputes the derived `serverCost` from `server` and the summary (drops it without `server`). */
+export function withServerCost(phase: PhaseResult): PhaseResult {
+  const { serverCost: _old, ...rest } = phase;
+  return phase.server ? { ...rest, serverCost: serverCost(phase.server, phase.summary) } : rest;
 }
 
 export function resumptionGain(phases: readonly PhaseResult[]): ResumptionGain | null {
@@ -125,5 +143,6 @@ export function resumptionGain(phases: readonly PhaseResult[]): ResumptionGain |
   return {
     throughputRatio: ratio(resumedClass?.rate, fullClass?.rate),
     p50LatencyRatio: ratio(fullClass?.latency.tls?.p50, resumedClass?.latency.tls?.p50),
+    serverCpuRatio: serverCpuRatio(full, resumed),
   };
 }

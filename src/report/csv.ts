@@ -5,6 +5,8 @@ import { latencyRows } from '../metrics/summary.js';
 export const CSV_HEADER = [
   'phase', 'resume', 'class', 'metric', 'window_s', 'count', 'per_s',
   'min_us', 'mean_us', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'stdev_us',
+  // The phase's server cost (empty when not measured), repeated on each of its rows.
+  'server_cpu_s', 'server_cpu_us_per_handshake', 'server_handshakes_per_core_s', 'server_cores_busy', 'server_machine_share',
 ] as const;
 
 /** RFC 4180: quote a field only when it holds a comma, a quote or a line break. */
@@ -18,10 +20,13 @@ export function csvRows(result: RunResult, prefix: readonly string[] = []): stri
   const rows: string[] = [];
   for (const phase of result.phases) {
     const s = phase.summary;
+    const c = phase.serverCost;
+    const round = (x: number | null | undefined, digits: number) => (x === null || x === undefined ? '' : Number(x.toFixed(digits)));
+    const server = [round(c?.cpuSeconds, 6), round(c?.perHandshakeUs, 2), round(c?.handshakesPerCoreSecond, 2), round(c?.coresBusy, 4), round(c?.machineShare, 4)];
     for (const { cls, metric, count, perSecond, latency: l } of latencyRows(s)) {
       rows.push([
         ...prefix, phase.name, phase.resume, cls, metric, s.windowSeconds, count, Number(perSecond.toFixed(3)),
-        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev,
+        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev, ...server,
       ].map(field).join(','));
     }
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { MatrixResult } from '../matrix/matrix-result.js';
-import { cellsByCost, relativeCost } from '../matrix/render.js';
+import { cellCosts, cellsByCost, COST_LEGEND, relativeCost, relativeServerCost } from '../matrix/render.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import type { LatencySummary } from '../metrics/summary.js';
@@ -10,6 +10,8 @@ import { HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass } from '../metr
 import { describeRun } from './describe.js';
 import type { ReportInput } from './format.js';
 import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { serverCpuPerSecond } from '../metrics/server-cpu.js';
+import { cpuMicros, SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 
 /*
@@ -53,7 +55,8 @@ interface CostSeries { label: string; color: string; values: (number | null)[] }
 type ChartData =
   | { kind: 'percentile'; series: PercentileSeries[] }
   | { kind: 'timeline'; seconds: number[]; series: TimelineSeries[]; p99: (number | null)[] }
-  | { kind: 'cost'; labels: string[]; series: CostSeries[]; baseline: string };
+  | { kind: 'cost'; labels: string[]; series: CostSeries[]; baseline: string }
+  | { kind: 'serverCpu'; seconds: number[]; coresBusy: number[]; perHandshakeUs: (number | null)[] };
 /** What the page script receives: the data of one chart and the id of its canvas. */
 type ChartSpec = ChartData & { id: string };
 
@@ -113,6 +116,22 @@ function timelineData(phase: PhaseResult): ChartData {
     .map((cls) => ({ label: cls, color: CLASS_COLORS[cls], values: points.map((p) => p.handshakes[cls]) }));
   series.push({ label: 'errors', color: ERROR_COLOR, values: points.map((p) => p.errors) });
   return { kind: 'timeline', seconds: points.map((p) => p.second), series, p99: points.map((p) => (HANDSHAKE_CLASSES.some((c) => p.handshakes[c] > 0) ? p.p99 / 1000 : null)) };
+}
+
+/** Per second of the window: server cores busy, and server CPU-µs per handshake completed that second. */
+function serverCpuData(phase: PhaseResult): ChartData | null {
+  if (!phase.server || phase.server.readings.length < 2) return null;
+  const perSecond = serverCpuPerSecond(phase.server, phase.windowStartedAt, phase.windowMs);
+  const handshakes = new Map(phase.timeline.map((p) => [p.second, HANDSHAKE_CLASSES.reduce((a, c) => a + p.handshakes[c], 0)]));
+  return {
+    kind: 'serverCpu',
+    seconds: perSecond.map((p) => p.second),
+    coresBusy: perSecond.map((p) => Number(p.cpuSeconds.toFixed(4))),
+    perHandshakeUs: perSecond.map((p) => {
+      const n = handshakes.get(p.second) ?? 0;
+      return n > 0 ? Number(((p.cpuSeconds * 1e6) / n).toFixed(1)) : null;
+    }),
+  };
 }
 
 // ─── page parts ──────────────────────────────────────────────────────────────────────────────
@@ -199,6 +218,10 @@ function phaseStats(phase: PhaseResult): string {
   if (phase.resume !== 'none') stats.push(stat('hit rate', percent(s.hitRate), s.hitRate !== null && s.hitRate < 0.99 ? 'bad' : ''));
   stats.push(stat('errors', String(s.errorCount), s.errorCount ? 'bad' : ''));
   if (s.dropped) stats.push(stat('dropped', String(s.dropped), 'bad'));
+  if (phase.serverCost) {
+    stats.push(stat('server CPU-µs per handshake', cpuMicros(phase.serverCost.perHandshakeUs)));
+    stats.push(stat('server cores busy', phase.serverCost.coresBusy.toFixed(2)));
+  }
   const elu = Math.max(0, ...phase.client.elu);
   stats.push(stat('client busy', `${(elu * 100).toFixed(0)} %`, phase.client.saturated ? 'bad' : ''));
   return `<div class="stats">${stats.join('')}</div>`;
@@ -213,9 +236,17 @@ function phaseSection(phase: PhaseResult, result: RunResult, charts: Charts): st
     series.length ? charts.add('Handshake latency by percentile', PERCENTILE_NOTE, { kind: 'percentile', series }) : '',
     charts.add('Throughput per second', 'bars: handshakes/s by class and errors · line: p99 ms', timelineData(phase)),
   ].join('');
+  const serverData = serverCpuData(phase);
+  const serverChart = serverData ? charts.add('Server CPU per second', 'bars: server cores busy · line: server CPU-µs per handshake', serverData) : '';
   return `<section class="phase"><h2>Phase <q>${escapeHtml(phase.name)}</q> <small>resume ${escapeHtml(phase.resume)} · ${escapeHtml(facts.join(' · '))}</small></h2>` +
-    phaseStats(phase) + notes(phase.findings) + `<div class="charts">${chartHtml}</div>` +
-    `<div class="tables">${latencyTable(phase)}${errorTable(phase)}</div>${negotiatedList(phase, result)}</section>`;
+    phaseStats(phase) + notes(phase.findings) + `<div class="charts">${chartHtml}${serverChart}</div>` +
+    `<div class="tables">${latencyTable(phase)}${errorTable(phase)}${serverTable(phase)}</div>${negotiatedList(phase, result)}</section>`;
+}
+
+function serverTable(phase: PhaseResult): string {
+  if (!phase.serverCost) return '';
+  const rows = serverCostFacts(phase.serverCost).map(([label, value]) => `<tr><td>${escapeHtml(label)}</td><td class="num">${escapeHtml(value)}</td></tr>`);
+  return `<table class="server"><caption>Server cost <span class="muted">${escapeHtml(serverSourceLine(phase))}</span></caption><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function runBody(result: RunResult, charts: Charts): string {
@@ -230,7 +261,10 @@ function runBody(result: RunResult, charts: Charts): string {
   const gain = result.resumptionGain;
   if (gain) {
     out.push(`<p class="gain">Resumption speedup: <b>${escapeHtml(speedupLabel(gain))}</b></p>`);
+    const saving = serverSavingLabel(result);
+    if (saving) out.push(`<p class="gain">Resumption saving on the server: <b>${escapeHtml(saving)}</b></p>`);
   }
+  if (!result.phases.some((p) => p.serverCost)) out.push(`<p class="muted">${escapeHtml(SERVER_NOT_MEASURED)}</p>`);
   out.push(notes(result.warnings));
   if (result.phases.length > 1) {
     const series = percentileSeries(result.phases, result.phases.length);
@@ -258,13 +292,16 @@ function matrixBody(matrix: MatrixResult, charts: Charts): string {
   if (first) out.push(metaList([['Target', targetLabel(first)], ['Client', runtimeLabel(first)], ['Baseline', matrix.baseline ?? '—']]));
   const chartHtml: string[] = [];
   const phases = phaseNames(matrix);
+  // Server CPU per handshake when every cell measured it; else the throughput-based cost.
+  const byServer = ran.length > 0 && ran.every((c) => c.result!.phases.every((p) => p.serverCost?.perHandshakeUs != null));
   const costs = phases.map((name) => ran.map((c) => {
     const phase = c.result!.phases.find((p) => p.name === name);
-    const cost = phase ? relativeCost(phase, baseline) : null;
+    const cost = phase ? (byServer ? relativeServerCost(phase, baseline) : relativeCost(phase, baseline)) : null;
     return cost === null ? null : Number(cost.toFixed(4));
   }));
   if (costs.some((list) => list.some((v) => v !== null))) {
-    chartHtml.push(charts.add('Relative cost per handshake', `baseline handshakes/s ÷ the cell's, per phase · baseline ${matrix.baseline ?? '—'} = 1 · lower is cheaper`, {
+    const what = byServer ? "server CPU per handshake ÷ the baseline's" : "baseline handshakes/s ÷ the cell's (may be the client's limit)";
+    chartHtml.push(charts.add(byServer ? 'Relative server cost per handshake' : 'Relative cost per handshake', `${what}, per phase · baseline ${matrix.baseline ?? '—'} = 1 · lower is cheaper`, {
       kind: 'cost', labels: ran.map((c) => c.name), baseline: matrix.baseline ?? '',
       series: phases.map((name, i) => ({ label: name, color: PALETTE[i % PALETTE.length]!, values: costs[i]! })),
     }));
@@ -283,20 +320,20 @@ function matrixBody(matrix: MatrixResult, charts: Charts): string {
   for (const cell of cells) {
     const name = `<td>${escapeHtml(cell.name)}${cell.name === matrix.baseline ? ' <span class="muted">(baseline)</span>' : ''}</td>`;
     if (!cell.result) {
-      rows.push(`<tr>${name}<td colspan="7" class="muted">skipped: ${escapeHtml(cell.skipped ?? 'not run')}</td></tr>`);
+      rows.push(`<tr>${name}<td colspan="9" class="muted">skipped: ${escapeHtml(cell.skipped ?? 'not run')}</td></tr>`);
       continue;
     }
     cell.result.phases.forEach((phase, i) => {
       const tls = HANDSHAKE_CLASSES.map((c) => phase.summary.classes[c]?.latency.tls).find(Boolean);
-      const cost = relativeCost(phase, baseline);
-      const figures = [rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—', cost === null ? '—' : `${cost.toFixed(2)}×`, String(phase.summary.errorCount)];
+      const costs = cellCosts(phase, baseline);
+      const figures = [rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—', costs.serverUs, costs.serverRelative, costs.throughputRelative, String(phase.summary.errorCount)];
       rows.push(`<tr${cell.name === matrix.baseline ? ' class="baseline"' : ''}>${i === 0 ? name : '<td></td>'}<td>${escapeHtml(phase.name)}</td>` +
         figures.map((f) => `<td class="num">${escapeHtml(f)}</td>`).join('') +
         `<td>${phase.findings.map((f) => `<div class="finding">${escapeHtml(f)}</div>`).join('')}</td></tr>`);
     });
   }
   out.push(`<section class="phase"><table class="matrix"><caption>Cells, cheapest first</caption><thead><tr><th>cell</th><th>phase</th><th class="num">handshakes/s</th>` +
-    `<th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">cost</th><th class="num">errors</th><th>findings</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`);
+    `<th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">server µs</th><th class="num">server cost</th><th class="num">throughput cost</th><th class="num">errors</th><th>findings</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="muted">${escapeHtml(COST_LEGEND)}</p></section>`);
   return out.join('\n');
 }
 
@@ -403,6 +440,24 @@ const PAGE_SCRIPT = `
             ms: { display: hasP99, position: 'right', beginAtZero: true, grid: { display: false }, title: { display: true, text: 'p99 ms' } },
           },
           plugins: { legend: { ...legend, labels: { ...legend.labels, filter: (item) => hasP99 || item.text !== 'p99 ms' } } },
+        },
+      };
+    },
+    serverCpu(spec) {
+      return {
+        type: 'bar',
+        data: { labels: spec.seconds.map((s) => s + 1 + ' s'), datasets: [
+          { type: 'bar', label: 'server cores busy', data: spec.coresBusy, backgroundColor: '#7c3aed', yAxisID: 'y', order: 2, maxBarThickness: 64 },
+          { type: 'line', label: 'server CPU-µs per handshake', data: spec.perHandshakeUs, borderColor: '#0f172a', backgroundColor: '#0f172a', borderWidth: 1.5, pointRadius: 2, yAxisID: 'us', order: 1 },
+        ] },
+        options: {
+          interaction: { mode: 'index', intersect: false },
+          scales: {
+            x: { grid: { display: false }, title: { display: true, text: 'second of the measured window' } },
+            y: { beginAtZero: true, grid, title: { display: true, text: 'cores busy' } },
+            us: { position: 'right', beginAtZero: true, grid: { display: false }, title: { display: true, text: 'CPU-µs per handshake' } },
+          },
+          plugins: { legend },
         },
       };
     },

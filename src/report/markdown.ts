@@ -1,10 +1,11 @@
 import type { MatrixResult } from '../matrix/matrix-result.js';
-import { cellsByCost, relativeCost } from '../matrix/render.js';
+import { cellCosts, cellsByCost, COST_LEGEND } from '../matrix/render.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 
 /**
@@ -77,6 +78,10 @@ function phaseSection(phase: PhaseResult, result: RunResult): string[] {
   if (s.errorCount) out.push('', ...errorTable(phase));
   const negotiated = negotiatedList(phase, result.config.tls);
   if (negotiated.length) out.push('', '**Negotiated**', '', ...negotiated);
+  if (phase.serverCost) {
+    out.push('', `**Server** (${mdText(serverSourceLine(phase))})`, '', row(['figure', 'value']), row([':--', '--:']));
+    for (const [label, value] of serverCostFacts(phase.serverCost)) out.push(row([mdText(label), value]));
+  }
   const elu = phase.client.elu.map((u) => `${(u * 100).toFixed(0)} %`).join(', ');
   out.push('', `Client event-loop utilisation: ${elu}${phase.client.saturated ? ' ⚠️ **saturated**' : ''}`);
   if (phase.findings.length) out.push('', ...phase.findings.map((f) => `> ⚠️ ${mdText(f)}  `));
@@ -96,7 +101,10 @@ export function renderMarkdown(result: RunResult): string {
   const gain = result.resumptionGain;
   if (gain) {
     out.push('', `**Resumption speedup:** ${speedupLabel(gain)}`);
+    const saving = serverSavingLabel(result);
+    if (saving) out.push('', `**Resumption saving on the server:** ${mdText(saving)}`);
   }
+  if (!result.phases.some((p) => p.serverCost)) out.push('', `_${mdText(SERVER_NOT_MEASURED)}_`);
   if (result.warnings.length) out.push('', ...result.warnings.map((w) => `> ⚠️ ${mdText(w)}  `));
   return out.join('\n');
 }
@@ -107,23 +115,23 @@ export function renderMatrixMarkdown(matrix: MatrixResult): string {
   const out = [
     `### tlsbench matrix: ${matrix.cells.length} cells, baseline ${mdText(matrix.baseline ?? '—')}`,
     '',
-    row(['cell', 'phase', 'handshakes/s', 'p50 ms', 'p99 ms', 'cost', 'errors']),
-    row([':--', ':--', '--:', '--:', '--:', '--:', '--:']),
+    row(['cell', 'phase', 'handshakes/s', 'p50 ms', 'p99 ms', 'server µs', 'server cost', 'throughput cost', 'errors']),
+    row([':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
   for (const cell of cellsByCost(matrix)) {
     const name = mdText(cell.name) + (cell.name === matrix.baseline ? ' (baseline)' : '');
     if (!cell.result) {
-      out.push(row([name, `skipped: ${mdText(cell.skipped ?? 'not run')}`, '', '', '', '', '']));
+      out.push(row([name, `skipped: ${mdText(cell.skipped ?? 'not run')}`, '', '', '', '', '', '', '']));
       continue;
     }
     cell.result.phases.forEach((phase, i) => {
       const tls = HANDSHAKE_CLASSES.map((c) => phase.summary.classes[c]?.latency.tls).find(Boolean);
-      const cost = relativeCost(phase, baseline);
+      const costs = cellCosts(phase, baseline);
       out.push(row([i === 0 ? name : '', mdText(phase.name), rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—',
-        cost === null ? '—' : `${cost.toFixed(2)}×`, phase.summary.errorCount]));
+        costs.serverUs, costs.serverRelative, costs.throughputRelative, phase.summary.errorCount]));
     });
   }
-  out.push('', "Cost: the baseline's handshakes/s ÷ the cell's, phase by phase (1.30× = each handshake costs 30 % more).");
+  out.push('', mdText(COST_LEGEND));
   for (const cell of matrix.cells) {
     if (cell.result) out.push('', '<details>', `<summary>${mdText(cell.name)}</summary>`, '', renderMarkdown(cell.result), '', '</details>');
   }

@@ -6,6 +6,7 @@ import { latencyRows, type LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, speedupLabel } from './labels.js';
+import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 
 const plain = { head: [] as string[], border: [] as string[] };
 
@@ -108,6 +109,10 @@ export function renderTable(result: RunResult): string {
     }
     const negotiated = negotiatedLines(phase, result.config.tls);
     if (negotiated.length) out.push('negotiated:', ...negotiated);
+    if (phase.serverCost) {
+      out.push(`server: ${serverSourceLine(phase)}`);
+      out.push(`  ${serverCostFacts(phase.serverCost).map(([label, value]) => `${label} ${value}`).join(' · ')}`);
+    }
     out.push(`client event-loop utilisation: ${phase.client.elu.map((u) => `${(u * 100).toFixed(0)} %`).join(', ')}${phase.client.saturated ? '  ⚠ SATURATED' : ''}`);
     for (const f of phase.findings) out.push(`⚠ ${f}`);
   }
@@ -115,7 +120,10 @@ export function renderTable(result: RunResult): string {
   if (gain) {
     out.push('');
     out.push(`resumption speedup: ${speedupLabel(gain)}`);
+    const saving = serverSavingLabel(result);
+    if (saving) out.push(`resumption saving on the server: ${saving}`);
   }
+  if (!result.phases.some((p) => p.serverCost)) out.push(`note: ${SERVER_NOT_MEASURED}`);
   for (const w of result.warnings) out.push(`⚠ ${w}`);
   return out.join('\n');
 }
