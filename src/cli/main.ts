@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../config/usage-error.js';
+import { joinNegativeValues } from './argv.js';
 import { certsCommand } from './certs.js';
 import { compareCommand } from './compare.js';
 import { matrixCommand } from './matrix.js';
@@ -13,7 +14,7 @@ import { serveCommand } from './serve.js';
 /** Exit codes: 0 ok, 1 a check failed (no success, --require-resumption, --fail-if), 2 bad input. */
 async function main(): Promise<void> {
   try {
-    await yargs(hideBin(process.argv))
+    await yargs(joinNegativeValues(hideBin(process.argv)))
       .scriptName('tlsbench')
       .command(runCommand)
       .command(serveCommand)
@@ -35,6 +36,13 @@ async function main(): Promise<void> {
     if (err instanceof UsageError) {
       process.stderr.write(`tlsbench: ${err.message}\n`);
       process.exit(2);
+    }
+    // A system call that failed (a disk that filled up, a device gone) is not a bug in tlsbench:
+    // its message says what happened, and a stack trace would only bury it.
+    const e = err as NodeJS.ErrnoException | null;
+    if (e && typeof e.syscall === 'string' && typeof e.code === 'string') {
+      process.stderr.write(`tlsbench: ${e.message}\n`);
+      process.exit(1);
     }
     process.stderr.write(`tlsbench: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(1);

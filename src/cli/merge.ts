@@ -6,8 +6,9 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../config/usage-error.js';
 import { mergeMachines } from '../merge/merge-runs.js';
 import { readRunResult } from '../merge/result-file.js';
-import { writeFileAtomic } from '../report/atomic-file.js';
+import { checkOutputFile } from '../config/output-path.js';
 import { renderTable } from '../report/table.js';
+import { saveOutput } from './run.js';
 
 interface MergeArgs {
   files: string[];
@@ -30,11 +31,12 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
         '--start-at included, must match.') as never,
   handler: (argv) => {
     if (argv.files.length < 2) throw new UsageError('merge needs at least two result files');
+    checkOutputFile(argv.out, '--out');
     const results = argv.files.map(readRunResult);
     const merged = mergeMachines(results, { force: argv.force, labels: argv.files });
     const json = JSON.stringify(merged, null, 2);
-    writeFileAtomic(argv.out, `${json}\n`);
     process.stdout.write(argv.json ? `${json}\n` : `${renderTable(merged)}\n`);
-    process.stderr.write(`merged ${results.length} results (${merged.machines?.map((m) => m.hostname).join(', ')}) into ${argv.out}\n`);
+    process.stderr.write(`merged ${results.length} results (${merged.machines?.map((m) => m.hostname).join(', ')})\n`);
+    if (!saveOutput(argv.out, json, argv.json)) process.exitCode = 1;
   },
 };

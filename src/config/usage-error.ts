@@ -5,3 +5,12 @@
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/**
+ * A setting that is well-formed but that this runtime's OpenSSL (or this server) cannot do, such as
+ * X25519MLKEM768 on Node 20. A matrix keeps such a cell as skipped; any other UsageError in a
+ * cell is a typo that fails the whole grid before it starts.
+ */
+export class UnsupportedHere extends UsageError {
+  override name = 'UnsupportedHere';
+}
