@@ -88,6 +88,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         live.say(`tlsbench → ${where}: ${describeRun(config)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
       probe: !!argv.probe,
       // Asked for explicitly, so printed even with --quiet.
       onProbe: (probe) => process.stderr.write(`${probeLine(probe)}\n`),

@@ -12,6 +12,7 @@ import type { KeyType } from '../server/pki.js';
 import { allowedCpus, pinProcess, splitCores } from './cores.js';
 import { PhaseRunner, type PhaseObserver } from './phase-runner.js';
 import { runtimeInfo, toolVersion } from './runtime-info.js';
+import { ensureFdLimit } from './fd-limit.js';
 import { onInterrupt } from './signals.js';
 
 export interface RunHooks extends PhaseObserver {
@@ -24,6 +25,8 @@ export interface RunHooks extends PhaseObserver {
   /** Probe the target (versions, negotiated parameters, resumption support) before the load. */
   probe?: boolean;
   onProbe?(probe: TargetProbe): void;
+  /** Said at once as well as kept in the result's warnings: what the user may want to stop for. */
+  onWarning?(text: string): void;
 }
 
 /**
@@ -37,9 +40,15 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
   let pool: Piscina | null = null;
   let current: PhaseRunner | null = null;
   let interrupted = false;
+  /** Why the run could not finish (the built-in server died): the run fails with it. */
+  let failure: string | null = null;
   const interrupt = () => {
     interrupted = true;
     current?.stop();
+  };
+  const warn = (text: string) => {
+    warnings.push(text);
+    hooks.onWarning?.(text);
   };
   const releaseSignals = hooks.handleSignals ? onInterrupt(interrupt) : () => {};
   hooks.signal?.addEventListener('abort', interrupt, { once: true });
@@ -49,6 +58,9 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     // Read before pinning: afterwards this process sees only its own cores.
     const runtime = runtimeInfo(null);
     let runCredentials = credentials;
+    // Before the built-in server starts, so that it inherits a raised limit too.
+    const fdWarning = ensureFdLimit(config);
+    if (fdWarning) warn(fdWarning);
     if (config.target) {
       target = { ...config.target, builtIn: null };
     } else {
@@ -63,6 +75,11 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         mtls: config.server.mtls,
         responseBytes: config.server.responseBytes,
         cpus: split.server,
+      });
+      server.onUnexpectedExit((why) => {
+        failure = `the built-in server ${why} during the run: the phase was stopped there and its figures cover what was measured until then`;
+        warn(failure);
+        interrupt();
       });
       if (!split.shared && pinProcess(split.client)) clientCpus = split.client;
       // Say why this built-in server cannot resume, so a 0 % hit rate is explained, not silent.
@@ -87,6 +104,10 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
           mtls: config.server.mtls,
         },
       };
+    }
+    const clientCores = clientCpus?.length ?? (config.target ? allowedCpus().length : splitCores(allowedCpus()).client.length);
+    if (config.workers > clientCores) {
+      warn(`${config.workers} workers on ${clientCores} client core${clientCores === 1 ? '' : 's'}: threads beyond the cores take turns on them, which adds latency rather than throughput; use --workers ${clientCores} or fewer`);
     }
     target.address = await resolveAddress(target.host);
     hooks.onStart?.(target, config);
@@ -121,6 +142,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
       phases,
       resumptionGain: resumptionGain(phases),
       warnings,
+      ...(failure ? { failure } : {}),
       ...(probe ? { probe } : {}),
     };
   } finally {

@@ -146,8 +146,11 @@ export class Engine implements TicketSink {
     if (measured || this.second < 0) this.secondDropped++;
   }
 
-  /** Runs one attempt for `slot` and records it. `intendedAt`: open loop's intended start (local ms). */
-  async launch(slot: number, measured: boolean, intendedAt: number | null = null): Promise<void> {
+  /**
+   * Runs one attempt for `slot` and records it. `intendedAt`: open loop's intended start (local ms).
+   * Resolves to the attempt's error class (null: it succeeded or was aborted), so pacing can back off.
+   */
+  async launch(slot: number, measured: boolean, intendedAt: number | null = null): Promise<string | null> {
     const session = this.sessions.sessionToOffer(slot);
     const attempt = new Attempt(this.dial, {
       session,
@@ -165,6 +168,7 @@ export class Engine implements TicketSink {
     if (measured) this.measuredInFlight--;
     this.record(slot, outcome, measured, intendedAt);
     if (measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop();
+    return outcome.errorClass;
   }
 
   private record(slot: number, outcome: AttemptOutcome, measured: boolean, intendedAt: number | null): void {

@@ -68,6 +68,12 @@ export function isTlsAlert(err: unknown): boolean {
   return alertName((err as ErrorLike | null)?.code ?? '') !== null;
 }
 
+/**
+ * The client itself ran out of file descriptors or ephemeral ports. Such a socket fails before
+ * any I/O, so pacing must back off rather than retry at once (see closed-loop.ts).
+ */
+export const CLIENT_RESOURCES = 'tcp.client-resources';
+
 export function classifyError(err: unknown, phase: AttemptPhase): string {
   const e = (err ?? {}) as ErrorLike;
   const code = e.code ?? '';
@@ -80,7 +86,7 @@ export function classifyError(err: unknown, phase: AttemptPhase): string {
       case 'ENOTFOUND': case 'EAI_AGAIN': return 'tcp.dns';
       // EADDRNOTAVAIL on connect: the client ran out of ephemeral ports (TIME_WAIT piles up at
       // thousands of connections per second), a limit of the client, not of the server.
-      case 'EMFILE': case 'ENFILE': case 'ENOBUFS': case 'EADDRNOTAVAIL': return 'tcp.client-resources';
+      case 'EMFILE': case 'ENFILE': case 'ENOBUFS': case 'EADDRNOTAVAIL': return CLIENT_RESOURCES;
       default: return `tcp.other.${code || 'unknown'}`;
     }
   }
@@ -120,7 +126,7 @@ export function errorHint(errorClass: string): string | null {
   if (errorClass === 'tls.alert.certificate_required') return 'the server requires a client certificate: pass --cert and --key';
   if (errorClass === 'tls.not-tls') return 'the server did not answer with TLS: is this the TLS port?';
   if (errorClass === 'tcp.refused') return 'nothing listens there: check host and port';
-  if (errorClass === 'tcp.client-resources') {
+  if (errorClass === CLIENT_RESOURCES) {
     return 'the client ran out of file descriptors or ephemeral ports: raise `ulimit -n` or net.ipv4.ip_local_port_range, enable net.ipv4.tcp_tw_reuse, lower --connections, or add load machines';
   }
   return null;
