@@ -31,10 +31,10 @@ export const certsCommand: CommandModule<object, CertsArgs> = {
     } catch (err) {
       problems.push((err as Error).message);
     }
-    if (!isKeyType(argv.keyType)) problems.push(`--key-type must be one of ${KEY_TYPES.join(', ')}; got "${argv.keyType}"`);
+    if (!isKeyType(argv.keyType)) problems.push(`--key-type: '${argv.keyType}' is not a key type; give one of ${KEY_TYPES.join(', ')}`);
     const hosts = argv.host ?? [];
     for (const host of hosts) {
-      if (!isIP(host) && !isHostName(host)) problems.push(`--host "${host}" is neither an IP address nor a DNS name`);
+      if (!isIP(host) && !isHostName(host)) problems.push(`--host '${host}' is neither an IP address nor a host name; give e.g. 10.0.0.5 or server.example`);
     }
     if (problems.length > 0) throw new UsageError(problems.join('\n'));
 

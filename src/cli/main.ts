@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import type { CommandModule } from 'yargs';
 import { UsageError } from '../config/usage-error.js';
 import { joinNegativeValues } from './argv.js';
 import { certsCommand } from './certs.js';
@@ -11,25 +12,32 @@ import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
+const COMMANDS = [runCommand, serveCommand, reportCommand, certsCommand, matrixCommand, compareCommand, mergeCommand];
+
+/**
+ * yargs says "Not enough non-option arguments: got 1, need at least 2", which names nothing:
+ * say which command wanted which arguments instead.
+ */
+function missingArgumentsMessage(message: string): string | null {
+  if (!/^Not enough non-option arguments/.test(message)) return null;
+  const name = hideBin(process.argv)[0];
+  const command = COMMANDS.map((c) => [c.command].flat()[0] as string).find((usage) => usage.split(' ')[0] === name);
+  return command ? `${name}: missing arguments; give them as in: tlsbench ${command}` : null;
+}
+
 /** Exit codes: 0 ok, 1 a check failed (no success, --require-resumption, --fail-if), 2 bad input. */
 async function main(): Promise<void> {
   try {
     await yargs(joinNegativeValues(hideBin(process.argv)))
       .scriptName('tlsbench')
-      .command(runCommand)
-      .command(serveCommand)
-      .command(reportCommand)
-      .command(certsCommand)
-      .command(matrixCommand)
-      .command(compareCommand)
-      .command(mergeCommand)
+      .command(COMMANDS as CommandModule[])
       .strict()
       .help()
       .alias('h', 'help')
       .version()
       .wrap(Math.min(110, process.stdout.columns || 110))
       .fail((message, err) => {
-        throw err ?? new UsageError(`${message}. See 'tlsbench --help'.`);
+        throw err ?? new UsageError(`${missingArgumentsMessage(message) ?? message}. See 'tlsbench --help'.`);
       })
       .parseAsync();
   } catch (err) {

@@ -30,7 +30,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
         'and local file paths (ca, cert, key, keylog); the merged result holds their totals. Every other setting, ' +
         '--start-at included, must match.') as never,
   handler: (argv) => {
-    if (argv.files.length < 2) throw new UsageError('merge needs at least two result files');
+    if (argv.files.length < 2) throw new UsageError('merge needs at least two result files: give one per load machine');
     checkOutputFile(argv.out, '--out');
     const results = argv.files.map(readRunResult);
     const merged = mergeMachines(results, { force: argv.force, labels: argv.files });

@@ -55,7 +55,7 @@ export function checkOutputFile(path: string, option: string): void {
   const dir = dirname(resolve(path));
   const stats = statOrNull(dir);
   if (!stats) throw new UsageError(`${option} '${path}': the directory ${dirname(path)} does not exist; create it first`);
-  if (!stats.isDirectory()) throw new UsageError(`${option} '${path}': ${dirname(path)} is not a directory`);
+  if (!stats.isDirectory()) throw new UsageError(`${option} '${path}': ${dirname(path)} is not a directory; give a path inside a directory`);
   checkWritableDir(dir, option, path);
 }
 

@@ -11,7 +11,7 @@ import {
 import { checkKeylogFile } from './output-path.js';
 import { isHostName, parseTarget, type Target } from './target.js';
 import { parseTlsRange } from './tls-versions.js';
-import { UsageError } from './usage-error.js';
+import { cannotRead, UsageError } from './usage-error.js';
 import { checkClientTls } from './tls-preflight.js';
 
 /** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
@@ -107,7 +107,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   const maxConnections = number(o.maxConnections, LIMITS.maxConnections)
     ?? Math.min(LIMITS.maxConnections.max, Math.max(connections, Math.ceil((rate ?? 0) / 10), 100));
   if (o.maxConnections !== undefined && o.rate === undefined) problems.push('--max-connections caps attempts in flight in open loop: give --rate too, or use --connections for a closed loop');
-  if (o.connections !== undefined && o.rate !== undefined) problems.push('--connections is for the closed loop; with --rate, cap attempts in flight with --max-connections');
+  if (o.connections !== undefined && o.rate !== undefined) problems.push('--connections is for the closed loop: drop it, and with --rate cap attempts in flight with --max-connections');
   const concurrency = rate !== undefined ? maxConnections : connections;
   let workers = number(o.workers, LIMITS.workers) ?? defaultWorkers;
   // Fewer slots than workers would leave workers idle.
@@ -133,10 +133,10 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   }
   const resumeRatio = number(o.resumeRatio, LIMITS.resumeRatio) ?? 1;
   if (o.resumeRatio !== undefined && (resume === 'none' || resume === 'compare')) {
-    problems.push('--resume-ratio needs --resume ticket or --resume id');
+    problems.push('--resume-ratio needs a resuming phase: add --resume ticket or --resume id');
   }
   const sessionScope = (o.sessionScope ?? 'slot') as SessionScope;
-  if (sessionScope !== 'slot' && sessionScope !== 'worker') problems.push(`--session-scope: '${o.sessionScope}' is not slot or worker`);
+  if (sessionScope !== 'slot' && sessionScope !== 'worker') problems.push(`--session-scope: '${o.sessionScope}' is not a scope; give slot or worker`);
 
   const range = attempt(() => parseTlsRange(o.tls), { min: 'TLSv1.2' as TlsVersion, max: 'TLSv1.3' as TlsVersion, explicit: false });
   let { min: minVersion, max: maxVersion } = range;
@@ -166,7 +166,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   const alpnList = Array.isArray(o.alpn) ? o.alpn : o.alpn ? o.alpn.split(',') : [];
   const alpn = alpnList.map((p) => p.trim());
   if (alpn.some((p) => p === '' || Buffer.byteLength(p) > 255)) {
-    problems.push(`--alpn '${alpnList.join(',')}': each protocol must be 1-255 bytes, comma-separated, e.g. h2,http/1.1`);
+    problems.push(`--alpn '${alpnList.join(',')}': give protocols of 1-255 bytes each, comma-separated, e.g. h2,http/1.1`);
   }
   if (o.insecure && o.ca) problems.push('--insecure skips verification, so --ca would never be used: give one of them');
 
@@ -176,7 +176,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     try {
       return readFileSync(file, 'utf8');
     } catch (err) {
-      problems.push(`${option}: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      problems.push(cannotRead(file, err, option).message);
       return undefined;
     }
   };
@@ -190,7 +190,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   if (cert) credentials.cert = cert;
   if (key) credentials.key = key;
   if (o.keyPassphrase) credentials.passphrase = o.keyPassphrase;
-  if (o.keyPassphrase && !o.key) problems.push('--key-passphrase needs --key');
+  if (o.keyPassphrase && !o.key) problems.push('--key-passphrase needs --key: add --key FILE (and --cert), or drop --key-passphrase');
 
   if (o.keylog?.trim()) attempt(() => checkKeylogFile(o.keylog!), undefined);
   const request = attempt(() => resolveRequest(o, target), null);
@@ -209,11 +209,11 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   }
 
   const keyType = o.keyType ?? DEFAULTS.keyType;
-  if (!(KEY_TYPE_NAMES as readonly string[]).includes(keyType)) problems.push(`--key-type: '${keyType}' is not one of ${KEY_TYPE_NAMES.join(', ')}`);
+  if (!(KEY_TYPE_NAMES as readonly string[]).includes(keyType)) problems.push(`--key-type: '${keyType}' is not a key type; give one of ${KEY_TYPE_NAMES.join(', ')}`);
   const onOff = (value: string | undefined, option: string, fallback: boolean) => {
     if (value === undefined) return fallback;
     if (value === 'on' || value === 'off') return value === 'on';
-    problems.push(`${option}: '${value}' must be on or off`);
+    problems.push(`${option}: '${value}' is not a switch; give on or off`);
     return fallback;
   };
   const serverTickets = onOff(o.serverTickets, '--server-tickets', true);
@@ -223,7 +223,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
       ['--key-type', o.keyType], ['--mtls', o.mtls], ['--server-tickets', o.serverTickets],
       ['--server-session-cache', o.serverSessionCache], ['--response-bytes', o.responseBytes],
     ].filter(([, v]) => v !== undefined && v !== false).map(([name]) => name);
-    if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given`);
+    if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given: drop them, or leave out the target`);
   }
   const responseBytes = number(o.responseBytes, LIMITS.responseBytes) ?? 0;
 
@@ -327,7 +327,7 @@ function resolveRequest(o: RunOptions, target: Target | null): RequestConfig | n
       try {
         payload = readFileSync(text.slice(1));
       } catch (err) {
-        throw new UsageError(`--request: cannot read '${text.slice(1)}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        throw cannotRead(text.slice(1), err, '--request');
       }
       description = `${payload.length} bytes from ${text.slice(1)}`;
     } else {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { UsageError } from '../config/usage-error.js';
+import { cannotRead, UsageError } from '../config/usage-error.js';
 import { resummarize, SCHEMA_VERSION, type RunResult } from '../metrics/run-result.js';
 
 /** Reads a text file the user named, a missing or unreadable one being a UsageError. */
@@ -8,7 +8,7 @@ export function readTextFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read '${path}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw cannotRead(path, err);
   }
 }
 

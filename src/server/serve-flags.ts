@@ -60,13 +60,13 @@ function isWildcard(host: string): boolean {
 export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
   const problems: string[] = [];
   const oneOf = <T extends string>(name: string, value: string, choices: readonly T[]): T => {
-    if (!(choices as readonly string[]).includes(value)) problems.push(`--${name} must be one of ${choices.join(', ')}; got "${value}"`);
+    if (!(choices as readonly string[]).includes(value)) problems.push(`--${name}: '${value}' is not a choice; give one of ${choices.join(', ')}`);
     return value as T;
   };
   const tlsChoice = oneOf('tls', flags.tls, TLS_CHOICES);
   const tickets = oneOf('tickets', flags.tickets, ON_OFF);
   const sessionCache = oneOf('session-cache', flags.sessionCache, ON_OFF);
-  if (!isKeyType(flags.keyType)) problems.push(`--key-type must be one of ${KEY_TYPES.join(', ')}; got "${flags.keyType}"`);
+  if (!isKeyType(flags.keyType)) problems.push(`--key-type: '${flags.keyType}' is not a key type; give one of ${KEY_TYPES.join(', ')}`);
   const inRange = (value: number, l: NumericLimit) => {
     try {
       checkNumber(value, l);
@@ -77,7 +77,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
   inRange(flags.port, SERVE_LIMITS.port);
   inRange(flags.responseBytes, SERVE_LIMITS.responseBytes);
   inRange(flags.workers, SERVE_LIMITS.workers);
-  if (!flags.host) problems.push('--host must not be empty');
+  if (!flags.host) problems.push('--host is empty; give an address such as 127.0.0.1 or ::1');
   else if (!isIP(flags.host) && !isHostName(flags.host)) problems.push(`--host '${flags.host}' is neither an IP address nor a host name; give e.g. 127.0.0.1 or ::1`);
   if (flags.certDir !== undefined) {
     try {
@@ -87,7 +87,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
     }
   }
   for (const [name, value] of [['ciphers', flags.ciphers], ['ciphersuites', flags.ciphersuites], ['groups', flags.groups]] as const) {
-    if (value !== undefined && value.trim() === '') problems.push(`--${name} must not be empty`);
+    if (value !== undefined && value.trim() === '') problems.push(`--${name} is empty; give a list or leave the option out`);
   }
   if (flags.ciphersuites?.split(':').some((s) => s && !s.startsWith('TLS_'))) {
     problems.push('--ciphersuites takes TLS 1.3 suite names (TLS_AES_128_GCM_SHA256:...); put TLS 1.2 ciphers in --ciphers');
