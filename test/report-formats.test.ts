@@ -160,7 +160,7 @@ describe('report formats on a real result', () => {
 
   it('matrix files: csv gains a cell column, markdown a cost table, skipped cells say why', async () => {
     const matrix: MatrixResult = {
-      schemaVersion: SCHEMA_VERSION, kind: 'matrix', baseline: 'first',
+      schemaVersion: SCHEMA_VERSION, kind: 'matrix', baseline: 'first', interrupted: false,
       cells: [
         { name: 'first', options: {}, result },
         { name: 'second', options: {}, result },

@@ -94,7 +94,7 @@ describe('HTML report in headless Chromium', () => {
   it('a matrix: the relative-cost bars and per-cell curves render; skipped cells are listed', async (t) => {
     if (skipWithoutChromium(t)) return;
     const matrix: MatrixResult = {
-      schemaVersion: SCHEMA_VERSION, kind: 'matrix', baseline: 'ecdsa-p256',
+      schemaVersion: SCHEMA_VERSION, kind: 'matrix', baseline: 'ecdsa-p256', interrupted: false,
       cells: [
         { name: 'ecdsa-p256', options: {}, result },
         { name: 'ecdsa-p256 again', options: {}, result },

@@ -14,7 +14,7 @@ test('targets: host:port, [ipv6]:port, https URLs, SNI only for names', () => {
   assert.deepEqual(parseTarget('https://example.org'), { host: 'example.org', port: 443, servername: 'example.org' });
   assert.deepEqual(parseTarget('https://[::1]:9443/path'), { host: '::1', port: 9443, servername: null });
   assert.throws(() => parseTarget('example.com'), /port is missing/);
-  assert.throws(() => parseTarget('::1:443'), /IPv6 addresses need brackets/);
+  assert.throws(() => parseTarget('::1:443'), /an IPv6 address needs brackets/);
   assert.throws(() => parseTarget('http://example.com'), /only https/);
   assert.throws(() => parseTarget('host:99999'), /1-65535/);
 });

@@ -1,5 +1,5 @@
 import { resolveRunOptions, type ResolvedRun, type RunOptions } from '../config/run-options.js';
-import { UsageError } from '../config/usage-error.js';
+import { checkNumber, LIMITS } from '../config/limits.js';
 import { allowedCpus, splitCores } from '../coordinator/cores.js';
 import { runBenchmark, type RunHooks } from '../coordinator/run.js';
 import type { RunResult } from '../metrics/run-result.js';
@@ -22,9 +22,7 @@ export function defaultWorkers(target: string | undefined): number {
 }
 
 export function resolveRepeat(repeat: number | undefined): number {
-  const n = repeat ?? 1;
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--repeat: '${repeat}' must be a whole number ≥ 1`);
-  return n;
+  return repeat === undefined ? 1 : checkNumber(repeat, LIMITS.repeat);
 }
 
 /** Validates options as `tlsbench run` does; throws UsageError listing every problem. */

@@ -5,6 +5,8 @@
  */
 import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
+import { checkOutputDir } from '../config/output-path.js';
+import { isHostName } from '../config/target.js';
 import { UsageError } from '../config/usage-error.js';
 import { generateChain, isKeyType, KEY_TYPES, type KeyType } from '../server/pki.js';
 
@@ -13,9 +15,6 @@ interface CertsArgs {
   keyType: string;
   host?: string[];
 }
-
-/** A DNS name as a certificate may carry it: labels of letters, digits and hyphens (and a leading *.). */
-const DNS_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 export const certsCommand: CommandModule<object, CertsArgs> = {
   command: 'certs',
@@ -27,11 +26,15 @@ export const certsCommand: CommandModule<object, CertsArgs> = {
       .option('host', { type: 'string', array: true, describe: 'Extra DNS name or IP for the server certificate (repeatable)' }) as never,
   handler: async (argv) => {
     const problems: string[] = [];
-    if (!argv.out) problems.push('--out must name a directory');
-    if (!isKeyType(argv.keyType)) problems.push(`--key-type must be one of ${KEY_TYPES.join(', ')}; got "${argv.keyType}"`);
+    try {
+      checkOutputDir(argv.out ?? '', '--out');
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    if (!isKeyType(argv.keyType)) problems.push(`--key-type: '${argv.keyType}' is not a key type; give one of ${KEY_TYPES.join(', ')}`);
     const hosts = argv.host ?? [];
     for (const host of hosts) {
-      if (!isIP(host) && !DNS_NAME.test(host)) problems.push(`--host "${host}" is neither an IP address nor a DNS name`);
+      if (!isIP(host) && !isHostName(host)) problems.push(`--host '${host}' is neither an IP address nor a host name; give e.g. 10.0.0.5 or server.example`);
     }
     if (problems.length > 0) throw new UsageError(problems.join('\n'));
 

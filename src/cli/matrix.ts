@@ -11,10 +11,10 @@ import type { MatrixSpec } from '../matrix/matrix-result.js';
 import { renderMatrix } from '../matrix/render.js';
 import { runMatrix } from '../matrix/run-matrix.js';
 import { verdict } from '../metrics/verdict.js';
-import { writeFileAtomic } from '../report/atomic-file.js';
+import { checkOutputFile } from '../config/output-path.js';
 import { describeRun } from '../report/describe.js';
 import { LiveView } from '../report/live-view.js';
-import { runOptionsBuilder } from './run.js';
+import { runOptionsBuilder, saveOutput } from './run.js';
 
 interface MatrixArgs extends RunOptions {
   config?: string;
@@ -50,6 +50,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
       throw new UsageError(`--format: matrix prints a table or json, not '${argv.format}'; write the file with --out and render it with tlsbench report`);
     }
     const asJson = !!argv.json || argv.format === 'json';
+    if (argv.out !== undefined) checkOutputFile(argv.out, '--out');
     const options = pickRunOptions(argv as unknown as Record<string, unknown>);
     let spec: MatrixSpec;
     if (argv.config) {
@@ -75,6 +76,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
         live.say(`  → ${where}: ${describeRun(config)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
       onCellDone: (cell, index, total) => {
         live.end();
         if (cell.skipped) live.say(`cell ${index}/${total}: ${cell.name} skipped: ${cell.skipped}`);
@@ -82,7 +84,6 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
     });
 
     const json = JSON.stringify(result, null, 2);
-    if (argv.out) writeFileAtomic(argv.out, `${json}\n`);
     process.stdout.write(asJson ? `${json}\n` : `${renderMatrix(result)}\n`);
     if (spec.baseline !== undefined && result.baseline !== spec.baseline) {
       process.stderr.write(`note: baseline ${spec.baseline} did not run; costs are relative to ${result.baseline ?? 'nothing'}\n`);
@@ -90,8 +91,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
     const failures = result.cells.flatMap((c) => (c.result ? verdict(c.result).map((f) => `${c.name}: ${f}`) : []));
     if (!result.cells.some((c) => c.result)) failures.push('no cell ran');
     for (const f of failures) process.stderr.write(`FAIL ${f}\n`);
-    if (argv.out) process.stderr.write(`results written to ${argv.out}\n`);
-    const interrupted = result.cells.some((c) => c.result?.interrupted);
-    process.exitCode = failures.length ? 1 : interrupted ? 130 : 0;
+    const saved = argv.out === undefined || saveOutput(argv.out, json, asJson);
+    process.exitCode = failures.length || !saved ? 1 : result.interrupted ? 130 : 0;
   },
 };

@@ -8,8 +8,9 @@ import { UsageError } from '../config/usage-error.js';
 import { mergeMachines } from '../merge/merge-runs.js';
 import { isServerObservation, joinObservation, toServerObservation } from '../merge/join-observation.js';
 import { readJsonFile, toRunResult } from '../merge/result-file.js';
-import { writeFileAtomic } from '../report/atomic-file.js';
+import { checkOutputFile } from '../config/output-path.js';
 import { renderTable } from '../report/table.js';
+import { saveOutput } from './run.js';
 
 interface MergeArgs {
   files: string[];
@@ -32,6 +33,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
         '--start-at included, must match.') as never,
   handler: (argv) => {
     if (argv.files.length < 2) throw new UsageError('merge needs at least two files: results of several machines, or a result and a server observation');
+    checkOutputFile(argv.out, '--out');
     const parsed = argv.files.map((file) => ({ file, value: readJsonFile(file) }));
     const observations = parsed.filter((p) => isServerObservation(p.value));
     if (observations.length > 1) throw new UsageError(`${observations.map((o) => o.file).join(', ')} are all server observations: give one (one server)`);
@@ -42,9 +44,9 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
     const observation = observations[0];
     if (observation) merged = joinObservation(merged, toServerObservation(observation.value, observation.file), observation.file);
     const json = JSON.stringify(merged, null, 2);
-    writeFileAtomic(argv.out, `${json}\n`);
     process.stdout.write(argv.json ? `${json}\n` : `${renderTable(merged)}\n`);
     const hosts = (merged.machines ?? [merged.runtime]).map((m) => m.hostname).join(', ');
-    process.stderr.write(`merged ${results.length} result${results.length > 1 ? 's' : ''} (${hosts})${observation ? ` and the server observation ${observation.file}` : ''} into ${argv.out}\n`);
+    process.stderr.write(`merged ${results.length} result${results.length > 1 ? 's' : ''} (${hosts})${observation ? ` and the server observation ${observation.file}` : ''}\n`);
+    if (!saveOutput(argv.out, json, argv.json)) process.exitCode = 1;
   },
 };

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../config/usage-error.js';
 import { LATENCY_METRICS, type LatencyMetric } from '../metrics/tally.js';
-import { writeFileAtomic } from '../report/atomic-file.js';
+import { checkOutputDir, checkOutputFile, reportWrite, writeOrFallback } from '../config/output-path.js';
 import { OUTPUT_FORMATS, parseFormat, readReportInput, renderMatrixAs, renderResult } from '../report/format.js';
 import { fileNamePart, hgrmFiles, writeHgrmFiles } from '../report/hgrm.js';
 import { renderHtml } from '../report/html.js';
@@ -43,6 +41,8 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const format = argv.format !== undefined ? parseFormat(argv.format) : null;
     if (argv.metric && argv.hgrm === undefined) throw new UsageError('--metric only selects what --hgrm writes; add --hgrm DIR');
     const metrics = parseMetrics(argv.metric);
+    if (argv.hgrm !== undefined) checkOutputDir(argv.hgrm, '--hgrm');
+    if (argv.html !== undefined) checkOutputFile(argv.html, '--html');
     let input = readReportInput(argv.result);
     if (argv.server !== undefined) {
       const observation = toServerObservation(readJsonFile(argv.server), argv.server);
@@ -60,9 +60,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       process.stderr.write(`${written.length} .hgrm file${written.length === 1 ? '' : 's'} written to ${argv.hgrm}\n`);
     }
     if (argv.html !== undefined) {
-      if (!existsSync(dirname(resolve(argv.html)))) throw new UsageError(`--html ${argv.html}: the directory ${dirname(argv.html)} does not exist; create it first`);
-      writeFileAtomic(argv.html, renderHtml(input));
-      process.stderr.write(`HTML report written to ${argv.html}\n`);
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      if (reportWrite(writeOrFallback(argv.html, renderHtml(input)), argv.html, 'the HTML report', log)) log(`HTML report written to ${argv.html}`);
+      else process.exitCode = 1;
     }
     if (format || (argv.hgrm === undefined && argv.html === undefined)) {
       const text = input.kind === 'run' ? renderResult(input.result, format ?? 'table') : renderMatrixAs(input.matrix, format ?? 'table');

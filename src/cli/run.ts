@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { resolveRepeat, resolveRun, runResolved, type RunRequest } from '../api/run.js';
 import { DEFAULTS, KEY_TYPE_NAMES } from '../config/run-options.js';
 import { verdict } from '../metrics/verdict.js';
-import { writeFileAtomic } from '../report/atomic-file.js';
+import { checkOutputFile, reportWrite, writeOrFallback } from '../config/output-path.js';
 import { describeRun } from '../report/describe.js';
 import { LiveView } from '../report/live-view.js';
 import { OUTPUT_FORMATS, outputFormat, renderResult } from '../report/format.js';
@@ -79,6 +79,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const format = outputFormat(argv.format, argv.json);
     const repeat = resolveRepeat(argv.repeat);
     const resolved = resolveRun(argv);
+    if (argv.out !== undefined) checkOutputFile(argv.out, '--out');
     const { config } = resolved;
     const live = new LiveView(process.stderr, !!argv.quiet);
     const result = await runResolved(resolved, repeat, {
@@ -89,17 +90,32 @@ export const runCommand: CommandModule<object, RunArgs> = {
         live.say(`tlsbench → ${where}: ${describeRun(config)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
       probe: !!argv.probe,
       // Asked for explicitly, so printed even with --quiet.
       onProbe: (probe) => process.stderr.write(`${probeLine(probe)}\n`),
     });
     live.end();
     const json = JSON.stringify(result, null, 2);
-    if (argv.out) writeFileAtomic(argv.out, `${json}\n`);
     process.stdout.write(`${format === 'json' ? json : renderResult(result, format)}\n`);
     const failures = verdict(result);
     for (const f of failures) process.stderr.write(`FAIL ${f}\n`);
-    if (argv.out) process.stderr.write(`results written to ${argv.out}\n`);
-    process.exitCode = failures.length ? 1 : result.interrupted ? 130 : 0;
+    const saved = argv.out === undefined || saveOutput(argv.out, json, format === 'json');
+    process.exitCode = failures.length || !saved ? 1 : result.interrupted ? 130 : 0;
   },
 };
+
+/**
+ * Writes the JSON result where --out says, after the run; when that fails the result goes to a
+ * fallback file or, failing that, to stdout (unless it is there already). False when not at --out.
+ */
+export function saveOutput(path: string, json: string, onStdoutAlready: boolean): boolean {
+  const outcome = writeOrFallback(path, `${json}\n`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (reportWrite(outcome, path, 'the results', log)) {
+    log(`results written to ${path}`);
+    return true;
+  }
+  if ('lost' in outcome && !onStdoutAlready) process.stdout.write(`${json}\n`);
+  return false;
+}

@@ -9,6 +9,7 @@ import { KEY_TYPES } from '../server/pki.js';
 import { isLoopback, ON_OFF, serveOptionsFromFlags, TLS_CHOICES, type ServeFlags } from '../server/serve-flags.js';
 import { neverResumesReason, startTargetServer, type ServeOptions } from '../server/target-server.js';
 import type { CertificateChain } from '../server/pki.js';
+import { UsageError } from '../config/usage-error.js';
 
 interface ServeArgs extends ServeFlags {
   readyJson: boolean;
@@ -43,6 +44,19 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   },
 };
 
+/** Why the address cannot be listened on, in the user's terms; null for any other failure. */
+function listenError(err: unknown, options: ServeOptions): UsageError | null {
+  const code = (err as NodeJS.ErrnoException).code ?? /\b(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN)\b/.exec(String((err as Error)?.message))?.[1];
+  const where = `${options.host}:${options.port}`;
+  switch (code) {
+    case 'EADDRINUSE': return new UsageError(`--port ${options.port}: ${where} is already in use; stop what listens there, or pick another port (--port 0 picks a free one)`);
+    case 'EADDRNOTAVAIL': return new UsageError(`--host ${options.host}: no interface of this machine has that address; use 127.0.0.1, ::1 or an address this machine has`);
+    case 'EACCES': return new UsageError(`--port ${options.port}: not allowed to listen on ports below 1024 as this user; pick a port from 1024 up`);
+    case 'ENOTFOUND': case 'EAI_AGAIN': return new UsageError(`--host ${options.host}: the name does not resolve; give an IP address such as 127.0.0.1`);
+    default: return null;
+  }
+}
+
 /** Human lines go to stderr when stdout carries the machine-readable ready line. */
 function makeLog(readyJson: boolean): (line: string) => void {
   return readyJson ? (line) => process.stderr.write(line + '\n') : (line) => process.stdout.write(line + '\n');
@@ -56,12 +70,16 @@ async function serve(options: ServeOptions, workers: number, argv: ServeArgs): P
 
   let target: { host: string; port: number; chain: CertificateChain; stop(): Promise<void> };
   let summary: () => string | null = () => null;
-  if (workers > 1) {
-    target = await startTargetCluster(options, workers);
-  } else {
-    const server = await startTargetServer(options);
-    target = server;
-    summary = () => `${server.stats.handshakes} handshakes (${server.stats.resumed} resumed), ${server.stats.tlsClientErrors} failed`;
+  try {
+    if (workers > 1) {
+      target = await startTargetCluster(options, workers);
+    } else {
+      const server = await startTargetServer(options);
+      target = server;
+      summary = () => `${server.stats.handshakes} handshakes (${server.stats.resumed} resumed), ${server.stats.tlsClientErrors} failed`;
+    }
+  } catch (err) {
+    throw listenError(err, options) ?? err;
   }
 
   if (argv.readyJson) {

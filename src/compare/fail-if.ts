@@ -28,7 +28,7 @@ export const ACCEPTED_FORMS = [
 const FORM = /^\s*(throughput|p50|p99|hit-rate|server-cpu)\s*(<=|>=|<|>)\s*([+-]?)(\d+(?:\.\d+)?)\s*%\s*$/;
 
 function bad(text: string, why: string): UsageError {
-  return new UsageError(`--fail-if '${text}': ${why}. Accepted forms (operators <, <=, >, >=):\n  ${ACCEPTED_FORMS.join('\n  ')}`);
+  return new UsageError(`--fail-if '${text}': ${why}. Use one of these forms (operators <, <=, >, >=):\n  ${ACCEPTED_FORMS.join('\n  ')}`);
 }
 
 /**

@@ -1,13 +1,17 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { checkDuration, checkNumber, LIMITS, type NumericLimit } from './limits.js';
 import {
   RESUME_MODES, type Credentials, type RequestConfig, type ResponseFraming, type ResumePlan,
   type RunConfig, type SessionScope, type TlsVersion,
 } from './run-config.js';
-import { parseTarget, type Target } from './target.js';
+import { checkKeylogFile } from './output-path.js';
+import { isHostName, parseTarget, type Target } from './target.js';
 import { parseTlsRange } from './tls-versions.js';
-import { UsageError } from './usage-error.js';
+import { cannotRead, UsageError } from './usage-error.js';
 import { checkClientTls } from './tls-preflight.js';
 import { resolveMeasuredServer, type MeasuredServer } from '../server-cpu/measured-server.js';
 
@@ -96,55 +100,51 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
       return fallback;
     }
   };
-  const positiveInt = (value: number | undefined, option: string, min = 1): number | undefined => {
-    if (value === undefined) return undefined;
-    if (!Number.isInteger(value) || value < min) problems.push(`${option}: '${value}' must be a whole number ≥ ${min}`);
-    return value;
-  };
+  /** A number or duration checked against its documented range (limits.ts); undefined when not given. */
+  const number = (value: number | undefined, l: NumericLimit): number | undefined =>
+    value === undefined ? undefined : attempt(() => checkNumber(value, l), undefined);
+  const duration = (value: string | number | undefined, l: NumericLimit, fallback: number): number =>
+    value === undefined ? fallback : attempt(() => checkDuration(value, l), fallback);
 
-  const target: Target | null = o.target ? attempt(() => parseTarget(o.target!), null) : null;
-  const builtIn = !o.target;
+  const target: Target | null = o.target !== undefined ? attempt(() => parseTarget(o.target!), null) : null;
+  const builtIn = o.target === undefined;
 
-  const rate = o.rate;
-  if (rate !== undefined && (!Number.isFinite(rate) || rate <= 0)) problems.push(`--rate: '${rate}' must be a positive number of handshakes per second`);
-  const connections = positiveInt(o.connections, '--connections') ?? DEFAULTS.connections;
-  const maxConnections = positiveInt(o.maxConnections, '--max-connections') ?? Math.max(connections, Math.ceil((rate ?? 0) / 10), 100);
-  if (o.maxConnections !== undefined && rate === undefined) problems.push('--max-connections caps attempts in flight in open loop: give --rate too, or use --connections for a closed loop');
-  if (o.connections !== undefined && rate !== undefined) problems.push('--connections is for the closed loop; with --rate, cap attempts in flight with --max-connections');
+  const rate = number(o.rate, LIMITS.rate);
+  const connections = number(o.connections, LIMITS.connections) ?? DEFAULTS.connections;
+  const maxConnections = number(o.maxConnections, LIMITS.maxConnections)
+    ?? Math.min(LIMITS.maxConnections.max, Math.max(connections, Math.ceil((rate ?? 0) / 10), 100));
+  if (o.maxConnections !== undefined && o.rate === undefined) problems.push('--max-connections caps attempts in flight in open loop: give --rate too, or use --connections for a closed loop');
+  if (o.connections !== undefined && o.rate !== undefined) problems.push('--connections is for the closed loop: drop it, and with --rate cap attempts in flight with --max-connections');
   const concurrency = rate !== undefined ? maxConnections : connections;
-  let workers = positiveInt(o.workers, '--workers') ?? defaultWorkers;
+  let workers = number(o.workers, LIMITS.workers) ?? defaultWorkers;
   // Fewer slots than workers would leave workers idle.
   workers = Math.max(1, Math.min(workers, concurrency));
 
-  const handshakes = positiveInt(o.handshakes, '--handshakes');
-  const durationMs = o.duration !== undefined ? attempt(() => parseDuration(o.duration!, '--duration'), null)
+  const handshakes = number(o.handshakes, LIMITS.handshakes);
+  const durationMs = o.duration !== undefined ? duration(o.duration, LIMITS.duration, 0)
     : handshakes !== undefined ? null : parseDuration(DEFAULTS.duration, '--duration');
   if (durationMs === 0) problems.push('--duration must be longer than 0');
-  const warmupMs = attempt(() => parseDuration(o.warmup ?? DEFAULTS.warmup, '--warmup'), 0);
-  const rampMs = attempt(() => parseDuration(o.ramp ?? 0, '--ramp'), 0);
-  const closeWaitMs = attempt(() => parseDuration(o.closeWait ?? DEFAULTS.closeWait, '--close-wait'), 0);
-  const timeout = attempt(() => parseDuration(o.timeout ?? DEFAULTS.timeout, '--timeout'), 10_000);
-  const phaseTimeout = (value: string | number | undefined, option: string) =>
-    value === undefined ? timeout : attempt(() => parseDuration(value, option), timeout);
+  const warmupMs = duration(o.warmup ?? DEFAULTS.warmup, LIMITS.warmup, 0);
+  const rampMs = duration(o.ramp, LIMITS.ramp, 0);
+  const closeWaitMs = duration(o.closeWait ?? DEFAULTS.closeWait, LIMITS.closeWait, 0);
+  const timeout = duration(o.timeout ?? DEFAULTS.timeout, LIMITS.timeout, 10_000);
   const timeouts = {
-    connectMs: phaseTimeout(o.connectTimeout, '--connect-timeout'),
-    handshakeMs: phaseTimeout(o.handshakeTimeout, '--handshake-timeout'),
-    responseMs: phaseTimeout(o.responseTimeout, '--response-timeout'),
+    connectMs: duration(o.connectTimeout, LIMITS.connectTimeout, timeout),
+    handshakeMs: duration(o.handshakeTimeout, LIMITS.handshakeTimeout, timeout),
+    responseMs: duration(o.responseTimeout, LIMITS.responseTimeout, timeout),
   };
-  for (const [name, ms] of Object.entries(timeouts)) if (ms <= 0) problems.push(`${name.replace('Ms', '')} timeout must be longer than 0`);
 
   let resume: ResumePlan = 'compare';
   if (o.resume !== undefined) {
     if ((RESUME_MODES as readonly string[]).includes(o.resume)) resume = o.resume as ResumePlan;
     else problems.push(`--resume: '${o.resume}' is not one of none, ticket, id (leave it out to measure full and resumed side by side)`);
   }
-  const resumeRatio = o.resumeRatio ?? 1;
-  if (!(resumeRatio >= 0 && resumeRatio <= 1)) problems.push(`--resume-ratio: '${o.resumeRatio}' must be between 0 and 1`);
+  const resumeRatio = number(o.resumeRatio, LIMITS.resumeRatio) ?? 1;
   if (o.resumeRatio !== undefined && (resume === 'none' || resume === 'compare')) {
-    problems.push('--resume-ratio needs --resume ticket or --resume id');
+    problems.push('--resume-ratio needs a resuming phase: add --resume ticket or --resume id');
   }
   const sessionScope = (o.sessionScope ?? 'slot') as SessionScope;
-  if (sessionScope !== 'slot' && sessionScope !== 'worker') problems.push(`--session-scope: '${o.sessionScope}' is not slot or worker`);
+  if (sessionScope !== 'slot' && sessionScope !== 'worker') problems.push(`--session-scope: '${o.sessionScope}' is not a scope; give slot or worker`);
 
   const range = attempt(() => parseTlsRange(o.tls), { min: 'TLSv1.2' as TlsVersion, max: 'TLSv1.3' as TlsVersion, explicit: false });
   let { min: minVersion, max: maxVersion } = range;
@@ -165,7 +165,18 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   }
   if (ciphersuites && maxVersion !== 'TLSv1.3') problems.push('--ciphersuites only applies to TLS 1.3, which --tls excludes: use --ciphers');
 
-  const alpn = (Array.isArray(o.alpn) ? o.alpn : o.alpn ? o.alpn.split(',') : []).map((p) => p.trim()).filter(Boolean);
+  // An empty value is almost always a shell variable that was not set: say so rather than
+  // silently sending no SNI, no ALPN, or OpenSSL's defaults.
+  for (const [option, value] of EMPTY_CHECKED.map(([name, key]) => [name, o[key]] as const)) {
+    if (typeof value === 'string' && value.trim() === '') problems.push(`${option} is empty; give a value or leave the option out`);
+  }
+  if (o.sni) attempt(() => checkServerName(o.sni!), undefined);
+  const alpnList = Array.isArray(o.alpn) ? o.alpn : o.alpn ? o.alpn.split(',') : [];
+  const alpn = alpnList.map((p) => p.trim());
+  if (alpn.some((p) => p === '' || Buffer.byteLength(p) > 255)) {
+    problems.push(`--alpn '${alpnList.join(',')}': give protocols of 1-255 bytes each, comma-separated, e.g. h2,http/1.1`);
+  }
+  if (o.insecure && o.ca) problems.push('--insecure skips verification, so --ca would never be used: give one of them');
 
   const credentials: Credentials = {};
   const readPem = (file: string | undefined, option: string): string | undefined => {
@@ -173,20 +184,23 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     try {
       return readFileSync(file, 'utf8');
     } catch (err) {
-      problems.push(`${option}: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      problems.push(cannotRead(file, err, option).message);
       return undefined;
     }
   };
   const ca = readPem(o.ca, '--ca');
+  if (ca) attempt(() => checkCertificates(ca, '--ca', o.ca!), undefined);
   if (ca) credentials.ca = ca;
   const cert = readPem(o.cert, '--cert');
+  if (cert) attempt(() => checkCertificates(cert, '--cert', o.cert!), undefined);
   const key = readPem(o.key, '--key');
   if (!!o.cert !== !!o.key) problems.push('--cert and --key go together: give both for mutual TLS');
   if (cert) credentials.cert = cert;
   if (key) credentials.key = key;
   if (o.keyPassphrase) credentials.passphrase = o.keyPassphrase;
-  if (o.keyPassphrase && !o.key) problems.push('--key-passphrase needs --key');
+  if (o.keyPassphrase && !o.key) problems.push('--key-passphrase needs --key: add --key FILE (and --cert), or drop --key-passphrase');
 
+  if (o.keylog?.trim()) attempt(() => checkKeylogFile(o.keylog!), undefined);
   const request = attempt(() => resolveRequest(o, target), null);
 
   let startAt: number | null = null;
@@ -196,16 +210,18 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
       problems.push(`--start-at: '${o.startAt}' is not a time; use ISO 8601, e.g. 2026-11-22T14:00:00Z`);
       startAt = null;
     } else if (startAt < Date.now() - 1000) {
-      problems.push(`--start-at: ${o.startAt} is in the past`);
+      problems.push(`--start-at: ${o.startAt} is in the past; give a time a little ahead, shared by every load machine`);
+    } else if (startAt - Date.now() > LIMITS.startAt.max) {
+      problems.push(`--start-at: ${o.startAt} is more than ${formatDuration(LIMITS.startAt.max)} ahead (${LIMITS.startAt.why}); pick a time closer to now`);
     }
   }
 
   const keyType = o.keyType ?? DEFAULTS.keyType;
-  if (!(KEY_TYPE_NAMES as readonly string[]).includes(keyType)) problems.push(`--key-type: '${keyType}' is not one of ${KEY_TYPE_NAMES.join(', ')}`);
+  if (!(KEY_TYPE_NAMES as readonly string[]).includes(keyType)) problems.push(`--key-type: '${keyType}' is not a key type; give one of ${KEY_TYPE_NAMES.join(', ')}`);
   const onOff = (value: string | undefined, option: string, fallback: boolean) => {
     if (value === undefined) return fallback;
     if (value === 'on' || value === 'off') return value === 'on';
-    problems.push(`${option}: '${value}' must be on or off`);
+    problems.push(`${option}: '${value}' is not a switch; give on or off`);
     return fallback;
   };
   const serverTickets = onOff(o.serverTickets, '--server-tickets', true);
@@ -215,15 +231,14 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
       ['--key-type', o.keyType], ['--mtls', o.mtls], ['--server-tickets', o.serverTickets],
       ['--server-session-cache', o.serverSessionCache], ['--response-bytes', o.responseBytes],
     ].filter(([, v]) => v !== undefined && v !== false).map(([name]) => name);
-    if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given`);
+    if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given: drop them, or leave out the target`);
   }
-  const responseBytes = positiveInt(o.responseBytes, '--response-bytes', 0) ?? 0;
+  const responseBytes = number(o.responseBytes, LIMITS.responseBytes) ?? 0;
   const serverPids = o.serverPid === undefined ? [] : Array.isArray(o.serverPid) ? o.serverPid : [o.serverPid];
   if (builtIn && (serverPids.length || o.serverCgroup !== undefined)) {
     problems.push('--server-pid and --server-cgroup name an external server on this machine; the built-in server (no target given) is always measured');
   }
   const measuredServer = builtIn ? null : resolveMeasuredServer(serverPids, o.serverCgroup, { pid: '--server-pid', cgroup: '--server-cgroup' }, problems);
-
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
 
   const config: RunConfig = {
@@ -266,14 +281,41 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   return { config, credentials, measuredServer };
 }
 
+/** Options whose empty value is a mistake (an unset shell variable), not a choice. */
+const EMPTY_CHECKED: ReadonlyArray<readonly [string, keyof RunOptions]> = [
+  ['--sni', 'sni'], ['--alpn', 'alpn'], ['--ciphers', 'ciphers'], ['--ciphersuites', 'ciphersuites'],
+  ['--groups', 'groups'], ['--sigalgs', 'sigalgs'], ['--ca', 'ca'], ['--cert', 'cert'], ['--key', 'key'],
+  ['--keylog', 'keylog'], ['--http', 'http'], ['--request', 'request'], ['--key-passphrase', 'keyPassphrase'],
+];
+
+function checkServerName(name: string): void {
+  if (isIP(name)) throw new UsageError(`--sni '${name}': SNI carries a host name, never an IP address (RFC 6066); leave --sni out to send none`);
+  if (!isHostName(name)) throw new UsageError(`--sni '${name}' is not a host name; give a DNS name such as example.com`);
+}
+
+/**
+ * A PEM file the user gave as certificates: at least one certificate block, each one parsable.
+ * OpenSSL would take a file without any and fail every handshake later with a verification error.
+ */
+function checkCertificates(pem: string, option: string, file: string): void {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (!blocks.length) throw new UsageError(`${option} '${file}' holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the certificate file in PEM form`);
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new UsageError(`${option} '${file}' holds a certificate that does not parse (${(err as Error).message}); give a valid PEM certificate`);
+    }
+  }
+}
+
 function resolveRequest(o: RunOptions, target: Target | null): RequestConfig | null {
-  const perConnection = o.requestsPerConnection ?? 1;
-  if (!Number.isInteger(perConnection) || perConnection < 1) throw new UsageError(`--requests-per-connection: '${perConnection}' must be a whole number ≥ 1`);
+  const perConnection = o.requestsPerConnection === undefined ? 1 : checkNumber(o.requestsPerConnection, LIMITS.requestsPerConnection);
   if (o.request !== undefined && o.http !== undefined) throw new UsageError('--request and --http both say what to send: give one');
   const readAll = o.read !== undefined;
   if (readAll && o.read !== 'all') throw new UsageError(`--read: '${o.read}' is not supported; use --read all or --read-bytes N`);
   if (readAll && o.readBytes !== undefined) throw new UsageError('--read all and --read-bytes both say how much to read: give one');
-  if (o.readBytes !== undefined && (!Number.isInteger(o.readBytes) || o.readBytes < 1)) throw new UsageError(`--read-bytes: '${o.readBytes}' must be a whole number ≥ 1`);
+  if (o.readBytes !== undefined) checkNumber(o.readBytes, LIMITS.readBytes);
   if (o.request === undefined && o.http === undefined) {
     if (readAll || o.readBytes !== undefined || o.requestsPerConnection !== undefined || o.responseTimeout !== undefined) {
       throw new UsageError('--read, --read-bytes, --requests-per-connection and --response-timeout need a request: add --http PATH or --request STRING');
@@ -297,7 +339,7 @@ function resolveRequest(o: RunOptions, target: Target | null): RequestConfig | n
       try {
         payload = readFileSync(text.slice(1));
       } catch (err) {
-        throw new UsageError(`--request: cannot read '${text.slice(1)}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        throw cannotRead(text.slice(1), err, '--request');
       }
       description = `${payload.length} bytes from ${text.slice(1)}`;
     } else {

@@ -1,6 +1,14 @@
 import { isIP } from 'node:net';
 import { UsageError } from './usage-error.js';
 
+/** A DNS name: labels of letters, digits and hyphens (and a leading `*.` in certificates). */
+export const DNS_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** A host name (not an IP address): `999.1.1.1` looks like neither, and is neither. */
+export function isHostName(text: string): boolean {
+  return DNS_NAME.test(text) && !/^[\d.]+$/.test(text);
+}
+
 export interface Target {
   host: string;
   port: number;
@@ -31,8 +39,9 @@ export function parseTarget(text: string): Target {
       portText = bracketed[2];
     } else {
       const colon = text.lastIndexOf(':');
-      if (colon <= 0 || text.indexOf(':') !== colon) {
-        throw problem(text.includes(':') ? 'IPv6 addresses need brackets' : 'the port is missing');
+      if (colon === 0) throw problem('the host is missing');
+      if (colon < 0 || text.indexOf(':') !== colon) {
+        throw problem(text.includes(':') ? 'an IPv6 address needs brackets, e.g. [::1]:8443' : 'the port is missing');
       }
       host = text.slice(0, colon);
       portText = text.slice(colon + 1);

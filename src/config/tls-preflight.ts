@@ -1,6 +1,6 @@
 import tls from 'node:tls';
 import type { ClientTlsConfig, Credentials } from './run-config.js';
-import { UsageError } from './usage-error.js';
+import { UnsupportedHere } from './usage-error.js';
 
 /** Groups OpenSSL added after 3.0: the error names the runtime and the Node line that has them. */
 const POST_QUANTUM = /MLKEM|KYBER/i;
@@ -42,5 +42,5 @@ export function checkClientTls(config: ClientTlsConfig, credentials: Credentials
   if (config.minVersion < 'TLSv1.2') {
     tryContext('--tls', config.minVersion, { ciphers: config.ciphers ?? 'DEFAULT:@SECLEVEL=0' }, 'This runtime cannot offer TLS 1.0/1.1');
   }
-  if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length) throw new UnsupportedHere(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
 }

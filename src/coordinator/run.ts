@@ -15,6 +15,7 @@ import { ServerCpuSampler } from './server-cpu-sampler.js';
 import { ProcessTreeSource } from '../server-cpu/cpu-source.js';
 import { sourceFor, type MeasuredServer } from '../server-cpu/measured-server.js';
 import { runtimeInfo, toolVersion } from './runtime-info.js';
+import { ensureFdLimit } from './fd-limit.js';
 import { onInterrupt } from './signals.js';
 
 export interface RunHooks extends PhaseObserver {
@@ -27,6 +28,8 @@ export interface RunHooks extends PhaseObserver {
   /** Probe the target (versions, negotiated parameters, resumption support) before the load. */
   probe?: boolean;
   onProbe?(probe: TargetProbe): void;
+  /** Said at once as well as kept in the result's warnings: what the user may want to stop for. */
+  onWarning?(text: string): void;
 }
 
 /**
@@ -40,9 +43,15 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
   let pool: Piscina | null = null;
   let current: PhaseRunner | null = null;
   let interrupted = false;
+  /** Why the run could not finish (the built-in server died): the run fails with it. */
+  let failure: string | null = null;
   const interrupt = () => {
     interrupted = true;
     current?.stop();
+  };
+  const warn = (text: string) => {
+    warnings.push(text);
+    hooks.onWarning?.(text);
   };
   const releaseSignals = hooks.handleSignals ? onInterrupt(interrupt) : () => {};
   hooks.signal?.addEventListener('abort', interrupt, { once: true });
@@ -52,6 +61,9 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     // Read before pinning: afterwards this process sees only its own cores.
     const runtime = runtimeInfo(null);
     let runCredentials = credentials;
+    // Before the built-in server starts, so that it inherits a raised limit too.
+    const fdWarning = ensureFdLimit(config);
+    if (fdWarning) warn(fdWarning);
     if (config.target) {
       target = { ...config.target, builtIn: null };
     } else {
@@ -66,6 +78,11 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         mtls: config.server.mtls,
         responseBytes: config.server.responseBytes,
         cpus: split.server,
+      });
+      server.onUnexpectedExit((why) => {
+        failure = `the built-in server ${why} during the run: the phase was stopped there and its figures cover what was measured until then`;
+        warn(failure);
+        interrupt();
       });
       if (!split.shared && pinProcess(split.client)) clientCpus = split.client;
       // Say why this built-in server cannot resume, so a 0 % hit rate is explained, not silent.
@@ -90,6 +107,10 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
           mtls: config.server.mtls,
         },
       };
+    }
+    const clientCores = clientCpus?.length ?? (config.target ? allowedCpus().length : splitCores(allowedCpus()).client.length);
+    if (config.workers > clientCores) {
+      warn(`${config.workers} workers on ${clientCores} client core${clientCores === 1 ? '' : 's'}: threads beyond the cores take turns on them, which adds latency rather than throughput; use --workers ${clientCores} or fewer`);
     }
     // The built-in server is always measured: its primary and every process it forks.
     const serverCpu = server
@@ -128,6 +149,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
       phases,
       resumptionGain: resumptionGain(phases),
       warnings,
+      ...(failure ? { failure } : {}),
       ...(probe ? { probe } : {}),
     };
   } finally {

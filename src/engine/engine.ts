@@ -153,8 +153,11 @@ export class Engine {
     if (claim === 'measured' || this.second < 0) this.secondDropped++;
   }
 
-  /** Runs one attempt for `slot` and records it. `intendedAt`: open loop's intended start (local ms). */
-  async launch(slot: number, claim: Claim, intendedAt: number | null = null): Promise<void> {
+  /**
+   * Runs one attempt for `slot` and records it. `intendedAt`: open loop's intended start (local ms).
+   * Resolves to the attempt's error class (null: it succeeded or was aborted), so pacing can back off.
+   */
+  async launch(slot: number, claim: Claim, intendedAt: number | null = null): Promise<string | null> {
     const offer = this.sessions.sessionToOffer(slot);
     const measured = claim === 'measured';
     const attempt = new Attempt(this.dial, {
@@ -173,6 +176,7 @@ export class Engine {
     if (measured) this.measuredInFlight--;
     this.record(slot, outcome, measured, offer, intendedAt);
     if (this.quota && measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop();
+    return outcome.errorClass;
   }
 
   private record(slot: number, outcome: AttemptOutcome, measured: boolean, offer: StoredSession | undefined, intendedAt: number | null): void {

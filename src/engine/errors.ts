@@ -32,16 +32,26 @@ const CIPHER_CODES = new Set([
   'ERR_SSL_NO_SHARED_GROUPS', 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM', 'ERR_SSL_WRONG_CIPHER_RETURNED',
 ]);
 
-/** The peer did not speak TLS at all (an HTTP server, garbage, another protocol). */
+/**
+ * The peer did not speak TLS at all (an HTTP server, garbage, another protocol): the first bytes
+ * back were no TLS record header. Checked on Node 20 and 24 (OpenSSL 3.0 and 3.5).
+ */
 const NOT_TLS_CODES = new Set([
-  'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST',
-  'ERR_SSL_RECORD_LAYER_FAILURE', 'ERR_SSL_UNEXPECTED_MESSAGE', 'ERR_SSL_BAD_PACKET_LENGTH',
-  'ERR_SSL_UNEXPECTED_RECORD', 'ERR_SSL_RECORD_LENGTH_MISMATCH', 'ERR_SSL_LENGTH_MISMATCH',
-  'ERR_SSL_BAD_RECORD_TYPE', 'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC', 'ERR_SSL_BAD_LENGTH',
+  'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_HTTP_REQUEST', 'ERR_SSL_PACKET_LENGTH_TOO_LONG',
   // OpenSSL 3.5 (Node 24) says this where 3.0 said PACKET_LENGTH_TOO_LONG: a record header
   // announcing more than a TLS record can hold.
   'ERR_SSL_DATA_LENGTH_TOO_LONG',
 ]);
+
+/** A handshake message longer than OpenSSL accepts (a certificate chain of 100 KB and more). */
+const MESSAGE_TOO_LARGE_CODES = new Set(['ERR_SSL_EXCESSIVE_MESSAGE_SIZE']);
+
+/**
+ * Any other OpenSSL reason (`ERR_SSL_<REASON>`) in the handshake: the peer speaks TLS but broke
+ * the protocol (a message of the wrong length or in the wrong place, a bad MAC, a ticket that
+ * does not decode). Filed as `tls.protocol.<REASON>`, so the raw reason stays in the result.
+ */
+const OPENSSL_REASON = /^ERR_SSL_(.+)$/;
 
 // OpenSSL 3.2+ (Node 24) names the former SSLv3 alerts `ssl/tls alert …`: ERR_SSL_SSL/TLS_ALERT_….
 const ALERT_PREFIX = /^ERR_SSL_(?:SSLV3|SSL\/TLS|TLSV1|TLSV13)_ALERT_(.+)$/;
@@ -68,6 +78,12 @@ export function isTlsAlert(err: unknown): boolean {
   return alertName((err as ErrorLike | null)?.code ?? '') !== null;
 }
 
+/**
+ * The client itself ran out of file descriptors or ephemeral ports. Such a socket fails before
+ * any I/O, so pacing must back off rather than retry at once (see closed-loop.ts).
+ */
+export const CLIENT_RESOURCES = 'tcp.client-resources';
+
 export function classifyError(err: unknown, phase: AttemptPhase): string {
   const e = (err ?? {}) as ErrorLike;
   const code = e.code ?? '';
@@ -80,7 +96,7 @@ export function classifyError(err: unknown, phase: AttemptPhase): string {
       case 'ENOTFOUND': case 'EAI_AGAIN': return 'tcp.dns';
       // EADDRNOTAVAIL on connect: the client ran out of ephemeral ports (TIME_WAIT piles up at
       // thousands of connections per second), a limit of the client, not of the server.
-      case 'EMFILE': case 'ENFILE': case 'ENOBUFS': case 'EADDRNOTAVAIL': return 'tcp.client-resources';
+      case 'EMFILE': case 'ENFILE': case 'ENOBUFS': case 'EADDRNOTAVAIL': return CLIENT_RESOURCES;
       default: return `tcp.other.${code || 'unknown'}`;
     }
   }
@@ -92,12 +108,15 @@ export function classifyError(err: unknown, phase: AttemptPhase): string {
     if (VERSION_CODES.has(code)) return 'tls.version';
     if (CIPHER_CODES.has(code)) return 'tls.cipher';
     if (NOT_TLS_CODES.has(code)) return 'tls.not-tls';
+    if (MESSAGE_TOO_LARGE_CODES.has(code)) return 'tls.message-too-large';
     if (alert) return `tls.alert.${alert}`;
     if (code === 'EARLY_CLOSE') return 'tls.closed';
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       // Node reports an orderly close (FIN) during the handshake as ECONNRESET without a syscall.
       return e.syscall ? 'tls.reset' : 'tls.closed';
     }
+    const reason = OPENSSL_REASON.exec(code);
+    if (reason) return `tls.protocol.${reason[1]}`;
     return `tls.other.${code || 'unknown'}`;
   }
   if (alert) return `tls.alert.${alert}`;
@@ -106,10 +125,23 @@ export function classifyError(err: unknown, phase: AttemptPhase): string {
   return `app.other.${code || 'unknown'}`;
 }
 
-/** What to do about an error class, for the summary table. */
+/** What is wrong with a certificate that did not verify, by OpenSSL's or Node's code. */
+const VERIFY_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^(CERT_HAS_EXPIRED|ERROR_IN_CERT_NOT_AFTER_FIELD)$/, 'the server certificate has expired (or this machine\'s clock is wrong): renew the certificate on the server; --insecure skips verification'],
+  [/^(CERT_NOT_YET_VALID|ERROR_IN_CERT_NOT_BEFORE_FIELD)$/, 'the server certificate is not valid yet: check the clocks of this machine and of the server\'s CA'],
+  [/^(ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_FORMAT)$/, 'the server certificate is for another name than the one checked (--sni, else the target host): connect by a name the certificate lists, or pass --sni NAME'],
+  [/^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_UNTRUSTED)$/, 'the server certificate was not issued by a CA this run trusts: pass --ca FILE with the CA that issued it (a --ca given is not that CA), or --insecure to skip verification'],
+  [/^CERT_REVOKED$/, 'the server certificate was revoked: the server needs a new one'],
+  [/^(INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|CERT_CHAIN_TOO_LONG|CERT_REJECTED)$/, 'the server\'s chain is malformed (a CA without CA rights, a certificate for another purpose, a chain too long): fix the chain the server sends'],
+  [/^(CERT_SIGNATURE_FAILURE|UNABLE_TO_DECRYPT_CERT_SIGNATURE|UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY)$/, 'a signature in the server\'s chain does not verify: the chain is broken or does not belong together'],
+];
+
+/** What to do about an error class, for the summary table; every documented class has one. */
 export function errorHint(errorClass: string): string | null {
   if (errorClass.startsWith('tls.verify.')) {
-    return 'the server certificate did not verify: pass --ca FILE with the issuing CA, or --insecure to skip verification';
+    const code = errorClass.slice('tls.verify.'.length);
+    return VERIFY_HINTS.find(([pattern]) => pattern.test(code))?.[1]
+      ?? 'the server certificate did not verify: check the chain the server sends and --ca FILE, or pass --insecure to skip verification';
   }
   if (errorClass === 'tls.version') return 'no TLS version in common: check --tls against the server';
   const noCommon = 'no cipher, group or signature algorithm in common: check --ciphers/--ciphersuites/--groups/--sigalgs';
@@ -118,10 +150,20 @@ export function errorHint(errorClass: string): string | null {
   if (errorClass === 'tls.alert.handshake_failure') return `${noCommon}; or the server requires a client certificate: pass --cert and --key`;
   if (errorClass === 'tls.alert.unrecognized_name') return 'the server hosts no site by that name: check --sni (an IP target sends none)';
   if (errorClass === 'tls.alert.certificate_required') return 'the server requires a client certificate: pass --cert and --key';
+  if (errorClass.startsWith('tls.alert.')) return 'the server refused the handshake with this alert: its log says why';
   if (errorClass === 'tls.not-tls') return 'the server did not answer with TLS: is this the TLS port?';
+  if (errorClass === 'tls.message-too-large') return 'the server sent a handshake message larger than OpenSSL accepts, usually a very long certificate chain: send fewer or smaller certificates';
+  if (errorClass.startsWith('tls.protocol.')) return 'the server speaks TLS but broke the protocol (the OpenSSL reason is in the class name): a server bug or something in between altering the bytes';
+  if (errorClass === 'tls.reset' || errorClass === 'tls.closed') return 'the server dropped the connection during the handshake: overloaded (accept queue), a limit, or it rejected the ClientHello; its log says which';
+  if (errorClass.endsWith('.timeout')) return 'no answer in time: the server is overloaded or the path drops packets; raise --timeout to wait longer';
   if (errorClass === 'tcp.refused') return 'nothing listens there: check host and port';
-  if (errorClass === 'tcp.client-resources') {
+  if (errorClass === 'tcp.reset') return 'the connection was reset before it was set up: a full accept queue or a firewall';
+  if (errorClass === 'tcp.unreachable') return 'no route to the target: check the address and the network';
+  if (errorClass === 'tcp.dns') return 'the target name did not resolve: check it, or give an IP address';
+  if (errorClass === CLIENT_RESOURCES) {
     return 'the client ran out of file descriptors or ephemeral ports: raise `ulimit -n` or net.ipv4.ip_local_port_range, enable net.ipv4.tcp_tw_reuse, lower --connections, or add load machines';
   }
+  if (errorClass === 'app.reset' || errorClass === 'app.closed') return 'the server dropped the connection after the handshake, before the response was complete: check --http/--request and the server\'s log';
+  if (/^(tcp|tls|app)\.other\./.test(errorClass)) return 'an error tlsbench has no class for (the raw code is in the class name): please report it';
   return null;
 }

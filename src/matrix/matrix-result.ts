@@ -29,5 +29,7 @@ export interface MatrixResult {
   kind: 'matrix';
   /** The cell costs are relative to; null when no cell ran. */
   baseline: string | null;
+  /** Ctrl-C (or a signal) stopped the grid: the cell that was running is marked, later cells were not run. */
+  interrupted: boolean;
   cells: MatrixCell[];
 }

@@ -88,7 +88,7 @@ export function renderMatrix(result: MatrixResult): string {
         const c = phase.summary.classes[cls];
         if (!c) continue;
         table.push([
-          firstRow ? cell.name + (cell.name === result.baseline ? ' (baseline)' : '') : '',
+          firstRow ? cell.name + (cell.name === result.baseline ? ' (baseline)' : '') + (cell.result.interrupted ? ' (interrupted)' : '') : '',
           firstClass ? phase.name : '',
           cls,
           rate(c.rate),
@@ -100,7 +100,7 @@ export function renderMatrix(result: MatrixResult): string {
         firstClass = false;
       }
       if (firstClass) {
-        table.push([firstRow ? cell.name : '', phase.name, '—', '0', '—', '—', '—', '—', `${phase.summary.errorCount} errors`]);
+        table.push([firstRow ? cell.name + (cell.result.interrupted ? ' (interrupted)' : '') : '', phase.name, '—', '0', '—', '—', '—', '—', `${phase.summary.errorCount} errors`]);
         firstRow = false;
       }
     }
@@ -108,5 +108,6 @@ export function renderMatrix(result: MatrixResult): string {
   const out = [table.toString()];
   out.push(`${COST_LEGEND}; latency is TLS handshake time`);
   out.push(...skipped);
+  if (result.interrupted) out.push('interrupted: the grid was stopped; the cell marked (interrupted) covers what ran, later cells were not run');
   return out.join('\n');
 }

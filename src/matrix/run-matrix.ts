@@ -1,4 +1,4 @@
-import { UsageError } from '../config/usage-error.js';
+import { UnsupportedHere, UsageError } from '../config/usage-error.js';
 import type { ResolvedRun } from '../config/run-options.js';
 import { resolveRepeat, resolveRun, runResolved, type RepeatHooks } from '../api/run.js';
 import { SCHEMA_VERSION } from '../metrics/run-result.js';
@@ -25,7 +25,9 @@ export async function runMatrix(spec: MatrixSpec, hooks: MatrixHooks = {}): Prom
     try {
       return resolveRun(cell.options);
     } catch (err) {
-      if (err instanceof UsageError) return err.message;
+      if (err instanceof UnsupportedHere) return err.message;
+      // A typo (`--tls 1.2,1.9`) is bad input, not a cell this runtime cannot run.
+      if (err instanceof UsageError) throw new UsageError(`cell ${cell.name}: ${err.message}`);
       throw err;
     }
   });
@@ -58,5 +60,5 @@ export async function runMatrix(spec: MatrixSpec, hooks: MatrixHooks = {}): Prom
   }
   const ran = cells.filter((c) => c.result);
   const baseline = spec.baseline !== undefined && ran.some((c) => c.name === spec.baseline) ? spec.baseline : ran[0]?.name ?? null;
-  return { schemaVersion: SCHEMA_VERSION, kind: 'matrix', baseline, cells };
+  return { schemaVersion: SCHEMA_VERSION, kind: 'matrix', baseline, interrupted: interrupted || !!hooks.signal?.aborted, cells };
 }

@@ -118,6 +118,8 @@ export interface RunResult {
   phases: PhaseResult[];
   resumptionGain: ResumptionGain | null;
   warnings: string[];
+  /** Why the run could not finish (its built-in server died): the run failed, whatever it measured. */
+  failure?: string;
   /** With --probe: what one look at the target found before the load. */
   probe?: TargetProbe;
 }

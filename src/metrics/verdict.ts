@@ -6,8 +6,11 @@ import type { RunResult } from './run-result.js';
  */
 export function verdict(result: RunResult): string[] {
   const failures: string[] = [];
+  if (result.failure) failures.push(result.failure);
   for (const phase of result.phases) {
     const s = phase.summary;
+    // A phase that made no attempt measured nothing: never a success (unless Ctrl-C cut it short).
+    if (s.attempts === 0 && !phase.interrupted) failures.push(`phase ${phase.name}: no attempt was made in the measured window`);
     if (s.successes === 0 && s.attempts > 0) {
       failures.push(`phase ${phase.name}: no attempt succeeded (${s.errorCount} errors)`);
     }

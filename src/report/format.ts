@@ -50,7 +50,9 @@ export function toReportInput(value: unknown, label: string): ReportInput {
     return { ...cell, result: cell.result ? toRunResult(cell.result, `${label}, cell ${cell.name}`) : null };
   });
   const baseline = typeof value.baseline === 'string' ? value.baseline : cells.find((c) => c.result)?.name ?? null;
-  return { kind: 'matrix', matrix: { ...value, baseline, cells } };
+  // Files from before the top-level flag: a cell's own mark says it.
+  const interrupted = typeof value.interrupted === 'boolean' ? value.interrupted : cells.some((c) => c.result?.interrupted);
+  return { kind: 'matrix', matrix: { ...value, baseline, interrupted, cells } };
 }
 
 export function readReportInput(path: string): ReportInput {

@@ -5,7 +5,10 @@
  */
 import { isIP } from 'node:net';
 import type { SecureVersion } from 'node:tls';
+import { checkNumber, SERVE_LIMITS, type NumericLimit } from '../config/limits.js';
+import { checkOutputDir } from '../config/output-path.js';
 import { UsageError } from '../config/usage-error.js';
+import { isHostName } from '../config/target.js';
 import { isKeyType, KEY_TYPES } from './pki.js';
 import type { ServeOptions } from './target-server.js';
 
@@ -57,19 +60,34 @@ function isWildcard(host: string): boolean {
 export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
   const problems: string[] = [];
   const oneOf = <T extends string>(name: string, value: string, choices: readonly T[]): T => {
-    if (!(choices as readonly string[]).includes(value)) problems.push(`--${name} must be one of ${choices.join(', ')}; got "${value}"`);
+    if (!(choices as readonly string[]).includes(value)) problems.push(`--${name}: '${value}' is not a choice; give one of ${choices.join(', ')}`);
     return value as T;
   };
   const tlsChoice = oneOf('tls', flags.tls, TLS_CHOICES);
   const tickets = oneOf('tickets', flags.tickets, ON_OFF);
   const sessionCache = oneOf('session-cache', flags.sessionCache, ON_OFF);
-  if (!isKeyType(flags.keyType)) problems.push(`--key-type must be one of ${KEY_TYPES.join(', ')}; got "${flags.keyType}"`);
-  if (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535) problems.push(`--port must be 0-65535; got ${flags.port}`);
-  if (!Number.isInteger(flags.responseBytes) || flags.responseBytes < 0) problems.push(`--response-bytes must be a whole number ≥ 0; got ${flags.responseBytes}`);
-  if (!Number.isInteger(flags.workers) || flags.workers < 1) problems.push(`--workers must be a whole number ≥ 1; got ${flags.workers}`);
-  if (!flags.host) problems.push('--host must not be empty');
+  if (!isKeyType(flags.keyType)) problems.push(`--key-type: '${flags.keyType}' is not a key type; give one of ${KEY_TYPES.join(', ')}`);
+  const inRange = (value: number, l: NumericLimit) => {
+    try {
+      checkNumber(value, l);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  };
+  inRange(flags.port, SERVE_LIMITS.port);
+  inRange(flags.responseBytes, SERVE_LIMITS.responseBytes);
+  inRange(flags.workers, SERVE_LIMITS.workers);
+  if (!flags.host) problems.push('--host is empty; give an address such as 127.0.0.1 or ::1');
+  else if (!isIP(flags.host) && !isHostName(flags.host)) problems.push(`--host '${flags.host}' is neither an IP address nor a host name; give e.g. 127.0.0.1 or ::1`);
+  if (flags.certDir !== undefined) {
+    try {
+      checkOutputDir(flags.certDir, '--cert-dir');
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
   for (const [name, value] of [['ciphers', flags.ciphers], ['ciphersuites', flags.ciphersuites], ['groups', flags.groups]] as const) {
-    if (value !== undefined && value.trim() === '') problems.push(`--${name} must not be empty`);
+    if (value !== undefined && value.trim() === '') problems.push(`--${name} is empty; give a list or leave the option out`);
   }
   if (flags.ciphersuites?.split(':').some((s) => s && !s.startsWith('TLS_'))) {
     problems.push('--ciphersuites takes TLS 1.3 suite names (TLS_AES_128_GCM_SHA256:...); put TLS 1.2 ciphers in --ciphers');

@@ -29,6 +29,11 @@ export interface TargetProcess {
   cpus: number[] | null;
   pid: number;
   stop(): Promise<void>;
+  /**
+   * Calls `listener` with a description (`killed by SIGKILL`, `exited with code 1` and its last
+   * stderr) if the target exits before stop() was asked for: a run must not go on against nothing.
+   */
+  onUnexpectedExit(listener: (why: string) => void): void;
 }
 
 /** dist/src/server/target-process.js → dist/src/cli/main.js */
@@ -96,7 +101,11 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
     // Keep reading for the child's whole life: a full pipe would block its writes.
     stderrTail = (stderrTail + text).slice(-STDERR_KEPT);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exitedWith = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
+    exitedWith = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    resolve();
+  }));
   exited.then(() => process.off('exit', killOnExit));
 
   let ready: ReadyLine;
@@ -111,6 +120,14 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
   child.stdout!.resume();
 
   let stopping: Promise<void> | undefined;
+  const onUnexpectedExit = (listener: (why: string) => void) => {
+    void exited.then(() => {
+      if (stopping) return;
+      // A crash says why in its last stderr line; a signal (kill -9, the OOM killer) says nothing there.
+      const lastLine = exitedWith.startsWith('killed') ? '' : stderrTail.trim().split('\n').pop() ?? '';
+      listener(`${exitedWith}${lastLine ? ` (${lastLine.trim()})` : ''}`);
+    });
+  };
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -132,6 +149,7 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
     cpus: taskset ? cpus : null,
     pid: child.pid!,
     stop,
+    onUnexpectedExit,
   };
 }
 
