@@ -78,8 +78,8 @@ const TABLE: BadInput[] = [
   run('--connect-timeout', '--connect-timeout', '2h'),
   run('--handshake-timeout', '--handshake-timeout', '-1'),
   run('--response-timeout', '--http', '/', '--response-timeout', '0'),
-  run('--ticket-wait', '--ticket-wait', '2m'),
-  run('--ticket-wait', '--ticket-wait', '-1s'),
+  run('--close-wait', '--close-wait', '2m'),
+  run('--close-wait', '--ticket-wait', '-1s'),
   run('--response-timeout', '--response-timeout', '5s'),
   // targets
   row("':443'", 'run', ':443'),
