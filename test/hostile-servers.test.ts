@@ -11,8 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { PhaseResult, RunResult } from '../src/metrics/run-result.js';
 import {
-  ALERT, createHostileCertificates, OVERSIZED_RECORD_HEADER, startCloseAtOnce, startFatalAlert, startNeverAnswer, startNotTls,
-  startResetAfterHandshake, startResetMidHandshake, startSlowHandshake, startStopListening, startTlsServer,
+  ALERT, createHostileCertificates, OVERSIZED_RECORD_HEADER, startCloseAtOnce, startCorruptTicket, startFatalAlert, startLongChain,
+  startNeverAnswer, startNotTls, startResetAfterHandshake, startResetMidHandshake, startSlowHandshake, startStopListening, startTlsServer,
   type HostileCertificates, type HostileServer,
 } from './hostile/index.js';
 
@@ -220,6 +220,25 @@ const scenarios: Scenario[] = [
     start: () => startTlsServer(certs.selfSigned),
     args: trusting,
     check: (run) => assertAllFailed(run, ['tls.verify.DEPTH_ZERO_SELF_SIGNED_CERT']),
+  },
+  {
+    name: 'sends a TLS 1.2 NewSessionTicket whose length field is wrong',
+    start: () => startCorruptTicket(certs.good, 'length'),
+    args: () => [...trusting(), '--tls', '1.2'],
+    check: (run) => assertAllFailed(run, ['tls.protocol.LENGTH_MISMATCH']),
+  },
+  {
+    name: 'sends a TLS 1.2 NewSessionTicket altered in transit',
+    start: () => startCorruptTicket(certs.good, 'content'),
+    args: () => [...trusting(), '--tls', '1.2'],
+    // The ticket decodes; the server's Finished no longer matches the transcript the client saw.
+    check: (run) => assertAllFailed(run, ['tls.protocol.DIGEST_CHECK_FAILED']),
+  },
+  {
+    name: 'sends a certificate chain longer than the client accepts (150 KiB)',
+    start: () => startLongChain(certs.good, certs.caCert),
+    args: trusting,
+    check: (run) => assertAllFailed(run, ['tls.message-too-large']),
   },
   {
     name: 'handshakes slower than --handshake-timeout',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -134,6 +134,20 @@ describe('report formats on a real result', () => {
     const allOut = await report('--hgrm', all);
     assert.equal(allOut.code, 0, allOut.stderr);
     assert.ok(readdirSync(all).includes('full-full-connect.hgrm'));
+  });
+
+  it('hgrm: a file that cannot be written halfway does not stop the others; the command says which, exit 1', async () => {
+    const hgrm = join(dir, 'hgrm-half');
+    // A non-empty directory where one file goes: its rename fails, the files after it must not.
+    mkdirSync(join(hgrm, 'full-full-tls.hgrm', 'taken'), { recursive: true });
+    const out = await report('--hgrm', hgrm, '--metric', 'tls');
+    assert.equal(out.code, 1, out.stderr);
+    assert.doesNotMatch(out.stderr, /internal error|\n\s+at /);
+    assert.match(out.stderr, /could not write .*full-full-tls\.hgrm/);
+    assert.match(out.stderr, /1 of \d+ \.hgrm files not written; .*result\.json is unchanged: fix the cause and run this report again/);
+    const expected = result.phases.flatMap((p) => HANDSHAKE_CLASSES.filter((c) => p.tally.classes[c]?.histograms.tls).map((c) => `${p.name}-${c}-tls.hgrm`));
+    assert.ok(expected.length > 1 && expected[0] === 'full-full-tls.hgrm', `the blocked file comes first: ${expected.join(', ')}`);
+    for (const name of expected.slice(1)) assert.ok(readFileSync(join(hgrm, name), 'utf8').length > 0, `${name} written after the failure`);
   });
 
   it('bad input exits 2 with a message saying what to do', async () => {

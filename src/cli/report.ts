@@ -56,8 +56,14 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         ? hgrmFiles(input.result, metrics)
         : input.matrix.cells.flatMap((cell) => (cell.result ? hgrmFiles(cell.result, metrics, fileNamePart(cell.name)) : []));
       if (!files.length) throw new UsageError(`${argv.result} holds no ${metrics.join('/')} histogram to write`);
-      const written = writeHgrmFiles(files, argv.hgrm);
+      const { written, failed } = writeHgrmFiles(files, argv.hgrm);
       process.stderr.write(`${written.length} .hgrm file${written.length === 1 ? '' : 's'} written to ${argv.hgrm}\n`);
+      if (failed.length) {
+        for (const { path, error } of failed) process.stderr.write(`tlsbench: could not write ${path} (${error})\n`);
+        // Nothing is lost: the histograms stay in the result file, and report writes them again.
+        process.stderr.write(`tlsbench: ${failed.length} of ${files.length} .hgrm files not written; ${argv.result} is unchanged: fix the cause and run this report again\n`);
+        process.exitCode = 1;
+      }
     }
     if (argv.html !== undefined) {
       const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -47,22 +47,34 @@ export function hgrmFiles(result: RunResult, metrics: readonly LatencyMetric[] =
   return files;
 }
 
+/** What writing the .hgrm files did: the paths written, and each file that failed with why. */
+export interface HgrmWrite {
+  written: string[];
+  failed: { path: string; error: string }[];
+}
+
 /**
  * Writes each file atomically into `dir` (created if missing). Two inputs that map to one name
  * (phase names that differ only in characters unsafe in file names) get a numbered suffix
- * rather than silently overwriting each other.
+ * rather than silently overwriting each other. A file that cannot be written (a disk that fills
+ * halfway, a name taken by a directory) does not stop the others: the caller says which failed.
  */
-export function writeHgrmFiles(files: readonly HgrmFile[], dir: string): string[] {
+export function writeHgrmFiles(files: readonly HgrmFile[], dir: string): HgrmWrite {
   mkdirSync(dir, { recursive: true });
   const used = new Set<string>();
-  const written: string[] = [];
+  const result: HgrmWrite = { written: [], failed: [] };
   for (const file of files) {
     let name = file.name;
     for (let n = 2; used.has(name); n++) name = file.name.replace(/\.hgrm$/, `-${n}.hgrm`);
     used.add(name);
     const path = join(dir, name);
-    writeFileAtomic(path, file.content);
-    written.push(path);
+    try {
+      writeFileAtomic(path, file.content);
+      result.written.push(path);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      result.failed.push({ path, error: e.code ? `${e.code}: ${e.message}` : String(err) });
+    }
   }
-  return written;
+  return result;
 }

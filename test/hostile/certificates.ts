@@ -15,6 +15,8 @@ export interface CertifiedKey {
 export interface HostileCertificates {
   /** PEM file of the test CA: what the runs pass as --ca. */
   caPath: string;
+  /** The test CA's certificate, PEM. */
+  caCert: string;
   /** Signed by the CA, for 127.0.0.1 and localhost, valid now. */
   good: CertifiedKey;
   /** Signed by the CA for 127.0.0.1, but its validity ended yesterday. */
@@ -47,6 +49,7 @@ export async function createHostileCertificates(): Promise<HostileCertificates> 
   await writeFile(caPath, ca.cert);
   return {
     caPath,
+    caCert: ca.cert,
     good,
     expired,
     otherName,

@@ -13,3 +13,5 @@ export { startStopListening } from './stop-listening.js';
 export { startCloseAfterHello } from './close-after-hello.js';
 export { NEVER_OFFERED_SUITE, startWrongCipher } from './wrong-cipher.js';
 export { startCloseOnRequest, startSilentAfterHandshake } from './after-handshake.js';
+export { startCorruptTicket, type TicketDamage } from './corrupt-ticket.js';
+export { CLIENT_CERT_LIST_LIMIT, startLongChain } from './long-chain.js';
