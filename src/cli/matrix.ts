@@ -76,7 +76,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
         live.say(`  → ${where}: ${describeRun(config)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
-      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
+      onWarning: (text) => live.note(`warning: ${text}`),
       onCellDone: (cell, index, total) => {
         live.end();
         if (cell.skipped) live.say(`cell ${index}/${total}: ${cell.name} skipped: ${cell.skipped}`);

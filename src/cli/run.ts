@@ -90,10 +90,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
         live.say(`tlsbench → ${where}: ${describeRun(config)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
-      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
+      onWarning: (text) => live.note(`warning: ${text}`),
       probe: !!argv.probe,
       // Asked for explicitly, so printed even with --quiet.
-      onProbe: (probe) => process.stderr.write(`${probeLine(probe)}\n`),
+      onProbe: (probe) => live.note(probeLine(probe)),
     });
     live.end();
     const json = JSON.stringify(result, null, 2);
