@@ -77,7 +77,8 @@ export function parseConfigFile(path: string): unknown {
   try {
     return yamlFile ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--config ${path} is not valid ${yamlFile ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+    const kind = yamlFile ? 'YAML' : 'JSON';
+    throw new UsageError(`--config ${path} is not valid ${kind}: ${(err as Error).message.trim()}; fix the file (${kind} by its name: .yaml or .yml is read as YAML, anything else as JSON)`);
   }
 }
 
