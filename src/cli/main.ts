@@ -3,7 +3,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../config/usage-error.js';
+import { toolVersion } from '../coordinator/runtime-info.js';
 import { joinNegativeValues } from './argv.js';
+import { suggestCommand } from './command-suggestion.js';
 import { certsCommand } from './certs.js';
 import { compareCommand } from './compare.js';
 import { matrixCommand } from './matrix.js';
@@ -14,6 +16,9 @@ import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
 const COMMANDS = [runCommand, serveCommand, reportCommand, certsCommand, matrixCommand, compareCommand, mergeCommand, observeCommand];
+/** Each command's usage line (`compare <base> <head>`) and its name. */
+const USAGES = COMMANDS.map((c) => [c.command].flat()[0] as string);
+const NAMES = USAGES.map((usage) => usage.split(' ')[0]!);
 
 /**
  * yargs says "Not enough non-option arguments: got 1, need at least 2", which names nothing:
@@ -22,20 +27,25 @@ const COMMANDS = [runCommand, serveCommand, reportCommand, certsCommand, matrixC
 function missingArgumentsMessage(message: string): string | null {
   if (!/^Not enough non-option arguments/.test(message)) return null;
   const name = hideBin(process.argv)[0];
-  const command = COMMANDS.map((c) => [c.command].flat()[0] as string).find((usage) => usage.split(' ')[0] === name);
+  const command = USAGES.find((_, i) => NAMES[i] === name);
   return command ? `${name}: missing arguments; give them as in: tlsbench ${command}` : null;
 }
 
 /** Exit codes: 0 ok, 1 a check failed (no success, --require-resumption, --fail-if), 2 bad input. */
 async function main(): Promise<void> {
   try {
-    await yargs(joinNegativeValues(hideBin(process.argv)))
+    const args = hideBin(process.argv);
+    const meant = args[0] === undefined ? null : suggestCommand(args[0], NAMES);
+    if (meant) throw new UsageError(`'${args[0]}' is not a command: did you mean ${meant}? (a target needs a port: host:port). See 'tlsbench --help'.`);
+    await yargs(joinNegativeValues(args))
       .scriptName('tlsbench')
       .command(COMMANDS as CommandModule[])
       .strict()
       .help()
       .alias('h', 'help')
-      .version()
+      // Its own package.json, not the one yargs would find above the working directory or the
+      // bin link (the project tlsbench is installed into).
+      .version(toolVersion())
       .wrap(Math.min(110, process.stdout.columns || 110))
       .fail((message, err) => {
         throw err ?? new UsageError(`${missingArgumentsMessage(message) ?? message}. See 'tlsbench --help'.`);

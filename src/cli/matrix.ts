@@ -6,7 +6,8 @@ import type { Argv, CommandModule } from 'yargs';
 import type { RunOptions } from '../config/run-options.js';
 import { UsageError } from '../config/usage-error.js';
 import { formatTarget } from '../config/target.js';
-import { gridFromFile, gridFromOptions, pickRunOptions, AXES } from '../matrix/grid.js';
+import { gridFromFile, gridFromOptions, AXES } from '../matrix/grid.js';
+import { optionsFromEnv, pickRunOptions } from '../config/option-sources.js';
 import type { MatrixSpec } from '../matrix/matrix-result.js';
 import { renderMatrix } from '../matrix/render.js';
 import { runMatrix } from '../matrix/run-matrix.js';
@@ -51,7 +52,8 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
     }
     const asJson = !!argv.json || argv.format === 'json';
     if (argv.out !== undefined) checkOutputFile(argv.out, '--out');
-    const options = pickRunOptions(argv as unknown as Record<string, unknown>);
+    // TLSBENCH_* variables apply to every cell, under the command line and over the file's options.
+    const options = { ...optionsFromEnv(), ...pickRunOptions(argv as unknown as Record<string, unknown>) };
     let spec: MatrixSpec;
     if (argv.config) {
       const lists = AXES.filter((axis) => typeof options[axis] === 'string' && (options[axis] as string).includes(','));
@@ -76,7 +78,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
         live.say(`  → ${where}: ${describeRun(config)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
-      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
+      onWarning: (text) => live.note(`warning: ${text}`),
       onCellDone: (cell, index, total) => {
         live.end();
         if (cell.skipped) live.say(`cell ${index}/${total}: ${cell.name} skipped: ${cell.skipped}`);

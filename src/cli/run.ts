@@ -1,6 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { resolveRepeat, resolveRun, runResolved, type RunRequest } from '../api/run.js';
 import { DEFAULTS, KEY_TYPE_NAMES } from '../config/run-options.js';
+import { layerRunOptions, optionsFromEnv, pickRunOptions, runConfigFromFile } from '../config/option-sources.js';
+import { UsageError } from '../config/usage-error.js';
 import { verdict } from '../metrics/verdict.js';
 import { checkOutputFile, reportWrite, writeOrFallback } from '../config/output-path.js';
 import { describeRun } from '../report/describe.js';
@@ -10,6 +12,7 @@ import { formatTarget } from '../config/target.js';
 import { probeLine } from '../report/probe-line.js';
 
 interface RunArgs extends RunRequest {
+  config?: string;
   json?: boolean;
   format?: string;
   out?: string;
@@ -30,6 +33,7 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('ramp', { type: 'string', describe: 'linear ramp of connections or rate before warm-up', group: 'Load:' })
     .option('start-at', { type: 'string', describe: 'wall-clock start (ISO 8601) shared by several load machines', group: 'Load:' })
     .option('repeat', { type: 'number', describe: 'run the configuration N times; the result keeps each run\'s figures, so `compare` knows the noise', group: 'Load:' })
+    .option('config', { type: 'string', describe: 'JSON or YAML file of run options: { options: { duration: 10s, … }, repeat }; TLSBENCH_* variables win over it, command-line options over both', group: 'Load:' })
     .option('resume', { type: 'string', describe: 'none | ticket | id (default: a full phase, then a resumed phase)', group: 'Resumption:' })
     .option('resume-ratio', { type: 'number', describe: 'share of attempts that offer a session, 0..1', group: 'Resumption:' })
     .option('session-scope', { type: 'string', describe: 'slot (each slot its own session) | worker (shared newest)', group: 'Resumption:' })
@@ -77,8 +81,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) => runOptionsBuilder(y) as unknown as Argv<RunArgs>,
   handler: async (argv) => {
     const format = outputFormat(argv.format, argv.json);
-    const repeat = resolveRepeat(argv.repeat);
-    const resolved = resolveRun(argv);
+    const file = argv.config !== undefined ? runConfigFromFile(argv.config) : { options: {} };
+    const { options, origins } = layerRunOptions(pickRunOptions(argv as unknown as Record<string, unknown>), optionsFromEnv(), file.options, argv.config);
+    const repeat = resolveRepeat(argv.repeat ?? file.repeat);
+    const resolved = withOrigins(origins, () => resolveRun(options));
     if (argv.out !== undefined) checkOutputFile(argv.out, '--out');
     const { config } = resolved;
     const live = new LiveView(process.stderr, !!argv.quiet);
@@ -90,10 +96,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
         live.say(`tlsbench → ${where}: ${describeRun(config)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
-      onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
+      onWarning: (text) => live.note(`warning: ${text}`),
       probe: !!argv.probe,
       // Asked for explicitly, so printed even with --quiet.
-      onProbe: (probe) => process.stderr.write(`${probeLine(probe)}\n`),
+      onProbe: (probe) => live.note(probeLine(probe)),
     });
     live.end();
     const json = JSON.stringify(result, null, 2);
@@ -104,6 +110,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
     process.exitCode = failures.length || !saved ? 1 : result.interrupted ? 130 : 0;
   },
 };
+
+/** A problem with a value from the environment or a file names where the values came from, as its option is named after the flag. */
+function withOrigins<T>(origins: string[], resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (err) {
+    if (!(err instanceof UsageError) || !origins.length) throw err;
+    throw new UsageError(`${err.message}\n  (values not given on the command line: ${origins.join('; ')})`);
+  }
+}
 
 /**
  * Writes the JSON result where --out says, after the run; when that fails the result goes to a

@@ -1,11 +1,6 @@
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import type { Argv } from 'yargs';
-import yargs from 'yargs';
+import { camel, kebab, parseConfigFile, runOptionsFrom } from '../config/option-sources.js';
 import type { RunOptions } from '../config/run-options.js';
 import { UsageError } from '../config/usage-error.js';
-import { runOptionsBuilder } from '../cli/run.js';
-import { readJsonFile, readTextFile } from '../merge/result-file.js';
 import type { MatrixCellSpec, MatrixSpec } from './matrix-result.js';
 
 /**
@@ -14,32 +9,6 @@ import type { MatrixCellSpec, MatrixSpec } from './matrix-result.js';
  */
 export const AXES = ['tls', 'groups', 'resume', 'keyType', 'ciphers', 'ciphersuites', 'sigalgs'] as const;
 export type Axis = (typeof AXES)[number];
-
-const kebab = (camel: string) => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** Options of the `run` command that say how to run or print it, not what a run is. */
-const NOT_RUN_OPTIONS = ['help', 'version', 'json', 'format', 'out', 'quiet', 'repeat', 'probe'];
-
-/** The run options and their types, read off the `run` command itself, so the two never drift. */
-function runOptionTypes(): Map<string, 'string' | 'number' | 'boolean'> {
-  // getOptions() is public in yargs but missing from @types/yargs.
-  const parser = runOptionsBuilder(yargs([]) as Argv) as unknown as { getOptions(): { key: Record<string, unknown>; boolean: string[]; number: string[] } };
-  const o = parser.getOptions();
-  const types = new Map<string, 'string' | 'number' | 'boolean'>();
-  for (const key of Object.keys(o.key)) {
-    if (key.length < 2 || NOT_RUN_OPTIONS.includes(key)) continue;
-    types.set(camel(key), o.boolean.includes(key) ? 'boolean' : o.number.includes(key) ? 'number' : 'string');
-  }
-  return types;
-}
-
-/** The run options among parsed command-line arguments (yargs also holds aliases, `_`, `$0`, …). */
-export function pickRunOptions(argv: Record<string, unknown>): RunOptions {
-  const out: Record<string, unknown> = {};
-  for (const key of runOptionTypes().keys()) if (argv[key] !== undefined) out[key] = argv[key];
-  return out as RunOptions;
-}
 
 /** Cartesian product, first axis slowest, so cells read in the order the values were given. */
 function product(axes: readonly [Axis, string[]][]): Partial<Record<Axis, string>>[] {
@@ -84,54 +53,21 @@ export interface MatrixFile {
   repeat?: number;
 }
 
-const FILE_KEYS = ['options', 'axes', 'cells', 'baseline', 'repeat'];
-
-async function parseFile(path: string): Promise<unknown> {
-  const ext = extname(path).toLowerCase();
-  if (ext !== '.yaml' && ext !== '.yml') return readJsonFile(path);
-  const text = readTextFile(path);
-  try {
-    return parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`--config ${path} is not valid YAML: ${(err as Error).message}`);
-  }
-}
+export const FILE_KEYS = ['options', 'axes', 'cells', 'baseline', 'repeat'];
 
 /**
  * Grid from a --config file. Options on the command line apply to every cell and win over the
  * file's `options`; a cell's own values win over both.
  */
 export async function gridFromFile(path: string, commandLine: RunOptions): Promise<MatrixSpec> {
-  const raw = await parseFile(path);
+  const raw = parseConfigFile(path);
   const problems: string[] = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UsageError(`--config ${path}: expected an object with "axes" and/or "cells" (and optionally "options", "baseline", "repeat")`);
   }
   const file = raw as MatrixFile;
   for (const key of Object.keys(file)) if (!FILE_KEYS.includes(key)) problems.push(`unknown key "${key}" (known: ${FILE_KEYS.join(', ')})`);
-  const types = runOptionTypes();
-
-  const toOptions = (record: unknown, where: string): RunOptions => {
-    const out: Record<string, unknown> = {};
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-      problems.push(`${where}: expected an object of run options`);
-      return out;
-    }
-    for (const [key, value] of Object.entries(record)) {
-      const name = camel(key);
-      const type = types.get(name);
-      if (!type) {
-        problems.push(`${where}: "${key}" is not a run option (see 'tlsbench run --help')`);
-      } else if (type === 'string' && (typeof value === 'string' || typeof value === 'number')) {
-        out[name] = String(value); // YAML reads `tls: 1.3` as a number
-      } else if (typeof value === type) {
-        out[name] = value;
-      } else {
-        problems.push(`${where}: "${key}" must be a ${type}, not ${JSON.stringify(value)}`);
-      }
-    }
-    return out as RunOptions;
-  };
+  const toOptions = (record: unknown, where: string): RunOptions => runOptionsFrom(record, where, problems);
 
   const fileOptions = toOptions(file.options ?? {}, 'options');
   const axes: [Axis, string[]][] = [];

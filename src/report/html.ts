@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { MatrixResult } from '../matrix/matrix-result.js';
 import { cellCosts, cellsByCost, COST_LEGEND, relativeCost, relativeServerCost } from '../matrix/render.js';
 import { decodeHistogram } from '../metrics/histogram.js';
@@ -15,9 +13,10 @@ import { cpuMicros, SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, ser
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 
 /*
- * One self-contained page: Chart.js (MIT) is read from node_modules and inlined, the data goes
- * in as a JSON island, and a small fixed script turns chart specs into charts. Nothing is
- * fetched, so the file can be mailed, archived as a CI artifact, or opened offline.
+ * One self-contained page: Chart.js (MIT; vendored with its licence in vendor/chart.js by
+ * scripts/vendor-chart-js.sh, its banner kept) is inlined, the data goes in as a JSON island, and
+ * a small fixed script turns chart specs into charts. Nothing is fetched, so the file can be
+ * mailed, archived as a CI artifact, or opened offline.
  */
 
 /** For text and attribute values. Every string from a result goes through it. */
@@ -32,15 +31,13 @@ function scriptJson(value: unknown): string {
     .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+/** dist/src/report → the package root's vendor/: a path inside this package, shipped with it. */
+const CHART_JS = new URL('../../../vendor/chart.js/chart.umd.min.js', import.meta.url);
+
 let chartJs: string | undefined;
-/** Chart.js's UMD build (a global `Chart`), without the source-map comment the page cannot follow. */
+/** Chart.js's UMD build (a global `Chart`); vendored without the source-map comment the page cannot follow. */
 function chartJsSource(): string {
-  if (!chartJs) {
-    const entry = createRequire(import.meta.url).resolve('chart.js');
-    chartJs = readFileSync(join(dirname(entry), 'chart.umd.min.js'), 'utf8')
-      .replace(/\/\/# sourceMappingURL=\S+\s*$/, '')
-      .replace(/<\/script/gi, '<\\/script');
-  }
+  chartJs ??= readFileSync(CHART_JS, 'utf8').replace(/<\/script/gi, '<\\/script');
   return chartJs;
 }
 
