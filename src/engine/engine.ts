@@ -232,6 +232,7 @@ export class Engine {
         if (intendedAt !== null) recorder.record('scheduled', elapsedMicros(intendedAt, outcome.handshakeAt));
         for (const ttfb of outcome.ttfbUs) recorder.record('ttfb', ttfb);
         recorder.requests += outcome.ttfbUs.length;
+        recorder.countStatuses(outcome.statuses);
         recorder.bytesRead += outcome.bytesRead;
         if (outcome.reused && offer) t.mechanisms[offer.mechanism] = (t.mechanisms[offer.mechanism] ?? 0) + 1;
         if (outcome.negotiated) addNegotiated((t.negotiated[cls] ??= []), outcome.negotiated);
