@@ -77,6 +77,11 @@ describe('counts against nginx access log', () => {
       assert.equal(run.phase.summary.offered, 60 - SLOTS);
       assert.equal(run.phase.summary.hitRate, 0);
       assert.ok(run.phase.findings.some((f) => f.includes(`refused all ${60 - SLOTS} offered sessions`)), run.phase.findings.join(' | '));
+      if (args[1] === '1.3') {
+        // nginx with tickets off issues stateful TLS 1.3 tickets: the finding names them, and no other cause.
+        assert.deepEqual(run.result.phases[0]!.tally.offeredMechanisms, { 'tls13-psk-stateful': 60 - SLOTS });
+        assert.ok(run.phase.findings.some((f) => f.includes('tickets are stateful') && !f.includes('cannot decrypt')), run.phase.findings.join(' | '));
+      }
     });
   }
 

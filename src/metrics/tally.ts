@@ -7,8 +7,13 @@ import { createHistogram, encodeHistogram, mergeEncoded, type Histogram } from '
 export const HANDSHAKE_CLASSES = ['full', 'resumed', 'miss'] as const;
 export type HandshakeClass = (typeof HANDSHAKE_CLASSES)[number];
 
-/** How a resumed handshake resumed. `tls12-*` covers TLS 1.0–1.2. */
-export const RESUMPTION_MECHANISMS = ['tls12-ticket', 'tls12-session-id', 'tls13-psk'] as const;
+/**
+ * How a resumed handshake resumed. `tls12-*` covers TLS 1.0–1.2. TLS 1.3 resumes by PSK from a
+ * ticket: stateless (the session travels encrypted in it) or stateful (a session-ID-sized
+ * reference into the server's cache); `tls13-psk` when the session did not say (files from
+ * before the two were told apart).
+ */
+export const RESUMPTION_MECHANISMS = ['tls12-ticket', 'tls12-session-id', 'tls13-psk-stateless', 'tls13-psk-stateful', 'tls13-psk'] as const;
 export type ResumptionMechanism = (typeof RESUMPTION_MECHANISMS)[number];
 
 /**
