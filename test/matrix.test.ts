@@ -110,3 +110,31 @@ test('matrix: bad input exits 2 before anything runs', async () => {
   // A typo in any cell fails the grid (not "skipped"), naming the cell and the option.
   assert.match(nothing.stderr, /cell resume=never: --resume: 'never'/);
 });
+
+test('matrix: every cell and every repeat runs with the same core split (each run undoes its taskset pin)', async (t) => {
+  const { allowedCpus, splitCores } = await import('../src/coordinator/cores.js');
+  const split = splitCores(allowedCpus());
+  if (split.shared) return t.skip('one core: nothing is pinned');
+  const out = join(scratch, 'cores.json');
+  const res = await runCli(['matrix', '--tls', '1.2,1.3', '--resume', 'none', '--repeat', '2',
+    '-n', '20', '-w', '1', '-c', '2', '--warmup', '0', '--quiet', '--out', out]);
+  assert.equal(res.code, 0, res.stderr);
+  const m = JSON.parse(await readFile(out, 'utf8')) as MatrixResult;
+  assert.equal(m.cells.length, 2);
+  for (const cell of m.cells) {
+    // Each cell records its split; before the fix cells 2… read "one core: … share it".
+    assert.equal(cell.result!.target.builtIn!.coreSplit, split.description, cell.name);
+    assert.deepEqual(cell.result!.runtime.clientCpus, split.client, cell.name);
+    assert.deepEqual(cell.result!.target.builtIn!.cpus, split.server, cell.name);
+  }
+});
+
+test('run --repeat in-process (the API): the process\'s own affinity is what it was once the run is over', async (t) => {
+  const { allowedCpus } = await import('../src/coordinator/cores.js');
+  const { run } = await import('../src/api/run.js');
+  const before = allowedCpus();
+  if (before.length < 2) return t.skip('one core: nothing is pinned');
+  const result = await run({ resume: 'none', handshakes: 10, workers: 1, connections: 2, warmup: '0s', repeat: 2 });
+  assert.deepEqual(result.runtime.clientCpus, before.slice(0, before.length - Math.floor(before.length / 2)));
+  assert.deepEqual(allowedCpus(), before);
+});

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestCerts, type TestCerts } from './support/certs.js';
-import { startNginx, type LoggingNginx, type NginxLogLine, type NginxOptions } from './support/nginx-server.js';
+import { LoggingNginxFleet, type NginxLogLine } from './support/nginx-server.js';
 import { externalTarget, tlsRun, type TlsRun } from './support/tls-run.js';
 
 const SLOTS = 4;
@@ -13,25 +13,16 @@ const SLOTS = 4;
 const EXACT = ['-w', '1', '-c', String(SLOTS), '--warmup', '0', '--http', '/'];
 
 let certs: TestCerts;
-const servers: LoggingNginx[] = [];
+/** A fresh nginx with an access log (fresh, so its log holds this test's connections only). */
+const fleet = new LoggingNginxFleet(() => ({ certPath: certs.certPath, keyPath: certs.keyPath }));
+const nginx = fleet.start.bind(fleet);
 before(async () => {
   certs = await createTestCerts();
 });
 after(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
+  await fleet.stopAll();
   await certs?.cleanup();
 });
-
-/** A fresh nginx with an access log (fresh, so its log holds this test's connections only). */
-async function nginx(t: { skip(message: string): void }, opts: Partial<NginxOptions> = {}): Promise<LoggingNginx | null> {
-  const server = await startNginx({ certPath: certs.certPath, keyPath: certs.keyPath, ...opts, accessLog: true });
-  if (server === null) {
-    t.skip('nginx is not installed');
-    return null;
-  }
-  servers.push(server);
-  return server;
-}
 
 function counts(lines: NginxLogLine[]): { lines: number; reused: number; full: number; connections: number } {
   const reused = lines.filter((l) => l.reused).length;
@@ -86,6 +77,11 @@ describe('counts against nginx access log', () => {
       assert.equal(run.phase.summary.offered, 60 - SLOTS);
       assert.equal(run.phase.summary.hitRate, 0);
       assert.ok(run.phase.findings.some((f) => f.includes(`refused all ${60 - SLOTS} offered sessions`)), run.phase.findings.join(' | '));
+      if (args[1] === '1.3') {
+        // nginx with tickets off issues stateful TLS 1.3 tickets: the finding names them, and no other cause.
+        assert.deepEqual(run.result.phases[0]!.tally.offeredMechanisms, { 'tls13-psk-stateful': 60 - SLOTS });
+        assert.ok(run.phase.findings.some((f) => f.includes('tickets are stateful') && !f.includes('cannot decrypt')), run.phase.findings.join(' | '));
+      }
     });
   }
 

@@ -5,7 +5,7 @@
 //   rejects after the client has finished its side (certificate_required alert); the client sees
 //   it because it always reads to the server's close.
 // - nginx (ssl_verify_client on) completes the handshake and answers the request with HTTP 400:
-//   not a TLS error at all.
+//   not a TLS error, but never a success either: the request phase counts it in app.http-4xx.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestCerts, type TestCerts } from './support/certs.js';
@@ -104,12 +104,31 @@ describe('nginx ssl_verify_client on', () => {
     assertNegotiated(run, { clientCertificate: true });
   });
 
-  test('no client certificate: the handshake completes and nginx answers HTTP 400, so no TLS error', async (t) => {
+  /** nginx completes the handshake and answers 400: every attempt in app.http-4xx, each handshake a full one. */
+  const rejectedByStatus = async (args: string[], label: string): Promise<void> => {
+    const run = await tlsRun([...externalTarget(nginx!, certs), '--resume', 'none', '--http', '/', ...args, ...SMALL], 1);
+    const s = run.phase.summary;
+    assert.deepEqual(s.errors, { 'app.http-4xx': 20 }, label);
+    assert.equal(s.successes, 0, label);
+    assert.equal(s.classes.full?.handshakes, 20, label);
+    assert.deepEqual(s.classes.full?.statuses, { '4xx': 20 }, label);
+    assert.ok(run.phase.findings.some((f) => f.startsWith('20 × app.http-4xx:') && f.includes('pass --cert and --key')), run.phase.findings.join(' | '));
+  };
+
+  test('no client certificate: the handshake completes, nginx answers HTTP 400, counted in app.http-4xx (never ok)', async (t) => {
     if (!nginx) return t.skip('nginx is not installed');
-    for (const version of ['1.2', '1.3']) {
-      const run = await tlsRun([...externalTarget(nginx, certs), '--tls', version, '--resume', 'none', '--http', '/', ...SMALL]);
-      assert.deepEqual(run.phase.summary.errors, {}, `TLS ${version}`);
-      assertNegotiated(run, { clientCertificate: false });
+    for (const version of ['1.2', '1.3']) await rejectedByStatus(['--tls', version], `TLS ${version}`);
+  });
+
+  test('an untrusted client certificate: HTTP 400 too, counted in app.http-4xx, TLS 1.2 and 1.3', async (t) => {
+    if (!nginx) return t.skip('nginx is not installed');
+    const stranger = await createTestCerts();
+    try {
+      for (const version of ['1.2', '1.3']) {
+        await rejectedByStatus(['--tls', version, '--cert', stranger.clientCertPath, '--key', stranger.clientKeyPath], `TLS ${version}`);
+      }
+    } finally {
+      await stranger.cleanup();
     }
   });
 });

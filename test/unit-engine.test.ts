@@ -48,6 +48,26 @@ test('open-loop arrivals: evenly spaced after the ramp, quadratic during it', ()
   assert.ok(Math.abs(arrivalTime(1500, 1000, 1000) - 2000) < 1e-9);
 });
 
+test('the status class and Connection: close are read from the response, whatever the framing and chunking', () => {
+  const r = new ResponseReader({ kind: 'http' });
+  r.consume(Buffer.from('HTTP/1.1 4'));
+  assert.equal(r.statusClass, null);
+  r.consume(Buffer.from('04 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'));
+  assert.deepEqual([r.statusClass, r.serverCloses], [4, true]);
+  r.reset();
+  assert.deepEqual([r.statusClass, r.serverCloses], [null, false]);
+  // A raw --request read to its first byte still gets its status from an HTTP answer.
+  const raw = new ResponseReader({ kind: 'first-byte' });
+  raw.consume(Buffer.from('HTTP/1.0 503\r\n'));
+  assert.equal(raw.statusClass, 5);
+  // Not HTTP: no status, however long the line.
+  const other = new ResponseReader({ kind: 'bytes', count: 1000 });
+  other.consume(Buffer.alloc(300, 'x'));
+  assert.equal(other.statusClass, null);
+  other.consume(Buffer.from('HTTP/1.1 200 OK\r\n'));
+  assert.equal(other.statusClass, null);
+});
+
 test('HTTP responses end by Content-Length, chunked encoding, or close', () => {
   const r = new ResponseReader({ kind: 'http' });
   assert.equal(r.consume(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab')), false);

@@ -55,9 +55,11 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
   };
   const releaseSignals = hooks.handleSignals ? onInterrupt(interrupt) : () => {};
   hooks.signal?.addEventListener('abort', interrupt, { once: true });
+  let clientCpus: number[] | null = null;
+  /** The cores this process had before the run pinned it: restored when the run ends. */
+  let unpinnedCpus: number[] = [];
   try {
     let target: TargetInfo;
-    let clientCpus: number[] | null = null;
     // Read before pinning: afterwards this process sees only its own cores.
     const runtime = runtimeInfo(null);
     let runCredentials = credentials;
@@ -67,7 +69,8 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     if (config.target) {
       target = { ...config.target, builtIn: null };
     } else {
-      const split = splitCores(allowedCpus());
+      unpinnedCpus = allowedCpus();
+      const split = splitCores(unpinnedCpus);
       server = await spawnTargetServer({
         host: '127.0.0.1',
         port: 0,
@@ -156,6 +159,9 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     releaseSignals();
     await pool?.destroy();
     await server?.stop();
+    // `taskset -a` pinned every thread for good: without this, the next repeat or matrix cell in
+    // this process would see only the client's cores and run client and server on one of them.
+    if (clientCpus) pinProcess(unpinnedCpus);
   }
 }
 

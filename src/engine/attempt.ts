@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import type { ResponseFraming, Timeouts } from '../config/run-config.js';
 import { elapsedMicros } from '../metrics/histogram.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
-import { classifyError, isTlsAlert, PhaseTimeout, type AttemptPhase } from './errors.js';
+import { classifyError, httpStatusError, isTlsAlert, NO_KEEP_ALIVE, PhaseTimeout, type AttemptPhase } from './errors.js';
 import { ResponseReader } from './response-reader.js';
 import { withoutPeerCertificate } from './session-der.js';
 
@@ -52,6 +52,8 @@ export interface AttemptOutcome {
   /** performance.now() when the attempt's fate was decided: its handshake, or its failure. */
   decidedAt: number;
   ttfbUs: number[];
+  /** The HTTP status class digit (2 for 2xx) of each response that began with a status line. */
+  statuses: number[];
   bytesRead: number;
   /** The newest session the server issued (some servers honour only the last of two tickets). */
   session: Buffer | undefined;
@@ -82,7 +84,13 @@ export class Attempt {
   private resolve!: (outcome: AttemptOutcome) => void;
   private reader: ResponseReader | null = null;
   private exchangesLeft = 0;
+  private responsesDone = 0;
   private writtenAt = 0;
+  /**
+   * The request phase's verdict once the handshake and the exchanges went through: a non-2xx
+   * response, or a server that closed before the K-th exchange. The attempt still closes cleanly.
+   */
+  private appVerdict: string | null = null;
 
   constructor(
     private readonly settings: DialSettings,
@@ -90,7 +98,7 @@ export class Attempt {
   ) {
     this.outcome = {
       errorClass: null, reused: null, offered: options.session !== undefined,
-      startedAt: 0, tcpUs: 0, tlsUs: 0, handshakeAt: 0, decidedAt: 0, ttfbUs: [], bytesRead: 0,
+      startedAt: 0, tcpUs: 0, tlsUs: 0, handshakeAt: 0, decidedAt: 0, ttfbUs: [], statuses: [], bytesRead: 0,
       session: undefined, closeWaitExpired: false, negotiated: null, aborted: false,
     };
   }
@@ -206,10 +214,24 @@ export class Attempt {
     const reader = this.reader!;
     if (reader.bytes === 0) this.outcome.ttfbUs.push(elapsedMicros(this.writtenAt, performance.now()));
     this.outcome.bytesRead += chunk.length;
-    if (!reader.consume(chunk)) return;
-    if (this.exchangesLeft > 0) this.writeRequest();
-    else this.close();
+    if (reader.consume(chunk)) this.responseComplete(false);
   };
+
+  /**
+   * A response is complete: the next exchange, or the close. A non-2xx status ends the
+   * exchanges (the attempt is counted in its status class); so does a server that announced
+   * (`Connection: close`) or did its close before the last of --requests-per-connection.
+   */
+  private responseComplete(serverClosed: boolean): void {
+    const reader = this.reader!;
+    this.responsesDone++;
+    const status = reader.statusClass;
+    if (status !== null) this.outcome.statuses.push(status);
+    if (status !== null && status !== 2) this.appVerdict = httpStatusError(status);
+    else if (this.exchangesLeft > 0 && (serverClosed || reader.serverCloses)) this.appVerdict = NO_KEEP_ALIVE;
+    else if (this.exchangesLeft > 0) return this.writeRequest();
+    this.close();
+  }
 
   /** The client is done: close_notify and FIN now, then read until the server closes (bounded). */
   private close(): void {
@@ -225,7 +247,7 @@ export class Attempt {
     if (this.phase === 'closing') return this.finish(null);
     if (this.phase !== 'app') return;
     // A response framed by the connection's end (--read all) completes here.
-    if (this.reader!.completeAtEnd() && this.exchangesLeft === 0) this.close();
+    if (this.reader!.completeAtEnd()) this.responseComplete(true);
     else this.fail(Object.assign(new Error('the server closed before the response was complete'), { code: 'EARLY_CLOSE' }));
   };
 
@@ -249,7 +271,11 @@ export class Attempt {
 
   private fail(err: unknown): void {
     if (this.phase === 'done') return;
-    const errorClass = classifyError(err, this.phase === 'closing' ? 'tls' : this.phase);
+    let errorClass = classifyError(err, this.phase === 'closing' ? 'tls' : this.phase);
+    // Closed or reset between two exchanges, the last response complete: no keep-alive.
+    if ((errorClass === 'app.reset' || errorClass === 'app.closed') && this.responsesDone > 0 && this.reader!.bytes === 0) {
+      errorClass = NO_KEEP_ALIVE;
+    }
     // Rejected by the server after the client's side of the handshake: not a completed handshake.
     if (errorClass.startsWith('tls.')) {
       this.outcome.reused = null;
@@ -264,6 +290,7 @@ export class Attempt {
     this.phase = 'done';
     if (this.timer) clearTimeout(this.timer);
     const outcome = this.outcome;
+    errorClass ??= this.appVerdict;
     outcome.errorClass = errorClass;
     // A success counts when its handshake completed; a failure when it failed.
     outcome.decidedAt = errorClass === null ? outcome.handshakeAt : performance.now();

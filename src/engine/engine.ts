@@ -196,19 +196,24 @@ export class Engine {
       unfinished = decidedAt >= windowAt && !counted;
       if ((counted || unfinished) && outcome.startedAt < windowAt) t.carriedIn++;
     }
+    // Undecided when the window closed, but its handshake completed inside it (only the request
+    // phase was cut): a handshake completed in the window, counted in its class like any other.
+    const handshakeInWindow = unfinished && outcome.reused !== null && (this.quota || (outcome.handshakeAt >= windowAt && outcome.handshakeAt < endAt));
     if (unfinished) {
       t.unfinished++;
+      if (!handshakeInWindow) return;
+    } else if (outcome.aborted) {
       return;
     }
-    if (outcome.aborted) return;
-    const inSnapshot = counted || this.second < 0;
-    if (!counted) {
+    const handshakeCounted = counted || handshakeInWindow;
+    const inSnapshot = handshakeCounted || this.second < 0;
+    if (!handshakeCounted) {
       const w = t.warmup;
       w.attempts++;
       if (outcome.errorClass === null) w.successes++;
       else w.errors++;
     } else {
-      t.attempts++;
+      if (counted) t.attempts++;
       if (offer) {
         t.offered++;
         t.offeredMechanisms[offer.mechanism] = (t.offeredMechanisms[offer.mechanism] ?? 0) + 1;
@@ -222,7 +227,7 @@ export class Engine {
         this.secondCounts[cls]++;
         this.secondLatency.recordValue(outcome.tlsUs);
       }
-      if (counted) {
+      if (handshakeCounted) {
         let recorder = this.recorders.get(cls);
         if (!recorder) this.recorders.set(cls, (recorder = new ClassRecorder()));
         recorder.handshakes++;
@@ -232,6 +237,7 @@ export class Engine {
         if (intendedAt !== null) recorder.record('scheduled', elapsedMicros(intendedAt, outcome.handshakeAt));
         for (const ttfb of outcome.ttfbUs) recorder.record('ttfb', ttfb);
         recorder.requests += outcome.ttfbUs.length;
+        recorder.countStatuses(outcome.statuses);
         recorder.bytesRead += outcome.bytesRead;
         if (outcome.reused && offer) t.mechanisms[offer.mechanism] = (t.mechanisms[offer.mechanism] ?? 0) + 1;
         if (outcome.negotiated) addNegotiated((t.negotiated[cls] ??= []), outcome.negotiated);

@@ -84,6 +84,17 @@ export function isTlsAlert(err: unknown): boolean {
  */
 export const CLIENT_RESOURCES = 'tcp.client-resources';
 
+/**
+ * The request phase got an HTTP response whose status is not 2xx: `app.http-4xx` and so on.
+ * The handshake completed (it counts in its handshake class); the attempt did not succeed.
+ */
+export function httpStatusError(statusClass: number): string {
+  return `app.http-${statusClass}xx`;
+}
+
+/** The server closed the connection after a complete response, before the last of --requests-per-connection. */
+export const NO_KEEP_ALIVE = 'app.no-keep-alive';
+
 export function classifyError(err: unknown, phase: AttemptPhase): string {
   const e = (err ?? {}) as ErrorLike;
   const code = e.code ?? '';
@@ -162,6 +173,17 @@ export function errorHint(errorClass: string): string | null {
   if (errorClass === 'tcp.dns') return 'the target name did not resolve: check it, or give an IP address';
   if (errorClass === CLIENT_RESOURCES) {
     return 'the client ran out of file descriptors or ephemeral ports: raise `ulimit -n` or net.ipv4.ip_local_port_range, enable net.ipv4.tcp_tw_reuse, lower --connections, or add load machines';
+  }
+  if (errorClass === 'app.http-4xx') {
+    return 'the server answered the request with a 4xx status: check --http PATH (and the Host, from --sni or the target). ' +
+      'A 400 after a good handshake is also how nginx (ssl_verify_client on) rejects a missing or untrusted client certificate: pass --cert and --key';
+  }
+  if (errorClass === 'app.http-5xx') return 'the server failed to answer the request (5xx): its error log says why (an upstream down or overloaded, a limit)';
+  if (errorClass === 'app.http-3xx') return 'the server redirected the request (tlsbench follows no redirects): point --http at the final path';
+  if (errorClass === 'app.http-1xx') return 'the server answered with an informational status only: check --http/--request';
+  if (errorClass === NO_KEEP_ALIVE) {
+    return 'the server closes the connection after each response (Connection: close, keep-alive off, or a per-connection request limit such as nginx keepalive_requests), ' +
+      'so --requests-per-connection cannot be honoured: enable keep-alive on the server, or lower --requests-per-connection to what it allows';
   }
   if (errorClass === 'app.reset' || errorClass === 'app.closed') return 'the server dropped the connection after the handshake, before the response was complete: check --http/--request and the server\'s log';
   if (/^(tcp|tls|app)\.other\./.test(errorClass)) return 'an error tlsbench has no class for (the raw code is in the class name): please report it';

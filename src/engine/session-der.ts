@@ -9,23 +9,38 @@ import type { ResumptionMechanism } from '../metrics/tally.js';
 const SESSION_TICKET_TAG = 0xaa;
 
 /**
- * How a session resumes when the server takes it: TLS 1.3 sessions by PSK; older ones by the
- * ticket they carry, else by their session ID. An OpenSSL server that fails to decrypt an offered
- * ticket does not fall back to the ID, so a taken ticket-bearing session resumed by its ticket.
+ * A TLS 1.3 ticket shorter than this cannot carry the session it resumes (a 32-byte resumption
+ * secret and a 16-byte authentication tag alone take 48): it is a reference into the server's
+ * session cache, a stateful ticket (OpenSSL's are its 32-byte session ID).
+ */
+const STATEFUL_TICKET_MAX = 47;
+
+/**
+ * How a session resumes when the server takes it: TLS 1.3 sessions by PSK, from a stateless
+ * ticket (the session, encrypted) or a stateful one (a session-ID-sized reference into the
+ * server's cache); older ones by the ticket they carry, else by their session ID. An OpenSSL
+ * server that fails to decrypt an offered ticket does not fall back to the ID, so a taken
+ * ticket-bearing session resumed by its ticket.
  */
 export function resumptionMechanism(serialised: Buffer): ResumptionMechanism {
   const session = serialised.subarray(derStart(serialised));
   const header = derHeader(session, 0);
   if (!header || session[0] !== 0x30) return 'tls12-session-id';
   const version = derHeader(session, header.contentAt);
-  if (version && session.subarray(version.end, version.end + 4).equals(TLS13_VERSION_FIELD)) return 'tls13-psk';
+  const tls13 = !!version && session.subarray(version.end, version.end + 4).equals(TLS13_VERSION_FIELD);
   for (let at = header.contentAt; at < session.length;) {
     const field = derHeader(session, at);
     if (!field || field.end > session.length) break;
-    if (session[at] === SESSION_TICKET_TAG) return 'tls12-ticket';
+    if (session[at] === SESSION_TICKET_TAG) {
+      if (!tls13) return 'tls12-ticket';
+      // [10] EXPLICIT OCTET STRING: the ticket is the inner string's content.
+      const ticket = derHeader(session, field.contentAt);
+      if (!ticket || session[field.contentAt] !== 0x04) return 'tls13-psk';
+      return ticket.end - ticket.contentAt <= STATEFUL_TICKET_MAX ? 'tls13-psk-stateful' : 'tls13-psk-stateless';
+    }
     at = field.end;
   }
-  return 'tls12-session-id';
+  return tls13 ? 'tls13-psk' : 'tls12-session-id';
 }
 
 /** DER tag of SSL_SESSION's optional `peer [3] EXPLICIT Certificate` (ssl/ssl_asn1.c). */

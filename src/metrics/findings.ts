@@ -46,6 +46,11 @@ export function resumptionFindings(resume: ResumeMode, tally: Tally, summary: Ph
       why = resume === 'id'
         ? 'it keeps no TLS 1.2 session cache, or the cache is per process and connections land on other processes'
         : 'it issues no tickets (only session IDs) and keeps no session cache to resume them from';
+    } else if (protocol === 'TLSv1.3' && tally.offeredMechanisms['tls13-psk-stateful'] === tally.offered) {
+      why = 'its TLS 1.3 tickets are stateful (session-ID-sized references into a session cache, what servers issue with tickets off) ' +
+        'and it keeps no session cache to look them up in, or a per-process one with connections landing on other processes';
+    } else if (protocol === 'TLSv1.3' && tally.offeredMechanisms['tls13-psk-stateless'] === tally.offered) {
+      why = 'it cannot decrypt its own stateless tickets (ticket keys differ between processes or rotate), or refuses PSK resumption';
     } else if (protocol === 'TLSv1.3') {
       why = 'it cannot decrypt its own tickets (ticket keys differ between processes or rotate), refuses PSK resumption, ' +
         'or issues stateful tickets (tickets off) with no session cache to look them up in';

@@ -1,6 +1,6 @@
 import { decodeHistogram, type Histogram } from './histogram.js';
 import {
-  HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass, type LatencyMetric, type NegotiatedSample, type ResumptionMechanism, type Tally, type WarmupTally,
+  HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass, type LatencyMetric, type NegotiatedSample, type ResumptionMechanism, type StatusCounts, type Tally, type WarmupTally,
 } from './tally.js';
 
 /** All latency figures in integer microseconds; the table shows them as ms. */
@@ -26,6 +26,8 @@ export interface ClassSummary {
   bytesPerSecond: number;
   latency: Partial<Record<LatencyMetric, LatencySummary>>;
   negotiated: NegotiatedSample[];
+  /** Responses by HTTP status class (a non-2xx one also counts its attempt in app.http-Nxx). */
+  statuses?: StatusCounts;
 }
 
 export interface PhaseSummary {
@@ -91,6 +93,7 @@ export function summarizeTally(tally: Tally, windowMs: number): PhaseSummary {
       latency,
       negotiated: tally.negotiated[cls] ?? [],
     };
+    if (c.statuses) classes[cls]!.statuses = c.statuses;
   }
   const resumed = tally.classes.resumed?.handshakes ?? 0;
   const errorCount = Object.values(tally.errors).reduce((a, b) => a + b, 0);

@@ -7,8 +7,13 @@ import { createHistogram, encodeHistogram, mergeEncoded, type Histogram } from '
 export const HANDSHAKE_CLASSES = ['full', 'resumed', 'miss'] as const;
 export type HandshakeClass = (typeof HANDSHAKE_CLASSES)[number];
 
-/** How a resumed handshake resumed. `tls12-*` covers TLS 1.0–1.2. */
-export const RESUMPTION_MECHANISMS = ['tls12-ticket', 'tls12-session-id', 'tls13-psk'] as const;
+/**
+ * How a resumed handshake resumed. `tls12-*` covers TLS 1.0–1.2. TLS 1.3 resumes by PSK from a
+ * ticket: stateless (the session travels encrypted in it) or stateful (a session-ID-sized
+ * reference into the server's cache); `tls13-psk` when the session did not say (files from
+ * before the two were told apart).
+ */
+export const RESUMPTION_MECHANISMS = ['tls12-ticket', 'tls12-session-id', 'tls13-psk-stateless', 'tls13-psk-stateful', 'tls13-psk'] as const;
 export type ResumptionMechanism = (typeof RESUMPTION_MECHANISMS)[number];
 
 /**
@@ -20,12 +25,19 @@ export type ResumptionMechanism = (typeof RESUMPTION_MECHANISMS)[number];
 export const LATENCY_METRICS = ['tcp', 'tls', 'connect', 'scheduled', 'ttfb'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 
+/** Responses by HTTP status class, for responses that began with an HTTP/1.x status line. */
+export const HTTP_STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+export type HttpStatusClass = (typeof HTTP_STATUS_CLASSES)[number];
+export type StatusCounts = Partial<Record<HttpStatusClass, number>>;
+
 /** What one handshake class accumulated, in the mergeable (encoded) form. */
 export interface ClassTally {
   handshakes: number;
   requests: number;
   bytesRead: number;
   histograms: Partial<Record<LatencyMetric, string>>;
+  /** Responses by status class; absent when no response was HTTP (no request, or not HTTP). */
+  statuses?: StatusCounts;
 }
 
 /** What was negotiated, as seen on sampled handshakes of one class. */
@@ -124,6 +136,7 @@ export function mergeTallies(tallies: readonly Tally[]): Tally {
       merged.handshakes += p.handshakes;
       merged.requests += p.requests;
       merged.bytesRead += p.bytesRead;
+      if (p.statuses) addCounts((merged.statuses ??= {}), p.statuses);
     }
     for (const metric of LATENCY_METRICS) {
       const encoded = mergeEncoded(parts.map((p) => p.histograms[metric]));
@@ -156,7 +169,17 @@ export class ClassRecorder {
   handshakes = 0;
   requests = 0;
   bytesRead = 0;
+  statuses: StatusCounts | undefined;
   readonly histograms = new Map<LatencyMetric, Histogram>();
+
+  /** Counts the responses of one attempt by status class (digits 1–5 from ResponseReader). */
+  countStatuses(digits: readonly number[]): void {
+    for (const digit of digits) {
+      const key = `${digit}xx` as HttpStatusClass;
+      const counts = (this.statuses ??= {});
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+  }
 
   record(metric: LatencyMetric, micros: number): void {
     let h = this.histograms.get(metric);
@@ -167,7 +190,9 @@ export class ClassRecorder {
   toTally(): ClassTally {
     const histograms: Partial<Record<LatencyMetric, string>> = {};
     for (const [metric, h] of this.histograms) histograms[metric] = encodeHistogram(h);
-    return { handshakes: this.handshakes, requests: this.requests, bytesRead: this.bytesRead, histograms };
+    const tally: ClassTally = { handshakes: this.handshakes, requests: this.requests, bytesRead: this.bytesRead, histograms };
+    if (this.statuses) tally.statuses = this.statuses;
+    return tally;
   }
 }
 

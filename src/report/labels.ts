@@ -34,6 +34,8 @@ export function speedupLabel(gain: { throughputRatio: number | null; p50LatencyR
 export const MECHANISM_LABELS: Record<ResumptionMechanism, string> = {
   'tls12-ticket': 'TLS 1.2 ticket',
   'tls12-session-id': 'TLS 1.2 session ID',
+  'tls13-psk-stateless': 'TLS 1.3 PSK (stateless ticket)',
+  'tls13-psk-stateful': 'TLS 1.3 PSK (stateful ticket, server cache)',
   'tls13-psk': 'TLS 1.3 PSK',
 };
 

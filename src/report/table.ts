@@ -3,7 +3,7 @@ import { TLS_VERSIONS } from '../config/run-config.js';
 import { formatTarget } from '../config/target.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows, type LatencySummary } from '../metrics/summary.js';
-import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
+import { HANDSHAKE_CLASSES, HTTP_STATUS_CLASSES, type StatusCounts } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, speedupLabel } from './labels.js';
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
@@ -40,8 +40,14 @@ function phaseTable(phase: PhaseResult): string {
     table.push([first ? cls : '', metric, String(count), first || metric === 'ttfb' ? rate(perSecond) : '', ...latencyCells(latency)]);
     const lastOfClass = rows[i + 1]?.cls !== cls;
     if (lastOfClass && c.bytesRead > 0) table.push(['', 'read', `${c.bytesRead} B`, `${(c.bytesPerSecond / 1e6).toFixed(2)} MB/s`, '', '', '', '', '', '']);
+    if (lastOfClass && c.statuses) table.push(['', 'status', statusLabel(c.statuses), '', '', '', '', '', '', '']);
   });
   return table.toString();
+}
+
+/** `2xx 18 · 4xx 2`: responses by HTTP status class. */
+export function statusLabel(statuses: StatusCounts): string {
+  return HTTP_STATUS_CLASSES.filter((k) => statuses[k]).map((k) => `${k} ${statuses[k]}`).join(' · ');
 }
 
 function negotiatedLines(phase: PhaseResult, requested: RunResult['config']['tls']): string[] {
