@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../config/usage-error.js';
 import { joinNegativeValues } from './argv.js';
+import { capacityCommand } from './capacity.js';
 import { certsCommand } from './certs.js';
 import { compareCommand } from './compare.js';
 import { matrixCommand } from './matrix.js';
@@ -13,7 +14,7 @@ import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
-const COMMANDS = [runCommand, serveCommand, reportCommand, certsCommand, matrixCommand, compareCommand, mergeCommand, observeCommand];
+const COMMANDS = [runCommand, serveCommand, reportCommand, certsCommand, matrixCommand, capacityCommand, compareCommand, mergeCommand, observeCommand];
 
 /**
  * yargs says "Not enough non-option arguments: got 1, need at least 2", which names nothing:

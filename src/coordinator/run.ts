@@ -43,6 +43,8 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
   let pool: Piscina | null = null;
   let current: PhaseRunner | null = null;
   let interrupted = false;
+  /** The CPUs this process had before the run pinned it: given back at the end (see finally). */
+  let unpinnedCpus: number[] | null = null;
   /** Why the run could not finish (the built-in server died): the run fails with it. */
   let failure: string | null = null;
   const interrupt = () => {
@@ -84,7 +86,10 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         warn(failure);
         interrupt();
       });
-      if (!split.shared && pinProcess(split.client)) clientCpus = split.client;
+      if (!split.shared && pinProcess(split.client)) {
+        clientCpus = split.client;
+        unpinnedCpus = split.client.concat(split.server);
+      }
       // Say why this built-in server cannot resume, so a 0 % hit rate is explained, not silent.
       const neverResumes = neverResumesReason({ tls: { min: 'TLSv1.2', max: 'TLSv1.3' }, tickets: config.server.tickets, sessionCache: config.server.sessionCache });
       if (neverResumes && config.resume !== 'none') warnings.push(`built-in server: ${neverResumes}`);
@@ -156,6 +161,9 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     releaseSignals();
     await pool?.destroy();
     await server?.stop();
+    // taskset -a pins this process for good: without this, the next run in this process (a
+    // repeat, a matrix cell, a capacity step) would see one core and share it with its server.
+    if (unpinnedCpus) pinProcess(unpinnedCpus);
   }
 }
 
