@@ -266,11 +266,13 @@ describe('capacity against a server of known capacity (paced TLS server, 20 hand
 });
 
 describe('capacity against the built-in server', () => {
-  it('with one slot in flight the client is the limit, and the answer says so', async () => {
-    const { result, code } = await capacityJson(['--resume', 'none', '--max-connections', '1', '--slo', 'p99<2s', '--slo', 'errors<1%',
+  it('with one slot in flight the client is the limit, and the answer says so', async (t) => {
+    const { result, code, stderr } = await capacityJson(['--resume', 'none', '--max-connections', '1', '--slo', 'p99<2s', '--slo', 'errors<1%',
       '-d', '1s', '--warmup', '200ms', '--start-rate', '400', '--precision', '0.5', '--max-duration', '2m']);
-    assert.equal(code, 0);
     const search = result.searches[0]!;
+    t.diagnostic(search.steps.map((s) => `${s.offered}/s ${s.verdict}: ${s.reason}`).join('\n'));
+    // Exit 1 only when no rate passed at all (one slot can be too few even at the lowest rate).
+    assert.equal(code, search.answer.rate === null ? 1 : 0, stderr.slice(-1500));
     assert.equal(search.answer.limitedBy, 'client', search.answer.text);
     assert.match(search.answer.text, /^The client is the limit, not the server/);
     assert.doesNotMatch(search.answer.text, /server sustains/);
