@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { joinNegativeValues } from '../src/cli/argv.js';
-import { checkDuration, checkNumber, describeRange, LIMITS, SERVE_LIMITS } from '../src/config/limits.js';
+import { CAPACITY_LIMITS, checkDuration, checkNumber, describeRange, LIMITS, SERVE_LIMITS } from '../src/config/limits.js';
 import { writeOrFallback } from '../src/config/output-path.js';
 import { UsageError } from '../src/config/usage-error.js';
 import { classifyError, errorHint } from '../src/engine/errors.js';
@@ -61,7 +61,7 @@ const START_LINE = /tlsbench → /;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('limits: one table, checked before anything starts, documented in the README', () => {
-  const all = [...Object.values(LIMITS), ...Object.values(SERVE_LIMITS)];
+  const all = [...Object.values(LIMITS), ...Object.values(SERVE_LIMITS), ...Object.values(CAPACITY_LIMITS)];
 
   it('every duration fits in a timer, whole phases included', () => {
     for (const l of all.filter((x) => x.unit === 'duration')) assert.ok(l.max <= TIMER_MAX_MS, l.option);

@@ -6,6 +6,7 @@ import { UsageError } from '../config/usage-error.js';
 import { toolVersion } from '../coordinator/runtime-info.js';
 import { joinNegativeValues } from './argv.js';
 import { suggestCommand } from './command-suggestion.js';
+import { capacityCommand } from './capacity.js';
 import { certsCommand } from './certs.js';
 import { compareCommand } from './compare.js';
 import { matrixCommand } from './matrix.js';
@@ -15,7 +16,7 @@ import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
-const COMMANDS = [runCommand, serveCommand, reportCommand, certsCommand, matrixCommand, compareCommand, mergeCommand, observeCommand];
+const COMMANDS = [runCommand, serveCommand, reportCommand, certsCommand, matrixCommand, capacityCommand, compareCommand, mergeCommand, observeCommand];
 /** Each command's usage line (`compare <base> <head>`) and its name. */
 const USAGES = COMMANDS.map((c) => [c.command].flat()[0] as string);
 const NAMES = USAGES.map((usage) => usage.split(' ')[0]!);

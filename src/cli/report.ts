@@ -2,11 +2,12 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../config/usage-error.js';
 import { LATENCY_METRICS, type LatencyMetric } from '../metrics/tally.js';
 import { checkOutputDir, checkOutputFile, reportWrite, writeOrFallback } from '../config/output-path.js';
-import { OUTPUT_FORMATS, parseFormat, readReportInput, renderMatrixAs, renderResult } from '../report/format.js';
+import { OUTPUT_FORMATS, parseFormat, readReportInput, renderReportInput, type ReportInput } from '../report/format.js';
 import { fileNamePart, hgrmFiles, writeHgrmFiles } from '../report/hgrm.js';
 import { renderHtml } from '../report/html.js';
 import { joinObservation, toServerObservation } from '../merge/join-observation.js';
 import { readJsonFile } from '../merge/result-file.js';
+import type { RunResult } from '../metrics/run-result.js';
 
 interface ReportArgs {
   result: string;
@@ -25,11 +26,25 @@ function parseMetrics(names: readonly string[] | undefined): LatencyMetric[] {
   return list as LatencyMetric[];
 }
 
+/** Every run in the input with the name its files take (null: a single run). */
+function namedRuns(input: ReportInput): [string | null, RunResult][] {
+  if (input.kind === 'run') return [[null, input.result]];
+  if (input.kind === 'matrix') return input.matrix.cells.flatMap((c) => (c.result ? [[c.name, c.result] as [string, RunResult]] : []));
+  return input.capacity.searches.flatMap((s) => s.steps.map((step) => [`${s.phase}-${step.offered}per-s`, step.result] as [string, RunResult]));
+}
+
+/** The input with `join` applied to each of its runs. */
+function joinEach(input: ReportInput, join: (result: RunResult) => RunResult): ReportInput {
+  if (input.kind === 'run') return { kind: 'run', result: join(input.result) };
+  if (input.kind === 'matrix') return { kind: 'matrix', matrix: { ...input.matrix, cells: input.matrix.cells.map((c) => (c.result ? { ...c, result: join(c.result) } : c)) } };
+  return { kind: 'capacity', capacity: { ...input.capacity, searches: input.capacity.searches.map((s) => ({ ...s, steps: s.steps.map((step) => ({ ...step, result: join(step.result) })) })) } };
+}
+
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report <result>',
-  describe: 'Re-render a saved result (or matrix): table, JSON, Markdown, CSV, .hgrm files, an HTML page',
+  describe: 'Re-render a saved result (matrix, capacity): table, JSON, Markdown, CSV, .hgrm files, an HTML page',
   builder: (y) => (y as Argv)
-    .positional('result', { type: 'string', demandOption: true, describe: "JSON written by 'tlsbench --out FILE' (or by tlsbench matrix)" })
+    .positional('result', { type: 'string', demandOption: true, describe: "JSON written by 'tlsbench --out FILE' (or by tlsbench matrix or capacity)" })
     .option('format', { alias: 'f', type: 'string', describe: `print as ${OUTPUT_FORMATS.join(' | ')} (default table, unless --hgrm or --html is given)` })
     .option('hgrm', { type: 'string', describe: 'write HdrHistogram percentile distributions (ms) into DIR, one per phase × class × metric' })
     .option('metric', { type: 'string', array: true, describe: `with --hgrm: only these metrics (${LATENCY_METRICS.join(', ')})` })
@@ -47,14 +62,10 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     if (argv.server !== undefined) {
       const observation = toServerObservation(readJsonFile(argv.server), argv.server);
       const join = (result: Parameters<typeof joinObservation>[0]) => joinObservation(result, observation, argv.server!);
-      input = input.kind === 'run'
-        ? { kind: 'run', result: join(input.result) }
-        : { kind: 'matrix', matrix: { ...input.matrix, cells: input.matrix.cells.map((c) => (c.result ? { ...c, result: join(c.result) } : c)) } };
+      input = joinEach(input, join);
     }
     if (argv.hgrm !== undefined) {
-      const files = input.kind === 'run'
-        ? hgrmFiles(input.result, metrics)
-        : input.matrix.cells.flatMap((cell) => (cell.result ? hgrmFiles(cell.result, metrics, fileNamePart(cell.name)) : []));
+      const files = namedRuns(input).flatMap(([name, result]) => hgrmFiles(result, metrics, name === null ? undefined : fileNamePart(name)));
       if (!files.length) throw new UsageError(`${argv.result} holds no ${metrics.join('/')} histogram to write`);
       const { written, failed } = writeHgrmFiles(files, argv.hgrm);
       process.stderr.write(`${written.length} .hgrm file${written.length === 1 ? '' : 's'} written to ${argv.hgrm}\n`);
@@ -71,7 +82,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       else process.exitCode = 1;
     }
     if (format || (argv.hgrm === undefined && argv.html === undefined)) {
-      const text = input.kind === 'run' ? renderResult(input.result, format ?? 'table') : renderMatrixAs(input.matrix, format ?? 'table');
+      const text = renderReportInput(input, format ?? 'table');
       process.stdout.write(`${text}\n`);
     }
   },

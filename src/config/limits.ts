@@ -49,6 +49,15 @@ export const LIMITS = {
   startAt: limit('--start-at', 0, 24 * HOUR, 'duration', 'how far ahead a shared start may be'),
 } as const satisfies Record<string, NumericLimit>;
 
+/** `tlsbench capacity`'s own numbers (each step's are run's). */
+export const CAPACITY_LIMITS = {
+  startRate: limit('--start-rate', LIMITS.rate.min, LIMITS.rate.max, 'per-second', 'the first step\'s rate, as --rate'),
+  maxRate: limit('--max-rate', LIMITS.rate.min, LIMITS.rate.max, 'per-second', 'no step above it, as --rate'),
+  stepFactor: limit('--step-factor', 1.1, 100, 'ratio', 'each rate × this until a step fails; below 1.1 the search crawls', false),
+  precision: limit('--precision', 0.001, 1, 'ratio', 'bisect until (first failing − last passing) ÷ last passing is at most this', false),
+  maxDuration: limit('--max-duration', 1000, 24 * HOUR, 'duration', 'the whole search, every step with its set-up'),
+} as const satisfies Record<string, NumericLimit>;
+
 /** `tlsbench serve`'s numbers (its --response-bytes is run's). */
 export const SERVE_LIMITS = {
   port: limit('--port', 0, 65535, 'count', 'a TCP port; 0 picks a free one'),

@@ -87,7 +87,10 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         warn(failure);
         interrupt();
       });
-      if (!split.shared && pinProcess(split.client)) clientCpus = split.client;
+      if (!split.shared && pinProcess(split.client)) {
+        clientCpus = split.client;
+        unpinnedCpus = split.client.concat(split.server);
+      }
       // Say why this built-in server cannot resume, so a 0 % hit rate is explained, not silent.
       const neverResumes = neverResumesReason({ tls: { min: 'TLSv1.2', max: 'TLSv1.3' }, tickets: config.server.tickets, sessionCache: config.server.sessionCache });
       if (neverResumes && config.resume !== 'none') warnings.push(`built-in server: ${neverResumes}`);

@@ -30,8 +30,8 @@ export function readJsonFile(path: string): unknown {
  */
 export function toRunResult(value: unknown, label: string): RunResult {
   const v = value as Partial<RunResult> & { kind?: string } | null;
-  if (v && typeof v === 'object' && v.kind === 'matrix') {
-    throw new UsageError(`'${label}' is a matrix file (several runs); give a single run's result (tlsbench run --out FILE)`);
+  if (v && typeof v === 'object' && (v.kind === 'matrix' || v.kind === 'capacity')) {
+    throw new UsageError(`'${label}' is a ${v.kind} file (several runs); give a single run's result (tlsbench run --out FILE)`);
   }
   if (!v || typeof v !== 'object' || v.tool?.name !== 'tlsbench' || !Array.isArray(v.phases) || typeof v.schemaVersion !== 'number') {
     throw new UsageError(`'${label}' is not a tlsbench result: give a file written by 'tlsbench run --out FILE'`);
@@ -69,18 +69,31 @@ function upgradeConfig(config: RunConfig & { ticketWaitMs?: number }): RunConfig
 }
 
 /** dist/src/merge → the package root, where schema/ ships. */
-const SCHEMA_URL = new URL('../../../schema/run-result.schema.json', import.meta.url);
-let validate: ValidateFunction | null = null;
+const SCHEMA_DIR = new URL('../../../schema/', import.meta.url);
+let ajv: Ajv2020 | null = null;
 
-/** The shipped JSON Schema, compiled once: the one description of a results file. */
-export function runResultValidator(): ValidateFunction {
-  if (!validate) {
-    // Union types (`["string", "null"]`) are how the schema says "nullable".
-    const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
+/**
+ * The shipped JSON Schemas (run result, capacity result, which refers to the run result's),
+ * loaded once into one validator: the one description of each results file.
+ */
+function shippedSchemas(): Ajv2020 {
+  if (!ajv) {
+    // Union types (`["string", "null"]`) are how the schemas say "nullable".
+    ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
     ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
-    validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object);
+    for (const name of ['run-result', 'capacity-result']) {
+      ajv.addSchema(JSON.parse(readFileSync(new URL(`${name}.schema.json`, SCHEMA_DIR), 'utf8')) as object);
+    }
   }
-  return validate;
+  return ajv;
+}
+
+export function runResultValidator(): ValidateFunction {
+  return shippedSchemas().getSchema('urn:tlsbench:schema:run-result')!;
+}
+
+export function capacityResultValidator(): ValidateFunction {
+  return shippedSchemas().getSchema('urn:tlsbench:schema:capacity-result')!;
 }
 
 /**
@@ -88,8 +101,7 @@ export function runResultValidator(): ValidateFunction {
  * must be integer`), or null when it matches: a hand-edited or truncated file is named, never
  * left to crash a reporter later.
  */
-export function schemaProblem(value: unknown): string | null {
-  const check = runResultValidator();
+export function schemaProblem(value: unknown, check: ValidateFunction = runResultValidator()): string | null {
   if (check(value)) return null;
   const e = check.errors?.[0];
   if (!e) return 'it does not match';

@@ -10,7 +10,7 @@ export const CSV_HEADER = [
 ] as const;
 
 /** RFC 4180: quote a field only when it holds a comma, a quote or a line break. */
-function field(value: string | number): string {
+export function field(value: string | number): string {
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

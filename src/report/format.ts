@@ -1,4 +1,7 @@
 import { UsageError } from '../config/usage-error.js';
+import type { CapacityResult } from '../capacity/capacity-result.js';
+import { isCapacityResult, toCapacityResult } from '../capacity/capacity-file.js';
+import { renderCapacityCsv, renderCapacityMarkdown, renderCapacityTable } from '../capacity/render.js';
 import { readJsonFile, toRunResult } from '../merge/result-file.js';
 import type { MatrixCell, MatrixResult } from '../matrix/matrix-result.js';
 import { renderMatrix } from '../matrix/render.js';
@@ -32,7 +35,10 @@ export function renderResult(result: RunResult, format: OutputFormat): string {
   }
 }
 
-export type ReportInput = { kind: 'run'; result: RunResult } | { kind: 'matrix'; matrix: MatrixResult };
+export type ReportInput =
+  | { kind: 'run'; result: RunResult }
+  | { kind: 'matrix'; matrix: MatrixResult }
+  | { kind: 'capacity'; capacity: CapacityResult };
 
 /** `tlsbench matrix` files say `kind: 'matrix'`; a `cells` list alone is taken as one too. */
 export function isMatrixResult(value: unknown): value is MatrixResult {
@@ -40,8 +46,9 @@ export function isMatrixResult(value: unknown): value is MatrixResult {
   return typeof v === 'object' && v !== null && (v.kind === 'matrix' || Array.isArray(v.cells));
 }
 
-/** A run result or a matrix, from a file; each run's summaries recomputed from its tallies. */
+/** A run result, a matrix or a capacity search, from a file; each run's summaries recomputed from its tallies. */
 export function toReportInput(value: unknown, label: string): ReportInput {
+  if (isCapacityResult(value)) return { kind: 'capacity', capacity: toCapacityResult(value, label) };
   if (!isMatrixResult(value)) return { kind: 'run', result: toRunResult(value, label) };
   const cells = value.cells.map((cell, i): MatrixCell => {
     if (typeof cell !== 'object' || cell === null || typeof cell.name !== 'string') {
@@ -71,4 +78,21 @@ export function renderMatrixAs(matrix: MatrixResult, format: OutputFormat): stri
     return [['cell', ...CSV_HEADER].join(','), ...rows].join('\n');
   }
   return renderMatrixMarkdown(matrix);
+}
+
+/** Every text format of a capacity search: each walks the same step rows. */
+export function renderCapacityAs(capacity: CapacityResult, format: OutputFormat): string {
+  switch (format) {
+    case 'table': return renderCapacityTable(capacity);
+    case 'json': return renderJson(capacity);
+    case 'markdown': return renderCapacityMarkdown(capacity);
+    case 'csv': return renderCapacityCsv(capacity);
+  }
+}
+
+/** Any report input in a text format. */
+export function renderReportInput(input: ReportInput, format: OutputFormat): string {
+  if (input.kind === 'run') return renderResult(input.result, format);
+  if (input.kind === 'matrix') return renderMatrixAs(input.matrix, format);
+  return renderCapacityAs(input.capacity, format);
 }

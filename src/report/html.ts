@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { CapacityResult, CapacitySearch, CapacityStep } from '../capacity/capacity-result.js';
+import type { Objective } from '../capacity/objective.js';
+import { bracketRole, planLine, STEP_HEAD, stepCells } from '../capacity/render.js';
 import type { MatrixResult } from '../matrix/matrix-result.js';
 import { cellCosts, cellsByCost, COST_LEGEND, relativeCost, relativeServerCost } from '../matrix/render.js';
 import { decodeHistogram } from '../metrics/histogram.js';
@@ -49,8 +52,12 @@ interface TimelineSeries { label: string; color: string; values: number[] }
 /** One phase's cost in every cell (null where that cell has no such phase or figure). */
 interface CostSeries { label: string; color: string; values: (number | null)[] }
 
+/** A capacity search: one value per step, against the step's offered rate. */
+interface KneeSeries { label: string; color: string; dashed: boolean; points: Point[]; verdicts: string[] }
+
 type ChartData =
   | { kind: 'percentile'; series: PercentileSeries[] }
+  | { kind: 'knee'; yTitle: string; series: KneeSeries[] }
   | { kind: 'timeline'; seconds: number[]; series: TimelineSeries[]; p99: (number | null)[] }
   | { kind: 'cost'; labels: string[]; series: CostSeries[]; baseline: string }
   | { kind: 'serverCpu'; seconds: number[]; coresBusy: number[]; perHandshakeUs: (number | null)[] };
@@ -334,6 +341,87 @@ function matrixBody(matrix: MatrixResult, charts: Charts): string {
   return out.join('\n');
 }
 
+// ─── capacity ────────────────────────────────────────────────────────────────────────────────
+
+const OFFERED_COLOR = '#94a3b8';
+
+/** Steps that were judged, by offered rate: the knee reads left to right. */
+function kneeSteps(search: CapacitySearch): CapacityStep[] {
+  return search.steps.filter((s) => s.verdict !== 'interrupted').sort((a, b) => a.offered - b.offered);
+}
+
+/** p50 (solid) and p99 (dashed) of the step metric per class, and the latency objectives as flat lines. */
+function kneeLatency(search: CapacitySearch, objectives: readonly Objective[]): KneeSeries[] {
+  const steps = kneeSteps(search);
+  const series: KneeSeries[] = [];
+  for (const cls of HANDSHAKE_CLASSES) {
+    const with_ = steps.filter((s) => s.classes[cls]);
+    if (!with_.length) continue;
+    for (const [p, dashed] of [['p50', false], ['p99', true]] as const) {
+      series.push({ label: `${cls} ${p}`, color: CLASS_COLORS[cls], dashed, verdicts: with_.map((s) => s.verdict), points: with_.map((s) => ({ x: s.offered, y: s.classes[cls]![p] / 1000 })) });
+    }
+  }
+  const xs = steps.map((s) => s.offered);
+  for (const o of objectives.filter((o) => o.kind === 'latency' && o.metric === steps[0]?.metric)) {
+    if (xs.length) series.push({ label: `objective: ${o.text}`, color: ERROR_COLOR, dashed: true, verdicts: [], points: [{ x: Math.min(...xs), y: o.limit / 1000 }, { x: Math.max(...xs), y: o.limit / 1000 }] });
+  }
+  return series;
+}
+
+/** Achieved handshakes/s per class and in total, beside the offered rate itself (y = x). */
+function kneeThroughput(search: CapacitySearch): KneeSeries[] {
+  const steps = kneeSteps(search);
+  const series: KneeSeries[] = [{ label: 'offered', color: OFFERED_COLOR, dashed: true, verdicts: [], points: steps.map((s) => ({ x: s.offered, y: s.offered })) }];
+  series.push({ label: 'achieved (all classes)', color: '#0f172a', dashed: false, verdicts: steps.map((s) => s.verdict), points: steps.map((s) => ({ x: s.offered, y: s.achieved })) });
+  for (const cls of HANDSHAKE_CLASSES) {
+    const with_ = steps.filter((s) => s.classes[cls]);
+    if (with_.length && with_.some((s) => s.classes[cls]!.rate !== s.achieved)) {
+      series.push({ label: `achieved ${cls}`, color: CLASS_COLORS[cls], dashed: false, verdicts: with_.map((s) => s.verdict), points: with_.map((s) => ({ x: s.offered, y: s.classes[cls]!.rate })) });
+    }
+  }
+  return series;
+}
+
+function capacitySection(search: CapacitySearch, capacity: CapacityResult, charts: Charts): string {
+  const metric = search.steps[0]?.metric ?? 'tls';
+  const chartHtml = kneeSteps(search).length ? [
+    charts.add('Latency against offered rate', `${metric} latency per class · solid p50, dashed p99 · ● pass ✕ server failed ▲ client limit`, { kind: 'knee', yTitle: 'ms', series: kneeLatency(search, capacity.objectives) }),
+    charts.add('Achieved against offered rate', 'handshakes/s completed in each step\'s window · grey: offered (y = x)', { kind: 'knee', yTitle: 'handshakes/s', series: kneeThroughput(search) }),
+  ].join('') : '';
+  const head = [...STEP_HEAD, 'bracket', 'why'];
+  const rows = search.steps.map((step, i) => {
+    const cells = [...stepCells(step, i), bracketRole(search, step)];
+    const tone = step.verdict === 'pass' ? '' : ' class="bad"';
+    return `<tr${tone}>${cells.map((c, j) => `<td${j < cells.length - 2 ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}<td>${step.verdict === 'pass' ? '' : escapeHtml(step.reason)}</td></tr>`;
+  });
+  const answer = search.answer;
+  const tone = answer.limitedBy === 'server' || answer.limitedBy === 'max-rate' ? '' : 'bad';
+  const stats = [
+    stat('sustained rate', answer.rate === null ? '—' : `${answer.rate}/s`, tone),
+    stat('last passing', answer.lastPassing === null ? '—' : `${answer.lastPassing}/s`),
+    stat('first failing', answer.firstFailing === null ? '—' : `${answer.firstFailing}/s`),
+    stat('limited by', answer.limitedBy, tone),
+  ].join('');
+  return `<section class="phase"><h2>${escapeHtml(search.phase)} handshakes <small>resume ${escapeHtml(search.resume)} · ${search.steps.length} steps</small></h2>` +
+    `<div class="stats">${stats}</div><p class="gain">${escapeHtml(answer.text)}</p><div class="charts">${chartHtml}</div>` +
+    `<table class="matrix"><caption>Steps, in the order they ran</caption><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+function capacityBody(capacity: CapacityResult, charts: Charts): string {
+  const out: string[] = [];
+  const first = capacity.searches.flatMap((s) => s.steps)[0]?.result;
+  const meta: [string, string][] = [['Search', planLine(capacity)]];
+  if (first) meta.unshift(['Target', targetLabel(first)], ['Client', runtimeLabel(first)]);
+  out.push(metaList(meta));
+  const stopped = [
+    ...(capacity.stoppedBy ? [`Stopped early (${capacity.stoppedBy}): the steps done so far are kept.`] : []),
+    ...(capacity.failure ? [capacity.failure] : []),
+  ];
+  out.push(notes(stopped));
+  for (const search of capacity.searches) out.push(capacitySection(search, capacity, charts));
+  return out.join('\n');
+}
+
 // ─── page ────────────────────────────────────────────────────────────────────────────────────
 
 const STYLE = `
@@ -362,6 +450,7 @@ caption { text-align: left; font-weight: 600; padding: 0 0 4px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { color: var(--muted); font-weight: 500; font-size: 12px; } .num { text-align: right; }
 tr.baseline td { background: #f1f5f9; font-weight: 600; }
+tr.bad td { color: var(--bad); }
 table.matrix { width: 100%; border: 1px solid var(--line); border-radius: 8px; }
 .dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 6px; }
 .notes { list-style: none; padding: 0; margin: 0 0 14px; }
@@ -458,6 +547,25 @@ const PAGE_SCRIPT = `
         },
       };
     },
+    knee(spec) {
+      const marks = { pass: 'circle', fail: 'crossRot', 'client-limit': 'triangle' };
+      return {
+        type: 'line',
+        data: { datasets: spec.series.map((s) => ({
+          label: s.label, data: s.points, borderColor: s.color, backgroundColor: s.color,
+          borderDash: s.dashed ? [6, 4] : [], borderWidth: 2, pointRadius: s.verdicts.length ? 4 : 0,
+          pointStyle: s.verdicts.length ? s.verdicts.map((v) => marks[v] || 'circle') : 'circle',
+        })) },
+        options: {
+          parsing: false, interaction: { mode: 'nearest', intersect: false },
+          scales: {
+            x: { type: 'linear', beginAtZero: true, grid, title: { display: true, text: 'offered handshakes/s' } },
+            y: { beginAtZero: true, grid, title: { display: true, text: spec.yTitle } },
+          },
+          plugins: { legend: lineLegend },
+        },
+      };
+    },
     cost(spec) {
       return {
         type: 'bar',
@@ -479,16 +587,28 @@ const PAGE_SCRIPT = `
 
 function title(input: ReportInput): string {
   if (input.kind === 'matrix') return `tlsbench matrix · ${input.matrix.cells.length} cells`;
+  if (input.kind === 'capacity') return `tlsbench capacity · ${input.capacity.objectives.map((o) => o.text).join(', ')}`;
   return `tlsbench · ${targetLabel(input.result)}`;
 }
 
 export function renderHtml(input: ReportInput): string {
   const charts = new Charts();
-  const body = input.kind === 'run' ? runBody(input.result, charts) : matrixBody(input.matrix, charts);
-  const version = input.kind === 'run' ? input.result.tool.version : input.matrix.cells.find((c) => c.result)?.result?.tool.version ?? '';
-  const heading = input.kind === 'run'
-    ? `tlsbench report <small>${escapeHtml(input.result.startedAt)}</small>`
-    : `tlsbench matrix <small>${input.matrix.cells.length} cells</small>`;
+  let body: string;
+  let version: string;
+  let heading: string;
+  if (input.kind === 'run') {
+    body = runBody(input.result, charts);
+    version = input.result.tool.version;
+    heading = `tlsbench report <small>${escapeHtml(input.result.startedAt)}</small>`;
+  } else if (input.kind === 'matrix') {
+    body = matrixBody(input.matrix, charts);
+    version = input.matrix.cells.find((c) => c.result)?.result?.tool.version ?? '';
+    heading = `tlsbench matrix <small>${input.matrix.cells.length} cells</small>`;
+  } else {
+    body = capacityBody(input.capacity, charts);
+    version = input.capacity.tool.version;
+    heading = `tlsbench capacity <small>${escapeHtml(input.capacity.startedAt)}</small>`;
+  }
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
