@@ -54,6 +54,9 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     hooks.onWarning?.(text);
   };
   const releaseSignals = hooks.handleSignals ? onInterrupt(interrupt) : () => {};
+  /** The CPUs this process had before the client was pinned: given back at the end, or the next
+   * run in this process (a repeat, a matrix cell) would find one core and share it with its server. */
+  let unpinnedCpus: number[] | null = null;
   hooks.signal?.addEventListener('abort', interrupt, { once: true });
   try {
     let target: TargetInfo;
@@ -67,7 +70,8 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     if (config.target) {
       target = { ...config.target, builtIn: null };
     } else {
-      const split = splitCores(allowedCpus());
+      const cpus = allowedCpus();
+      const split = splitCores(cpus);
       server = await spawnTargetServer({
         host: '127.0.0.1',
         port: 0,
@@ -84,7 +88,10 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         warn(failure);
         interrupt();
       });
-      if (!split.shared && pinProcess(split.client)) clientCpus = split.client;
+      if (!split.shared && pinProcess(split.client)) {
+        clientCpus = split.client;
+        unpinnedCpus = cpus;
+      }
       // Say why this built-in server cannot resume, so a 0 % hit rate is explained, not silent.
       const neverResumes = neverResumesReason({ tls: { min: 'TLSv1.2', max: 'TLSv1.3' }, tickets: config.server.tickets, sessionCache: config.server.sessionCache });
       if (neverResumes && config.resume !== 'none') warnings.push(`built-in server: ${neverResumes}`);
@@ -156,6 +163,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     releaseSignals();
     await pool?.destroy();
     await server?.stop();
+    if (unpinnedCpus) pinProcess(unpinnedCpus);
   }
 }
 

@@ -14,6 +14,8 @@ export class LiveView {
   private readonly tty: boolean;
   private p99 = 0;
   private lastPlain = -Infinity;
+  /** The phase the plain lines are counted in: each phase (and repeat) starts with its first second. */
+  private clock: PhaseClock | null = null;
   private dirty = false;
 
   constructor(
@@ -26,6 +28,10 @@ export class LiveView {
   onSecond(point: TimelinePoint, phase: PhasePlan, clock: PhaseClock, inFlight: number): void {
     // The start barrier's lead-in shows up as an empty second before the window: not news.
     if (this.quiet || (point.second < 0 && point.handshakes.full + point.handshakes.resumed + point.handshakes.miss + point.errors === 0)) return;
+    if (clock !== this.clock) {
+      this.clock = clock;
+      this.lastPlain = -Infinity;
+    }
     const total = Math.round((clock.endAt - clock.windowAt) / 1000);
     const stage = point.second < 0 ? `warm-up ${point.second + 1}s` : `${point.second + 1}/${total}s`;
     if (point.p99 > this.p99 && point.second >= 0) this.p99 = point.p99;
