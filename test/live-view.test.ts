@@ -21,10 +21,13 @@ test('on a wide TTY: one status line rewritten in place every second, every figu
   assert.match(stdout, /\r\x1b\[2K\[full\] 2\/2s/);
 });
 
-test('off a TTY: plain lines; --quiet: none', async () => {
-  const plain = await runCli(ARGS);
+test('off a TTY: plain lines, from the first second of every phase; --quiet: none', async () => {
+  // Both phases (no --resume): the resumed phase reports its first second too, not only once
+  // five seconds have passed since the full phase's last line.
+  const plain = await runCli(ARGS.filter((a) => a !== '--resume' && a !== 'none'));
   assert.equal(plain.code, 0);
   assert.match(plain.stderr, /^\[full\] 1\/2s .*$/m);
+  assert.match(plain.stderr, /^\[resumed\] 1\/2s .*$/m);
   assert.doesNotMatch(plain.stderr, /\x1b\[/);
   const quiet = await runCli([...ARGS, '--quiet']);
   assert.equal(quiet.code, 0);

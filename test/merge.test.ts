@@ -16,18 +16,36 @@ process.on('exit', () => void rm(scratch, { recursive: true, force: true }));
 const WARMUP_MS = 200;
 const LOAD = ['-n', '50', '-w', '1', '-c', '4', '--resume', 'none', '--warmup', `${WARMUP_MS}ms`, '--quiet'];
 
-/**
- * Two load "machines": two processes started a second apart with one --start-at. The shared
- * start time is far enough ahead that both are ready; the phase clock is computed from it, so
- * both windows open at exactly start-at + warm-up.
- */
-const startAt = Math.ceil((Date.now() + 8000) / 1000) * 1000;
-const files = [join(scratch, 'a.json'), join(scratch, 'b.json')];
-const [first, second] = await Promise.all([
-  runCli([...LOAD, '--start-at', new Date(startAt).toISOString(), '--out', files[0]!]),
-  sleep(1000).then(() => runCli([...LOAD, '--start-at', new Date(startAt).toISOString(), '--out', files[1]!])),
-]);
 const read = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as RunResult;
+
+/**
+ * Two load "machines": two processes started a second apart with one --start-at. When both are
+ * ready in time, the phase clock is computed from it, so both windows open at exactly start-at +
+ * warm-up. Whether a process was ready is not guessed from a lead time: it says so itself. One
+ * that was not ready opens its window late (its result says when), or, when the time had passed
+ * before it read its options, refuses it as in the past. Then the pair runs again with twice the
+ * lead (8, 16, 32 s): a slow machine costs time, never a false failure; a window that opens
+ * early, or late three times over, fails the tests below.
+ */
+async function runPair(leadMs: number) {
+  const startAt = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
+  const files = [join(scratch, 'a.json'), join(scratch, 'b.json')];
+  const [first, second] = await Promise.all([
+    runCli([...LOAD, '--start-at', new Date(startAt).toISOString(), '--out', files[0]!]),
+    sleep(1000).then(() => runCli([...LOAD, '--start-at', new Date(startAt).toISOString(), '--out', files[1]!])),
+  ]);
+  const tooLateToStart = [first, second].some((o) => o.code === 2 && /--start-at: \S+ is in the past/.test(o.stderr));
+  const openedLate = first.code === 0 && second.code === 0 &&
+    (await Promise.all(files.map(read))).some((r) => r.phases[0]!.windowStartedAt > startAt + WARMUP_MS);
+  return { startAt, files, first, second, late: tooLateToStart || openedLate };
+}
+let pair = await runPair(8000);
+for (const lead of [16_000, 32_000]) {
+  if (!pair.late) break;
+  pair = await runPair(lead);
+}
+const { startAt, files, first, second } = pair;
+
 
 test('two processes with one --start-at open their windows at exactly start-at + warm-up', async () => {
   assert.equal(first.code, 0, first.stderr);

@@ -27,7 +27,11 @@ test('open loop: the rate asked for is the rate of arrivals (2 s at 100/s: 200 a
   const { result } = await runJson(['--rate', '100', '-d', '2s', '--resume', 'none', '-w', '2', '--warmup', '300ms']);
   const s = onlyPhase(result.phases).summary;
   // Arrivals are on a fixed schedule: 2 s × 100/s, give or take the one on the window's edge.
-  assert.ok(Math.abs(s.attempts + s.dropped + s.unfinished - 200) <= 1, `attempts ${s.attempts}, dropped ${s.dropped}, unfinished ${s.unfinished}`);
+  // Counted by when they were due (attempts also hold warm-up arrivals decided in the window,
+  // as many as a loaded client carried in).
+  assert.ok(Math.abs(s.arrivals - 200) <= 1, `arrivals ${s.arrivals}`);
+  assert.equal(s.arrivals, s.started + s.dropped);
+  assert.equal(s.attempts + s.unfinished, s.started + s.carriedIn);
   assert.equal(s.dropped, 0);
 });
 
@@ -73,6 +77,36 @@ test('open loop: coordinated omission corrected: a stall is in `scheduled`, not 
     // The stall is in scheduled latency only: the median attempt, started on time, connected at once.
     assert.ok(connect!.max < scheduled!.max, `connect max ${connect!.max} µs ≥ scheduled max ${scheduled!.max} µs`);
     assert.ok(connect!.p50 < (stall / 4) * 1000, `connect p50 ${connect!.p50} µs holds the stall`);
+  } finally {
+    if (child && child.exitCode === null) child.kill('SIGCONT');
+    await new Promise((resolve) => server.close(resolve));
+    await certs.cleanup();
+  }
+});
+
+test('open loop: warm-up arrivals a stalled client starts only after the window opened are carried in, and the books balance', async () => {
+  // The client is stopped (SIGSTOP) for 1 s from its first connection, 500 ms before its window
+  // opens: the warm-up arrivals due in that time start late, all at once, inside the window.
+  // They were due in the warm-up, so they are its arrivals: 50/s × 0.5 s = 25 in all.
+  const certs = await createHostileCertificates();
+  let child: ChildProcess | undefined;
+  let stall: Promise<void> | undefined;
+  const server = tls.createServer(certs.good, (socket) => socket.on('error', () => {}).end());
+  server.once('connection', () => {
+    child!.kill('SIGSTOP');
+    stall = new Promise((resolve) => setTimeout(() => resolve(void child!.kill('SIGCONT')), 1000));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const origin = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const { result, outcome } = await runJson([origin, '--ca', certs.caPath, '--rate', '50', '--warmup', '500ms', '-d', '2s',
+      '--max-connections', '200', '--resume', 'none', '-w', '1'], { onSpawn: (c) => (child = c) });
+    await stall;
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const s = onlyPhase(result.phases).summary;
+    assert.equal(s.warmup.attempts + s.carriedIn, 25, `warm-up ${s.warmup.attempts} + carried in ${s.carriedIn}`);
+    assert.equal(s.attempts + s.unfinished, s.started + s.carriedIn, JSON.stringify({ ...s, classes: undefined }));
+    assert.equal(s.arrivals, s.started + s.dropped);
   } finally {
     if (child && child.exitCode === null) child.kill('SIGCONT');
     await new Promise((resolve) => server.close(resolve));
@@ -138,4 +172,81 @@ test('request phase: raw request with --read-bytes', async () => {
   const requests = (s.classes.full?.requests ?? 0) + (s.classes.resumed?.requests ?? 0);
   assert.equal(requests, 30);
   assert.ok((s.classes.resumed?.latency.ttfb?.count ?? 0) > 0, 'ttfb is split by class');
+});
+
+test('request phase: --read all reads until the server closes, every byte the server wrote, in whatever pieces', async () => {
+  // The server answers with three pieces 20 ms apart and no length anywhere, then closes: only
+  // the close says the response is over. Its own count of bytes written is the reference.
+  const PIECE = 10_000;
+  const certs = await createHostileCertificates();
+  let written = 0;
+  let connections = 0;
+  const server = tls.createServer(certs.good, (socket) => {
+    connections++;
+    socket.on('error', () => {});
+    socket.once('data', async () => {
+      for (let i = 0; i < 3; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 20));
+        socket.write(Buffer.alloc(PIECE, 0x61));
+        written += PIECE;
+      }
+      socket.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const origin = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const { result, outcome } = await runJson([origin, '--ca', certs.caPath, '--request', 'ping', '--read', 'all',
+      '-n', '10', '--resume', 'none', '-c', '2', '-w', '1', '--warmup', '0']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const s = onlyPhase(result.phases).summary;
+    assert.equal(s.successes, 10);
+    assert.equal(connections, 10);
+    const full = s.classes.full!;
+    assert.equal(full.requests, 10);
+    assert.equal(written, 10 * 3 * PIECE);
+    assert.equal(full.bytesRead, written, 'the client stopped reading before the server closed');
+    assert.ok(full.bytesPerSecond > 0);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await certs.cleanup();
+  }
+});
+
+test('open loop with --ramp: the rate rises linearly from 0: by any time t into the ramp, at most rate·t²/(2·ramp) arrivals reached the server, rate × ramp ÷ 2 in all', async () => {
+  // 200/s ramped over 2 s: rate(t) = 100·t, arrivals due by t = 50·t²: 12.5 by 0.5 s, 50 by 1 s,
+  // 112.5 by 1.5 s, 200 in all (a flat rate would have 100 by 0.5 s and 200 by 1 s). The server
+  // notes when each connection reaches it, on its own clock. A connection can reach it late (a
+  // loaded client), never early, so what was due is an upper bound however slow the machine.
+  const certs = await createHostileCertificates();
+  const arrivals: number[] = [];
+  const server = tls.createServer(certs.good, (socket) => socket.on('error', () => {}).end());
+  server.on('connection', () => arrivals.push(Date.now()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const origin = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const { result, outcome } = await runJson([origin, '--ca', certs.caPath, '--rate', '200', '--ramp', '2s', '--warmup', '0', '-d', '1s',
+      '--max-connections', '400', '--resume', 'none', '-w', '1']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const phase = onlyPhase(result.phases);
+    const s = phase.summary;
+    // Every ramp arrival was made (decided before the window, or carried into it): exactly 200.
+    assert.equal(s.warmup.attempts + s.carriedIn, 200, `warm-up ${s.warmup.attempts} + carried in ${s.carriedIn}`);
+    assert.equal(s.warmup.errors, 0);
+    // The window's books balance (README), late-started ramp arrivals included.
+    assert.equal(s.attempts + s.unfinished, s.started + s.carriedIn, JSON.stringify({ ...s, classes: undefined }));
+    assert.equal(s.arrivals, s.started + s.dropped);
+    // After the ramp, the full rate: 1 s × 200/s (give or take the arrival on the window's edge).
+    assert.ok(Math.abs(s.arrivals - 200) <= 1, `arrivals in the window ${s.arrivals}`);
+    const startAt = phase.windowStartedAt - 2000;
+    const reachedBy = (ms: number) => arrivals.filter((t) => t < startAt + ms).length;
+    assert.equal(reachedBy(0), 0, 'connections before the ramp began');
+    // One arrival of slack for the two processes' clocks.
+    for (const [ms, due] of [[500, 12.5], [1000, 50], [1500, 112.5]] as const) {
+      assert.ok(reachedBy(ms) <= Math.floor(due) + 1, `${reachedBy(ms)} connections reached the server ${ms} ms into the ramp; ${due} were due`);
+    }
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await certs.cleanup();
+  }
 });

@@ -3,12 +3,12 @@
 // openssl s_server and nginx: ciphers, suites, groups (post-quantum too), certificate key types,
 // SNI, ALPN, and the key log.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestCerts, type TestCerts } from './support/certs.js';
-import { runCli } from './support/cli.js';
+import { runCli, runJson } from './support/cli.js';
 import { startNginx } from './support/nginx-server.js';
 import { startOpenSslServer, type ExternalServer } from './support/openssl-server.js';
 import { assertNegotiated, externalTarget, tlsRun } from './support/tls-run.js';
@@ -152,5 +152,49 @@ describe('openssl s_server (-alpn h2,http/1.1; another certificate for other.tes
     }
     // Each TLS 1.3 handshake has its own client random: 20 handshakes, 20 randoms.
     assert.equal(new Set(tls13.map((l) => line.exec(l)![2])).size, 20);
+  });
+});
+
+describe('what was negotiated differs from what was asked: the table says so', () => {
+  const DIFFERS = /⚠ differs from what was asked/;
+  /** The table a run prints (exit 0, no errors). */
+  const table = async (args: string[]) => {
+    const outcome = await runCli([...args, ...NEGOTIATE, '--quiet']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    return outcome.stdout;
+  };
+
+  test('--alpn the server chose nothing from (the built-in server selects none): said, per class', async () => {
+    assert.match(await table(['--alpn', 'h2,http/1.1']), /⚠ differs from what was asked: the server selected no ALPN protocol/);
+  });
+
+  test('what was asked, given under other names than the ones reported, is not a difference', async () => {
+    // P-384 is reported as secp384r1, OpenSSL cipher names as standard names, --alpn honoured.
+    for (const args of [
+      ['--tls', '1.3', '--groups', 'P-384', '--ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256', '--alpn', 'http/1.1'],
+      ['--tls', '1.2', '--groups', 'P-256', '--ciphers', 'ECDHE-ECDSA-AES256-GCM-SHA384', '--alpn', 'h2'],
+    ]) {
+      const out = await table([...externalTarget(sServer, certs), ...args]);
+      assert.match(out, /negotiated:/);
+      assert.doesNotMatch(out, DIFFERS, `${args.join(' ')}:\n${out}`);
+    }
+  });
+
+  test('a cipher, group or protocol outside what was asked (a result from elsewhere: OpenSSL itself refuses such a handshake)', async () => {
+    // A real run against s_server, then its sample says the server picked otherwise, as a result
+    // made by another client or edited by hand would: `report` renders it with the warning.
+    const { result } = await runJson([...externalTarget(sServer, certs), '--tls', '1.3', '--groups', 'X25519', '--ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256', ...NEGOTIATE]);
+    const phase = result.phases[0]!;
+    const picked = { protocol: 'TLSv1.2', cipher: 'TLS_AES_256_GCM_SHA384', group: 'secp384r1' };
+    for (const sample of [...phase.tally.negotiated.full!, ...phase.summary.classes.full!.negotiated]) Object.assign(sample, picked);
+    const file = path.join(scratch, 'elsewhere.json');
+    await writeFile(file, JSON.stringify(result));
+    const outcome = await runCli(['report', file]);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(outcome.stdout, /⚠ differs from what was asked: protocol TLSv1\.2 is outside the requested TLSv1\.3–TLSv1\.3; group secp384r1 was not in --groups/);
+    // The TLS 1.3 suite check, alone: the protocol put back.
+    for (const sample of [...phase.tally.negotiated.full!, ...phase.summary.classes.full!.negotiated]) Object.assign(sample, { protocol: 'TLSv1.3', group: 'X25519' });
+    await writeFile(file, JSON.stringify(result));
+    assert.match((await runCli(['report', file])).stdout, /⚠ differs from what was asked: cipher TLS_AES_256_GCM_SHA384 was not in --ciphersuites\n/);
   });
 });

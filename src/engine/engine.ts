@@ -194,7 +194,9 @@ export class Engine {
       const decidedAt = outcome.aborted ? performance.now() : outcome.decidedAt;
       counted = !outcome.aborted && decidedAt >= windowAt && decidedAt < endAt;
       unfinished = decidedAt >= windowAt && !counted;
-      if ((counted || unfinished) && outcome.startedAt < windowAt) t.carriedIn++;
+      // Claimed before the window (open loop: due before it, even when a late tick started it
+      // after the window opened): carried in, or `attempts + unfinished = started + carriedIn` breaks.
+      if ((counted || unfinished) && !measured) t.carriedIn++;
     }
     // Undecided when the window closed, but its handshake completed inside it (only the request
     // phase was cut): a handshake completed in the window, counted in its class like any other.

@@ -48,6 +48,8 @@ export class LiveView {
   private lastPlain = -Infinity;
   /** Length of the status line on screen (0: none). */
   private shown = 0;
+  /** The phase the plain lines are counted in: each phase (and repeat) starts with its first second. */
+  private clock: PhaseClock | null = null;
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
@@ -60,6 +62,10 @@ export class LiveView {
   onSecond(point: TimelinePoint, phase: PhasePlan, clock: PhaseClock, inFlight: number): void {
     // The start barrier's lead-in shows up as an empty second before the window: not news.
     if (this.quiet || (point.second < 0 && point.handshakes.full + point.handshakes.resumed + point.handshakes.miss + point.errors === 0)) return;
+    if (clock !== this.clock) {
+      this.clock = clock;
+      this.lastPlain = -Infinity;
+    }
     const total = Math.round((clock.endAt - clock.windowAt) / 1000);
     const stage = point.second < 0 ? `warm-up ${point.second + 1}s` : `${point.second + 1}/${total}s`;
     const h = point.handshakes;
