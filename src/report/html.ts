@@ -6,7 +6,7 @@ import { cellCosts, cellsByCost, COST_LEGEND, relativeCost, relativeServerCost }
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
-import { HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass } from '../metrics/tally.js';
+import { HANDSHAKE_CLASSES, type HandshakeClass } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import type { ReportInput } from './format.js';
 import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';

@@ -6,7 +6,7 @@ import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
-import { ms, negotiatedDiffers, percent, perSecondCell, rate } from './table.js';
+import { ms, negotiatedDiffers, percent, rate } from './table.js';
 import { collapseRepeated } from './collapse.js';
 import { machinesHeadline, machineTable } from './machines.js';
 import { repeatCount, repeatTable, spreadLine, windowLabel } from './repeats.js';
@@ -38,9 +38,9 @@ function latencyTable(phase: PhaseResult): string[] {
     row(['class', 'metric', 'count', 'per s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms']),
     row([':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
-  for (const r of latencyRows(s)) {
-    const l = r.latency;
-    lines.push(row([r.cls, r.metric, r.count, perSecondCell(r), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)]));
+  // Every row complete (class and per s included), so a pasted or parsed table row stands alone.
+  for (const { cls, metric, count, perSecond, latency: l } of latencyRows(s)) {
+    lines.push(row([cls, metric, count, rate(perSecond), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)]));
   }
   return lines;
 }
