@@ -19,17 +19,18 @@ export { readRunResult, toRunResult } from './merge/result-file.js';
 export { renderComparison, type CompareFormat } from './compare/render.js';
 export { parseThreshold, ACCEPTED_FORMS, type Threshold } from './compare/fail-if.js';
 export { renderTable } from './report/table.js';
+export { renderResult, OUTPUT_FORMATS, type OutputFormat } from './report/format.js';
 export { UsageError } from './config/usage-error.js';
 export { SCHEMA_VERSION } from './metrics/run-result.js';
 
 export type { RunOptions } from './config/run-options.js';
 export type { RunConfig } from './config/run-config.js';
 export type { RunHooks } from './coordinator/run.js';
-export type { RunResult, PhaseResult, PhaseSample, RuntimeInfo } from './metrics/run-result.js';
+export type { RunResult, PhaseResult, PhaseSample, RuntimeInfo, MachineInfo, MachinePhase } from './metrics/run-result.js';
 export type { ServeOptions, TargetServer } from './server/target-server.js';
 export type { CapacityResult, CapacitySearch, CapacityStep, CapacityAnswer } from './capacity/capacity-result.js';
 export type { MatrixSpec, MatrixCellSpec, MatrixCell, MatrixResult } from './matrix/matrix-result.js';
-export type { Comparison, ComparisonRow, CompareOptions } from './compare/compare.js';
+export type { Comparison, ComparisonRow, CompareOptions, ComparedSide, ThresholdCheck } from './compare/compare.js';
 export type { MergeOptions } from './merge/merge-runs.js';
 
 /** BASE against HEAD: per phase × class × metric, the change and whether it is beyond the noise. */

@@ -165,7 +165,7 @@ const TABLE: BadInput[] = [
   row('--groups', 'matrix', REFUSED, '--groups', 'X25519,,P-256'),
   row('--resume', 'matrix', REFUSED, '--resume', 'none,bogus'),
   row('--key-type', 'matrix', '--key-types', 'ecdsa-p256,rsa-1'),
-  row('--format', 'matrix', REFUSED, '--format', 'csv'),
+  row('--format', 'matrix', REFUSED, '--format', 'xml'),
   row('/nonexistent/grid.yaml', 'matrix', REFUSED, '--config', '/nonexistent/grid.yaml'),
   row('$DIR/not-json.json', 'matrix', REFUSED, '--config', '$DIR/not-json.json'),
   row('/nonexistent/dir/matrix.json', 'matrix', REFUSED, '--out', '/nonexistent/dir/matrix.json'),

@@ -91,6 +91,29 @@ describe('HTML report in headless Chromium', () => {
     assert.ok(page.includes(`Node ${result.runtime.node}`));
   });
 
+  it('repeats (timeline with gaps) and a merged result (machines table): every chart renders, no console error', async (t) => {
+    if (skipWithoutChromium(t)) return;
+    const repeated = join(dir, 'repeat.json');
+    const run = await runCli(['-n', '60', '--warmup', '100ms', '-w', '1', '-c', '2', '--repeat', '2', '--quiet', '--out', repeated]);
+    assert.equal(run.code, 0, run.stderr);
+    const merged = join(dir, 'merged.json');
+    const merge = await runCli(['merge', resultFile, resultFile, '--out', merged]);
+    assert.equal(merge.code, 0, merge.stderr);
+    for (const [name, file] of [['repeat', repeated], ['merged', merged]] as const) {
+      const html = join(dir, `${name}.html`);
+      const out = await runCli(['report', file, '--html', html]);
+      assert.equal(out.code, 0, out.stderr);
+      const seen = await inspect(browser!, html, join(dir, `${name}.png`));
+      assert.ok(seen.expected >= 5, `${name}: ${seen.expected} charts`);
+      assert.equal(seen.rendered, seen.expected, name);
+      for (const c of seen.canvases) assert.ok(c.rendered && c.width > 100 && c.height > 100, `${name} ${c.id}: ${JSON.stringify(c)}`);
+      assert.deepEqual(seen.errors, [], name);
+      const page = readFileSync(html, 'utf8');
+      if (name === 'repeat') assert.ok(page.includes('Repeats: 2 repeats'));
+      else assert.ok(page.includes('Load machines (merged)') && page.includes('merged from 2 load machines'));
+    }
+  });
+
   it('a matrix: the relative-cost bars and per-cell curves render; skipped cells are listed', async (t) => {
     if (skipWithoutChromium(t)) return;
     const matrix: MatrixResult = {

@@ -1,5 +1,6 @@
 import { UsageError } from '../config/usage-error.js';
-import { capacityResultValidator, schemaProblem, toRunResult } from '../merge/result-file.js';
+import { toRunResult } from '../merge/result-file.js';
+import { schemaProblem } from '../schema/result-schemas.js';
 import { SCHEMA_VERSION } from '../metrics/run-result.js';
 import type { CapacityResult } from './capacity-result.js';
 
@@ -16,7 +17,7 @@ export function toCapacityResult(value: unknown, label: string): CapacityResult 
   if (typeof v.schemaVersion !== 'number' || v.schemaVersion > SCHEMA_VERSION) {
     throw new UsageError(`'${label}' was written by a newer tlsbench (schema ${String(v.schemaVersion)}; this one reads up to ${SCHEMA_VERSION}): upgrade tlsbench`);
   }
-  const problem = schemaProblem(value, capacityResultValidator());
+  const problem = schemaProblem(value, 'capacity');
   if (problem) throw new UsageError(`'${label}' does not match the capacity schema: ${problem}; give a file written by 'tlsbench capacity --out FILE', or fix that field`);
   const result = value as CapacityResult;
   return {

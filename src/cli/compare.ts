@@ -20,7 +20,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .positional('base', { type: 'string', describe: 'the reference result (e.g. from the main branch)' })
       .positional('head', { type: 'string', describe: 'the result to judge' })
       .option('fail-if', { type: 'string', array: true, describe: 'threshold(s), e.g. throughput<-5% p99>+10% hit-rate<99%' })
-      .option('format', { type: 'string', choices: COMPARE_FORMATS, default: 'table', describe: 'table, or markdown for a CI job summary' })
+      .option('format', { alias: 'f', type: 'string', choices: COMPARE_FORMATS, default: 'table', describe: 'table; json (schema/comparison.schema.json) or csv for scripts; markdown for a CI job summary' })
       .epilog(`--fail-if forms:\n  ${ACCEPTED_FORMS.join('\n  ')}\n` +
         'A change is "beyond noise" when it exceeds max(2 × pooled stdev, smallest range) of the repeats ' +
         '(tlsbench run --repeat N); without repeats no spread is known.') as never,

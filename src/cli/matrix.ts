@@ -9,12 +9,12 @@ import { formatTarget } from '../config/target.js';
 import { gridFromFile, gridFromOptions, AXES } from '../matrix/grid.js';
 import { optionsFromEnv, pickRunOptions } from '../config/option-sources.js';
 import type { MatrixSpec } from '../matrix/matrix-result.js';
-import { renderMatrix } from '../matrix/render.js';
 import { runMatrix } from '../matrix/run-matrix.js';
 import { verdict } from '../metrics/verdict.js';
 import { checkOutputFile } from '../config/output-path.js';
 import { describeRun } from '../report/describe.js';
 import { LiveView } from '../report/live-view.js';
+import { OUTPUT_FORMATS, outputFormat, renderMatrixAs } from '../report/format.js';
 import { runOptionsBuilder, saveOutput } from './run.js';
 
 interface MatrixArgs extends RunOptions {
@@ -44,13 +44,11 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
       .option('config', { type: 'string', describe: 'grid file (JSON; YAML with the yaml package): { options, axes, cells, baseline, repeat }', group: 'Grid:' })
       .option('baseline', { type: 'string', describe: 'cell costs are relative to (default: the first cell that ran)', group: 'Grid:' })
       .option('out', { type: 'string', describe: 'write every cell\'s result to FILE (atomically)', group: 'Output:' })
-      .option('format', { type: 'string', describe: 'stdout: table | json (default table; tlsbench report renders a matrix file in other forms)', group: 'Output:' })
+      .option('format', { alias: 'f', type: 'string', describe: `stdout: ${OUTPUT_FORMATS.join(' | ')} (default table)`, group: 'Output:' })
       .epilog('Example: tlsbench matrix --tls 1.2,1.3 --groups X25519,P-256 --key-types ecdsa-p256,rsa-2048 -d 5s --out matrix.json') as never,
   handler: async (argv) => {
-    if (argv.format !== undefined && argv.format !== 'table' && argv.format !== 'json') {
-      throw new UsageError(`--format: matrix prints a table or json, not '${argv.format}'; write the file with --out and render it with tlsbench report`);
-    }
-    const asJson = !!argv.json || argv.format === 'json';
+    const format = outputFormat(argv.format, argv.json);
+    const asJson = format === 'json';
     if (argv.out !== undefined) checkOutputFile(argv.out, '--out');
     // TLSBENCH_* variables apply to every cell, under the command line and over the file's options.
     const options = { ...optionsFromEnv(), ...pickRunOptions(argv as unknown as Record<string, unknown>) };
@@ -75,7 +73,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
       onRepeat: (index, total) => live.say(`  repeat ${index}/${total}`),
       onStart: (target, config) => {
         const where = target.builtIn ? `built-in server at ${formatTarget(target)} (${target.builtIn.keyType})` : formatTarget(target);
-        live.say(`  → ${where}: ${describeRun(config)}`);
+        live.say(`  → ${where}: ${describeRun(config, spec.repeat ?? 1)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
       onWarning: (text) => live.note(`warning: ${text}`),
@@ -86,7 +84,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
     });
 
     const json = JSON.stringify(result, null, 2);
-    process.stdout.write(asJson ? `${json}\n` : `${renderMatrix(result)}\n`);
+    process.stdout.write(`${asJson ? json : renderMatrixAs(result, format)}\n`);
     if (spec.baseline !== undefined && result.baseline !== spec.baseline) {
       process.stderr.write(`note: baseline ${spec.baseline} did not run; costs are relative to ${result.baseline ?? 'nothing'}\n`);
     }

@@ -9,14 +9,15 @@ import { mergeMachines } from '../merge/merge-runs.js';
 import { isServerObservation, joinObservation, toServerObservation } from '../merge/join-observation.js';
 import { readJsonFile, toRunResult } from '../merge/result-file.js';
 import { checkOutputFile } from '../config/output-path.js';
-import { renderTable } from '../report/table.js';
+import { OUTPUT_FORMATS, outputFormat, renderResult } from '../report/format.js';
 import { saveOutput } from './run.js';
 
 interface MergeArgs {
   files: string[];
   out: string;
   force: boolean;
-  json: boolean;
+  json?: boolean;
+  format?: string;
 }
 
 export const mergeCommand: CommandModule<object, MergeArgs> = {
@@ -27,11 +28,13 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
       .positional('files', { type: 'string', array: true, describe: 'result files (tlsbench run --out FILE), one per machine, and at most one server observation (tlsbench observe --out FILE)' })
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'write the merged result to FILE (atomically)' })
       .option('force', { type: 'boolean', default: false, describe: 'merge even when the configurations differ (the first one\'s settings are kept)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the merged result as JSON instead of the table' })
+      .option('json', { type: 'boolean', describe: 'print the merged result as JSON (= --format json)' })
+      .option('format', { alias: 'f', type: 'string', describe: `stdout: ${OUTPUT_FORMATS.join(' | ')} (default table)` })
       .epilog('Settings each machine may choose for itself: workers, connections, rate, max-connections, handshakes, ' +
         'and local file paths (ca, cert, key, keylog); the merged result holds their totals. Every other setting, ' +
         '--start-at included, must match.') as never,
   handler: (argv) => {
+    const format = outputFormat(argv.format, argv.json);
     if (argv.files.length < 2) throw new UsageError('merge needs at least two files: give two result files (one per load machine), or a result and a server observation');
     checkOutputFile(argv.out, '--out');
     const parsed = argv.files.map((file) => ({ file, value: readJsonFile(file) }));
@@ -44,9 +47,9 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
     const observation = observations[0];
     if (observation) merged = joinObservation(merged, toServerObservation(observation.value, observation.file), observation.file);
     const json = JSON.stringify(merged, null, 2);
-    process.stdout.write(argv.json ? `${json}\n` : `${renderTable(merged)}\n`);
+    process.stdout.write(`${format === 'json' ? json : renderResult(merged, format)}\n`);
     const hosts = (merged.machines ?? [merged.runtime]).map((m) => m.hostname).join(', ');
     process.stderr.write(`merged ${results.length} result${results.length > 1 ? 's' : ''} (${hosts})${observation ? ` and the server observation ${observation.file}` : ''}\n`);
-    if (!saveOutput(argv.out, json, argv.json)) process.exitCode = 1;
+    if (!saveOutput(argv.out, json, format === 'json')) process.exitCode = 1;
   },
 };

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../config/usage-error.js';
 import { LATENCY_METRICS, type LatencyMetric } from '../metrics/tally.js';
 import { checkOutputDir, checkOutputFile, reportWrite, writeOrFallback } from '../config/output-path.js';
-import { OUTPUT_FORMATS, parseFormat, readReportInput, renderReportInput, type ReportInput } from '../report/format.js';
+import { OUTPUT_FORMATS, parseFormat, readReportInput, renderReport, type ReportInput } from '../report/format.js';
 import { fileNamePart, hgrmFiles, writeHgrmFiles } from '../report/hgrm.js';
 import { renderHtml } from '../report/html.js';
 import { joinObservation, toServerObservation } from '../merge/join-observation.js';
@@ -82,8 +82,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       else process.exitCode = 1;
     }
     if (format || (argv.hgrm === undefined && argv.html === undefined)) {
-      const text = renderReportInput(input, format ?? 'table');
-      process.stdout.write(`${text}\n`);
+      process.stdout.write(`${renderReport(input, format ?? 'table')}\n`);
     }
   },
 };

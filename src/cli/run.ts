@@ -93,7 +93,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       onRepeat: (index, total) => live.say(`repeat ${index}/${total}`),
       onStart: (target) => {
         const where = target.builtIn ? `built-in server at ${formatTarget(target)} (${target.builtIn.coreSplit})` : formatTarget(target);
-        live.say(`tlsbench → ${where}: ${describeRun(config)}`);
+        live.say(`tlsbench → ${where}: ${describeRun(config, repeat)}`);
       },
       onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
       onWarning: (text) => live.note(`warning: ${text}`),

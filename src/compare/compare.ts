@@ -24,10 +24,36 @@ export interface ComparisonRow {
   verdict: NoiseVerdict;
   /** The --fail-if thresholds this row crossed. */
   failed: string[];
+  /** Each repeat's figure on either side (--repeat), what the noise band is made of; empty without repeats. */
+  baseSamples: number[];
+  headSamples: number[];
+}
+
+/** A --fail-if threshold as it was applied: how many rows it judged, how many it failed. */
+export interface ThresholdCheck extends Threshold {
+  /** Rows that had the figure on both sides (for hit-rate: on HEAD). */
+  checked: number;
+  crossed: number;
+}
+
+/** Which result a side of the comparison is, in the words of its file. */
+export interface ComparedSide {
+  label: string;
+  startedAt: string;
+  node: string;
+  openssl: string;
+  /** Repeats behind its figures (--repeat; 1 without). */
+  repeats: number;
+  /** Load machines merged into it (1 unless it came from tlsbench merge). */
+  machines: number;
 }
 
 export interface Comparison {
+  base: ComparedSide;
+  head: ComparedSide;
   rows: ComparisonRow[];
+  /** Every --fail-if threshold, crossed or not, so a report can say what was checked. */
+  thresholds: ThresholdCheck[];
   /** One sentence per crossed threshold, naming the row. */
   failures: string[];
   /** What a reader must know: phases on one side only, settings or runtimes that differ, … */
@@ -65,14 +91,16 @@ function values(phase: PhaseResult, pick: Pick): number[] {
 function row(phase: string, cls: HandshakeClass | 'all', metric: ComparedMetric, base: PhaseResult, head: PhaseResult, b: number | null, h: number | null, pick: Pick): ComparisonRow {
   const relative = metric !== 'hit-rate';
   const change = b === null || h === null ? null : relative ? (b === 0 ? null : h / b - 1) : h - b;
-  const band = noiseBand(values(base, pick), values(head, pick));
+  const baseSamples = values(base, pick);
+  const headSamples = values(head, pick);
+  const band = noiseBand(baseSamples, headSamples);
   const noise = band === null || b === null ? null : relative ? (b === 0 ? null : band.width / b) : band.width;
   let verdict: NoiseVerdict;
   if (change === null) verdict = 'n/a';
   else if (noise === null) verdict = 'no spread known';
   else if (Math.abs(change) <= noise) verdict = 'within noise';
   else verdict = (change > 0) === higherIsBetter[metric] ? 'better' : 'worse';
-  return { phase, cls, metric, base: b, head: h, change, noise, verdict, failed: [] };
+  return { phase, cls, metric, base: b, head: h, change, noise, verdict, failed: [], baseSamples, headSamples };
 }
 
 function phaseRows(base: PhaseResult, head: PhaseResult): ComparisonRow[] {
@@ -133,9 +161,12 @@ export function compareResults(base: RunResult, head: RunResult, options: Compar
   for (const r of [base, head]) if (r.interrupted) notes.push(`${r === base ? baseLabel : headLabel} was interrupted: its figures cover part of the window`);
 
   const failures: string[] = [];
+  const checks: ThresholdCheck[] = [];
   for (const t of thresholds) {
     const relevant = rows.filter((r) => r.metric === t.metric);
-    if (relevant.every((r) => thresholdFigure(t, r) === null)) {
+    const check: ThresholdCheck = { ...t, checked: relevant.filter((r) => thresholdFigure(t, r) !== null).length, crossed: 0 };
+    checks.push(check);
+    if (check.checked === 0) {
       const why = t.metric === 'hit-rate' ? ' (no session was offered)' : t.metric === 'server-cpu' ? ' (the server\'s CPU was not measured: built-in server, --server-pid, --server-cgroup or tlsbench observe)' : '';
       notes.push(`--fail-if ${t.text} checked nothing: no phase has that figure on both sides${why}`);
     }
@@ -143,8 +174,13 @@ export function compareResults(base: RunResult, head: RunResult, options: Compar
       const x = thresholdFigure(t, r);
       if (x === null || !crosses(t, x)) continue;
       r.failed.push(t.text);
+      check.crossed++;
       failures.push(describeCrossing(t, r));
     }
   }
-  return { rows, failures, notes };
+  const side = (r: RunResult, label: string): ComparedSide => ({
+    label, startedAt: r.startedAt, node: r.runtime.node, openssl: r.runtime.openssl,
+    repeats: Math.max(1, ...r.phases.map((p) => p.samples?.length ?? 1)), machines: r.machines?.length ?? 1,
+  });
+  return { base: side(base, baseLabel), head: side(head, headLabel), rows, thresholds: checks, failures, notes };
 }

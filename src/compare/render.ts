@@ -1,8 +1,11 @@
 import Table from 'cli-table3';
-import type { Comparison, ComparisonRow } from './compare.js';
+import { SCHEMA_VERSION } from '../metrics/run-result.js';
+import { toolVersion } from '../coordinator/runtime-info.js';
+import { csvLine } from '../report/csv.js';
+import type { Comparison, ComparisonRow, ThresholdCheck } from './compare.js';
 import { formatChange, formatFigure } from './format.js';
 
-export const COMPARE_FORMATS = ['table', 'markdown'] as const;
+export const COMPARE_FORMATS = ['table', 'json', 'markdown', 'csv'] as const;
 export type CompareFormat = (typeof COMPARE_FORMATS)[number];
 
 const HEAD = ['phase', 'class', 'metric', 'base', 'head', 'change', 'noise ±', 'verdict'];
@@ -15,6 +18,15 @@ function cells(r: ComparisonRow): string[] {
   ];
 }
 
+/** "throughput<-5%: 6 rows checked, none crossed": one line per threshold, for every text format. */
+function thresholdLine(t: ThresholdCheck): string {
+  const rows = `${t.checked} row${t.checked === 1 ? '' : 's'} checked`;
+  const crossed = t.crossed ? `${t.crossed} crossed` : 'none crossed';
+  return `${t.text}: ${t.checked ? `${rows}, ${crossed}` : 'nothing to check (no phase has that figure on both sides)'}`;
+}
+
+const NO_THRESHOLDS = 'no --fail-if threshold given: nothing can fail';
+
 function renderTable(c: Comparison, labels: [string, string]): string {
   const table = new Table({
     head: HEAD.map((h, i) => (i === 3 ? labels[0] : i === 4 ? labels[1] : h)),
@@ -23,6 +35,7 @@ function renderTable(c: Comparison, labels: [string, string]): string {
   });
   for (const r of c.rows) table.push(cells(r));
   const out = [table.toString()];
+  out.push(c.thresholds.length ? `thresholds checked: ${c.thresholds.map(thresholdLine).join(' · ')}` : NO_THRESHOLDS);
   for (const n of c.notes) out.push(`note: ${n}`);
   for (const f of c.failures) out.push(`FAIL ${f}`);
   return out.join('\n');
@@ -38,6 +51,10 @@ function renderMarkdown(c: Comparison, labels: [string, string]): string {
     for (const f of c.failures) out.push(`- ❌ ${escapeCell(f)}`);
     out.push('');
   }
+  out.push('**Thresholds checked:**', '');
+  if (!c.thresholds.length) out.push(`- ${NO_THRESHOLDS}`);
+  for (const t of c.thresholds) out.push(`- ${t.crossed ? '❌' : t.checked ? '✅' : '⚠️'} \`${t.text}\`: ${escapeCell(thresholdLine(t).slice(t.text.length + 2))}`);
+  out.push('');
   const head = HEAD.map((h, i) => (i === 3 ? labels[0] : i === 4 ? labels[1] : h));
   out.push(`| ${head.map(escapeCell).join(' | ')} |`);
   out.push(`|${['---', '---', '---', '--:', '--:', '--:', '--:', '---'].join('|')}|`);
@@ -49,6 +66,34 @@ function renderMarkdown(c: Comparison, labels: [string, string]): string {
   return out.join('\n');
 }
 
-export function renderComparison(c: Comparison, format: CompareFormat, labels: [string, string] = ['base', 'head']): string {
-  return format === 'markdown' ? renderMarkdown(c, labels) : renderTable(c, labels);
+/**
+ * The comparison as data (schema/comparison.schema.json): both sides, every threshold checked,
+ * and per row the figures, each repeat's values, the change, the noise band and the verdict.
+ */
+export function comparisonDocument(c: Comparison) {
+  return { kind: 'comparison' as const, schemaVersion: SCHEMA_VERSION, tool: { name: 'tlsbench' as const, version: toolVersion() }, passed: c.failures.length === 0, ...c };
+}
+
+/**
+ * One row per phase × class × metric, in the figures' own units: handshakes/s, µs (p50, p99,
+ * server-cpu), 0..1 (hit-rate); change and noise as fractions (hit-rate: points as a fraction).
+ */
+export const COMPARE_CSV_HEADER = ['phase', 'class', 'metric', 'base', 'head', 'change', 'noise', 'verdict', 'failed', 'base_samples', 'head_samples'] as const;
+
+function renderCsv(c: Comparison): string {
+  const num = (x: number | null) => (x === null ? '' : Number(x.toPrecision(8)));
+  const rows = c.rows.map((r) => csvLine([
+    r.phase, r.cls, r.metric, num(r.base), num(r.head), num(r.change), num(r.noise), r.verdict, r.failed.join(' '),
+    r.baseSamples.map((v) => num(v)).join(' '), r.headSamples.map((v) => num(v)).join(' '),
+  ]));
+  return [COMPARE_CSV_HEADER.join(','), ...rows].join('\n');
+}
+
+export function renderComparison(c: Comparison, format: CompareFormat, labels: [string, string] = [c.base.label, c.head.label]): string {
+  switch (format) {
+    case 'table': return renderTable(c, labels);
+    case 'json': return JSON.stringify(comparisonDocument(c), null, 2);
+    case 'markdown': return renderMarkdown(c, labels);
+    case 'csv': return renderCsv(c);
+  }
 }

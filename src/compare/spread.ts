@@ -11,7 +11,7 @@ export interface NoiseBand {
   repeats: [number, number];
 }
 
-function variance(values: readonly number[]): number {
+export function variance(values: readonly number[]): number {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   return values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
 }

@@ -1,7 +1,7 @@
 import type { RunConfig } from '../config/run-config.js';
 import { UsageError } from '../config/usage-error.js';
 import { loadFindings, resumptionFindings, SATURATION_ELU } from '../metrics/findings.js';
-import { resumptionGain, resummarize, SCHEMA_VERSION, type PhaseResult, type RunResult, type RuntimeInfo } from '../metrics/run-result.js';
+import { resumptionGain, resummarize, SCHEMA_VERSION, type MachineInfo, type PhaseResult, type RunResult } from '../metrics/run-result.js';
 import { mergeTallies } from '../metrics/tally.js';
 import { mergeTimelines, type TimelinePoint } from '../metrics/timeline.js';
 import { mergeServerCpu } from './server-cpu-merge.js';
@@ -146,8 +146,19 @@ export function mergeMachines(results: readonly RunResult[], options: MergeOptio
     handshakes: sumOrNull(configs.map((c) => c.handshakes)),
   };
   const phases = mergePhases(results.map(stripSamples), 'concurrent', labels, !!options.force, warnings);
-  const machines: RuntimeInfo[] = results.flatMap((r) => r.machines ?? [r.runtime]);
+  const machines = results.flatMap((r, i) => r.machines ?? [machineOf(r, labels[i]!)]);
   return { ...envelope(results, config, phases, warnings), machines };
+}
+
+/** One machine's own result, reduced to what a merged result keeps of it. */
+export function machineOf(result: RunResult, source: string): MachineInfo {
+  return {
+    ...result.runtime,
+    source,
+    workers: result.config.workers,
+    startAt: result.config.startAt,
+    phases: result.phases.map((p) => ({ name: p.name, windowStartedAt: p.windowStartedAt, windowMs: p.windowMs, rate: p.summary.rate, client: p.client })),
+  };
 }
 
 function stripSamples(result: RunResult): RunResult {

@@ -11,8 +11,10 @@ import type { TimelinePoint } from './timeline.js';
  * 2: optional `machines` (merged results) and per-phase `samples` (--repeat).
  * 4: per-phase `server` (server CPU over the window) and `serverCost`; `samples[].serverCpuUs`;
  *    `resumptionGain.serverCpuRatio`.
+ * 5: `machines[]` (merged results) carry each machine's source, workers, --start-at and, per
+ *    phase, its window, client load and rate: a merged result says how its machines ran.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export interface RuntimeInfo {
   node: string;
@@ -24,6 +26,27 @@ export interface RuntimeInfo {
   hostname: string;
   /** CPUs the client was pinned to, or null when it was not pinned. */
   clientCpus: number[] | null;
+}
+
+/** One phase as one load machine of a merged result ran it. */
+export interface MachinePhase {
+  name: string;
+  /** Its own measured window (epoch ms); set beside the merged window it shows the alignment. */
+  windowStartedAt: number;
+  windowMs: number;
+  /** Handshakes of every class per second of its own window. */
+  rate: number;
+  client: ClientLoad;
+}
+
+/** A load machine of a merged result: its runtime and how its own run went. */
+export interface MachineInfo extends RuntimeInfo {
+  /** Where it came from: the file given to `tlsbench merge` (or #1, #2, …). */
+  source: string;
+  workers: number;
+  /** The shared wall-clock start it waited for (epoch ms), or null. */
+  startAt: number | null;
+  phases: MachinePhase[];
 }
 
 export interface ClientLoad {
@@ -113,8 +136,8 @@ export interface RunResult {
   target: TargetInfo;
   /** The client runtime; after a merge, the first machine's. */
   runtime: RuntimeInfo;
-  /** After `tlsbench merge`: every load machine's runtime, `runtime` first. */
-  machines?: RuntimeInfo[];
+  /** After `tlsbench merge`: every load machine (runtime, load, window), `runtime` first. */
+  machines?: MachineInfo[];
   phases: PhaseResult[];
   resumptionGain: ResumptionGain | null;
   warnings: string[];

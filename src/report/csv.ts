@@ -1,5 +1,8 @@
 import type { RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
+import { RESUMPTION_MECHANISMS } from '../metrics/tally.js';
+import { mergedMachines, windowSkewMs } from './machines.js';
+import { repeatsOf, spreadOf } from './repeats.js';
 
 /** Latency columns stay in integer µs, as recorded, so a spreadsheet loses no precision. */
 export const CSV_HEADER = [
@@ -7,6 +10,13 @@ export const CSV_HEADER = [
   'min_us', 'mean_us', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'stdev_us',
   // The phase's server cost (empty when not measured), repeated on each of its rows.
   'server_cpu_s', 'server_cpu_us_per_handshake', 'server_handshakes_per_core_s', 'server_cores_busy', 'server_machine_share',
+  // The phase's attempts, errors (total, and `class=count` pairs separated by spaces) and resumption.
+  'attempts', 'errors', 'error_classes', 'offered', 'hit_rate',
+  ...RESUMPTION_MECHANISMS.map((m) => `resumed_${m.replace(/-/g, '_')}` as const),
+  // --repeat: how many, and the spread of this class's handshakes/s over them (empty without).
+  'repeats', 'per_s_min', 'per_s_max', 'per_s_stdev',
+  // tlsbench merge: load machines, how many saturated, how far apart their windows opened (ms).
+  'machines', 'machines_saturated', 'window_skew_ms',
 ] as const;
 
 /** RFC 4180: quote a field only when it holds a comma, a quote or a line break. */
@@ -15,19 +25,38 @@ export function field(value: string | number): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One row per phase × class × metric; `prefix` columns come first (e.g. a matrix cell name). */
+/** One CSV record. */
+export function csvLine(values: readonly (string | number)[]): string {
+  return values.map(field).join(',');
+}
+
+/**
+ * One row per phase × class × metric (a phase where nothing completed: one row, class and metric
+ * empty); `prefix` columns come first (e.g. a matrix cell name).
+ */
 export function csvRows(result: RunResult, prefix: readonly string[] = []): string[] {
   const rows: string[] = [];
+  const machines = mergedMachines(result);
   for (const phase of result.phases) {
     const s = phase.summary;
     const c = phase.serverCost;
     const round = (x: number | null | undefined, digits: number) => (x === null || x === undefined ? '' : Number(x.toFixed(digits)));
     const server = [round(c?.cpuSeconds, 6), round(c?.perHandshakeUs, 2), round(c?.handshakesPerCoreSecond, 2), round(c?.coresBusy, 4), round(c?.machineShare, 4)];
-    for (const { cls, metric, count, perSecond, latency: l } of latencyRows(s)) {
-      rows.push([
+    const errorClasses = Object.entries(s.errors).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name}=${n}`).join(' ');
+    const outcome = [s.attempts, s.errorCount, errorClasses, s.offered, round(s.hitRate, 6), ...RESUMPTION_MECHANISMS.map((m) => s.mechanisms[m] ?? 0)];
+    const repeats = repeatsOf(phase);
+    const skew = windowSkewMs(result, phase.name);
+    const merged = machines ? [machines.length, machines.filter((m) => m.phases.find((p) => p.name === phase.name)?.client.saturated).length, skew ?? ''] : ['', '', ''];
+    const latency = latencyRows(s);
+    // A phase where nothing completed still has a row: its attempts and errors are the news.
+    if (!latency.length) rows.push(csvLine([...prefix, phase.name, phase.resume, '', '', s.windowSeconds, 0, 0, ...Array<string>(8).fill(''), ...server, ...outcome, '', '', '', '', ...merged]));
+    for (const { cls, metric, count, perSecond, latency: l } of latency) {
+      const spread = repeats ? spreadOf(repeats.map((r) => r.classes[cls]?.rate ?? 0)) : null;
+      const spreadCells = repeats && spread ? [repeats.length, round(spread.min, 3), round(spread.max, 3), round(spread.stdev, 3)] : ['', '', '', ''];
+      rows.push(csvLine([
         ...prefix, phase.name, phase.resume, cls, metric, s.windowSeconds, count, Number(perSecond.toFixed(3)),
-        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev, ...server,
-      ].map(field).join(','));
+        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev, ...server, ...outcome, ...spreadCells, ...merged,
+      ]));
     }
   }
   return rows;

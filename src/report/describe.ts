@@ -2,8 +2,11 @@ import { formatDuration } from '../config/duration.js';
 import { phasePlans, type RunConfig } from '../config/run-config.js';
 import { shortVersion } from '../config/tls-versions.js';
 
-/** One line saying exactly what will be (or was) measured, and from when. */
-export function describeRun(c: RunConfig): string {
+/**
+ * One line saying exactly what will be (or was) measured, and from when. With --repeat the
+ * per-phase figure is said per repeat, and the total beside it, so it adds up to the attempts.
+ */
+export function describeRun(c: RunConfig, repeats = 1): string {
   const parts: string[] = [];
   parts.push(c.rate !== null
     ? `open loop at ${c.rate}/s (at most ${c.maxConnections} in flight)`
@@ -17,7 +20,9 @@ export function describeRun(c: RunConfig): string {
     ? `${c.handshakes} handshakes${c.durationMs !== null ? ` or ${formatDuration(c.durationMs)}, whichever first` : ` (bounded by ${formatDuration(c.maxDurationMs)})`}`
     : formatDuration(c.durationMs!);
   const lead = [c.rampMs ? `${formatDuration(c.rampMs)} ramp` : '', c.warmupMs ? `${formatDuration(c.warmupMs)} warm-up` : ''].filter(Boolean).join(' + ');
-  parts.push(`${window}${plans.length > 1 ? ' per phase' : ''}${lead ? ` after ${lead} (not measured)` : ''}`);
+  const perPhase = plans.length > 1 ? ' per phase' : '';
+  const each = repeats > 1 ? ` in each of ${repeats} repeats${c.handshakes !== null ? ` (${c.handshakes * repeats} handshakes${perPhase} in all)` : ''}` : '';
+  parts.push(`${window}${perPhase}${each}${lead ? ` after ${lead} (not measured${repeats > 1 ? ', in each repeat' : ''})` : ''}`);
   if (c.tls.ciphers) parts.push(`ciphers ${c.tls.ciphers}`);
   if (c.tls.ciphersuites) parts.push(`suites ${c.tls.ciphersuites}`);
   if (c.tls.groups) parts.push(`groups ${c.tls.groups}`);

@@ -7,11 +7,13 @@ import type { MatrixCell, MatrixResult } from '../matrix/matrix-result.js';
 import { renderMatrix } from '../matrix/render.js';
 import type { RunResult } from '../metrics/run-result.js';
 import { CSV_HEADER, csvRows, renderCsv } from './csv.js';
+import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown, renderMatrixMarkdown } from './markdown.js';
 import { renderTable } from './table.js';
 
-export const OUTPUT_FORMATS = ['table', 'json', 'markdown', 'csv'] as const;
+/** What `run`, `matrix`, `merge` and `report` print on stdout; html is the page `report --html` writes. */
+export const OUTPUT_FORMATS = ['table', 'json', 'markdown', 'csv', 'html'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export function parseFormat(text: string): OutputFormat {
@@ -32,6 +34,7 @@ export function renderResult(result: RunResult, format: OutputFormat): string {
     case 'json': return renderJson(result);
     case 'markdown': return renderMarkdown(result);
     case 'csv': return renderCsv(result);
+    case 'html': return renderHtml({ kind: 'run', result });
   }
 }
 
@@ -71,13 +74,16 @@ export function readReportInput(path: string): ReportInput {
  * each cell's summary; CSV one table with a leading `cell` column.
  */
 export function renderMatrixAs(matrix: MatrixResult, format: OutputFormat): string {
-  if (format === 'json') return renderJson(matrix);
-  if (format === 'table') return renderMatrix(matrix);
-  if (format === 'csv') {
-    const rows = matrix.cells.flatMap((cell) => (cell.result ? csvRows(cell.result, [cell.name]) : []));
-    return [['cell', ...CSV_HEADER].join(','), ...rows].join('\n');
+  switch (format) {
+    case 'json': return renderJson(matrix);
+    case 'table': return renderMatrix(matrix);
+    case 'csv': {
+      const rows = matrix.cells.flatMap((cell) => (cell.result ? csvRows(cell.result, [cell.name]) : []));
+      return [['cell', ...CSV_HEADER].join(','), ...rows].join('\n');
+    }
+    case 'markdown': return renderMatrixMarkdown(matrix);
+    case 'html': return renderHtml({ kind: 'matrix', matrix });
   }
-  return renderMatrixMarkdown(matrix);
 }
 
 /** Every text format of a capacity search: each walks the same step rows. */
@@ -87,11 +93,12 @@ export function renderCapacityAs(capacity: CapacityResult, format: OutputFormat)
     case 'json': return renderJson(capacity);
     case 'markdown': return renderCapacityMarkdown(capacity);
     case 'csv': return renderCapacityCsv(capacity);
+    case 'html': return renderHtml({ kind: 'capacity', capacity });
   }
 }
 
-/** Any report input in a text format. */
-export function renderReportInput(input: ReportInput, format: OutputFormat): string {
+/** A run result, a matrix or a capacity search in any format. */
+export function renderReport(input: ReportInput, format: OutputFormat): string {
   if (input.kind === 'run') return renderResult(input.result, format);
   if (input.kind === 'matrix') return renderMatrixAs(input.matrix, format);
   return renderCapacityAs(input.capacity, format);

@@ -6,14 +6,18 @@ import type { MatrixResult } from '../matrix/matrix-result.js';
 import { cellCosts, cellsByCost, COST_LEGEND, relativeCost, relativeServerCost } from '../matrix/render.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
-import type { LatencySummary } from '../metrics/summary.js';
-import { HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass } from '../metrics/tally.js';
+import { latencyRows } from '../metrics/summary.js';
+import { HANDSHAKE_CLASSES, type HandshakeClass } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import type { ReportInput } from './format.js';
 import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { serverCpuPerSecond } from '../metrics/server-cpu.js';
 import { cpuMicros, SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
-import { ms, negotiatedDiffers, percent, rate } from './table.js';
+import { ms, negotiatedDiffers, percent, perSecondCell, rate } from './table.js';
+import { collapseRepeated } from './collapse.js';
+import { machinesHeadline, machineTable } from './machines.js';
+import { repeatCount, repeatsOf, repeatTable, spreadLine, windowLabel } from './repeats.js';
+import type { TimelinePoint } from '../metrics/timeline.js';
 
 /*
  * One self-contained page: Chart.js (MIT; vendored with its licence in vendor/chart.js by
@@ -48,7 +52,7 @@ function chartJsSource(): string {
 
 interface Point { x: number; y: number }
 interface PercentileSeries { label: string; color: string; dashed: boolean; points: Point[] }
-interface TimelineSeries { label: string; color: string; values: number[] }
+interface TimelineSeries { label: string; color: string; values: (number | null)[] }
 /** One phase's cost in every cell (null where that cell has no such phase or figure). */
 interface CostSeries { label: string; color: string; values: (number | null)[] }
 
@@ -58,9 +62,9 @@ interface KneeSeries { label: string; color: string; dashed: boolean; points: Po
 type ChartData =
   | { kind: 'percentile'; series: PercentileSeries[] }
   | { kind: 'knee'; yTitle: string; series: KneeSeries[] }
-  | { kind: 'timeline'; seconds: number[]; series: TimelineSeries[]; p99: (number | null)[] }
+  | { kind: 'timeline'; labels: string[]; xTitle: string; series: TimelineSeries[]; p99: (number | null)[] }
   | { kind: 'cost'; labels: string[]; series: CostSeries[]; baseline: string }
-  | { kind: 'serverCpu'; seconds: number[]; coresBusy: number[]; perHandshakeUs: (number | null)[] };
+  | { kind: 'serverCpu'; labels: string[]; xTitle: string; coresBusy: (number | null)[]; perHandshakeUs: (number | null)[] };
 /** What the page script receives: the data of one chart and the id of its canvas. */
 type ChartSpec = ChartData & { id: string };
 
@@ -111,31 +115,71 @@ function percentileSeries(phases: readonly PhaseResult[], phaseCount: number): P
   return series;
 }
 
-function timelineData(phase: PhaseResult): ChartData {
-  // The measured window only: warm-up, ramp and the drain after the window are in no other figure either.
-  const seconds = Math.max(1, Math.ceil(phase.windowMs / 1000));
-  const points = phase.timeline.filter((p) => p.second >= 0 && p.second < seconds);
-  const series: TimelineSeries[] = HANDSHAKE_CLASSES
-    .filter((cls) => points.some((p) => p.handshakes[cls] > 0))
-    .map((cls) => ({ label: cls, color: CLASS_COLORS[cls], values: points.map((p) => p.handshakes[cls]) }));
-  series.push({ label: 'errors', color: ERROR_COLOR, values: points.map((p) => p.errors) });
-  return { kind: 'timeline', seconds: points.map((p) => p.second), series, p99: points.map((p) => (HANDSHAKE_CLASSES.some((c) => p.handshakes[c] > 0) ? p.p99 / 1000 : null)) };
+/** A measured window of a phase: the one window, or with --repeat each repeat's own. */
+interface MeasuredWindow { startedAt: number; ms: number; repeat: number | null }
+
+function measuredWindows(phase: PhaseResult): MeasuredWindow[] {
+  const repeats = repeatsOf(phase);
+  if (!repeats) return [{ startedAt: phase.windowStartedAt, ms: phase.windowMs, repeat: null }];
+  return repeats.map((r, i) => ({ startedAt: r.windowStartedAt, ms: r.windowMs, repeat: i + 1 }));
 }
 
-/** Per second of the window: server cores busy, and server CPU-µs per handshake completed that second. */
+/**
+ * The seconds of a phase's measured windows, in order. Repeats are apart in time (a new built-in
+ * server, warm-up): each repeat is its own run of seconds, with an empty slot (null) between
+ * them so no bar or line joins one repeat to the next across time that was not measured.
+ */
+function perSecondAxis<T>(phase: PhaseResult, valueAt: (w: MeasuredWindow, second: number) => T | null): { labels: string[]; xTitle: string; values: (T | null)[] } {
+  const labels: string[] = [];
+  const values: (T | null)[] = [];
+  measuredWindows(phase).forEach((w, i) => {
+    if (i > 0) {
+      labels.push('');
+      values.push(null);
+    }
+    const seconds = Math.max(1, Math.ceil(w.ms / 1000));
+    for (let second = 0; second < seconds; second++) {
+      labels.push(w.repeat === null ? `${second + 1} s` : `r${w.repeat} ${second + 1} s`);
+      values.push(valueAt(w, second));
+    }
+  });
+  const xTitle = measuredWindows(phase).length > 1 ? 'repeat and second of its measured window (gaps: between repeats, not measured)' : 'second of the measured window';
+  return { labels, xTitle, values };
+}
+
+/** The timeline point of a window's second, found by wall clock (merged points keep `at`). */
+function pointAt(phase: PhaseResult): (w: MeasuredWindow, second: number) => TimelinePoint | null {
+  const byClock = new Map(phase.timeline.map((p) => [Math.round(p.at / 1000), p]));
+  return (w, second) => (w.repeat === null
+    ? phase.timeline.find((p) => p.second === second) ?? null
+    : byClock.get(Math.round((w.startedAt + second * 1000) / 1000)) ?? null);
+}
+
+function timelineData(phase: PhaseResult): ChartData {
+  // The measured window only: warm-up, ramp and the drain after the window are in no other figure either.
+  const { labels, xTitle, values: points } = perSecondAxis(phase, pointAt(phase));
+  const present = points.filter((p): p is TimelinePoint => p !== null);
+  const series: TimelineSeries[] = HANDSHAKE_CLASSES
+    .filter((cls) => present.some((p) => p.handshakes[cls] > 0))
+    .map((cls) => ({ label: cls, color: CLASS_COLORS[cls], values: points.map((p) => (p ? p.handshakes[cls] : null)) }));
+  series.push({ label: 'errors', color: ERROR_COLOR, values: points.map((p) => (p ? p.errors : null)) });
+  return { kind: 'timeline', labels, xTitle, series, p99: points.map((p) => (p && HANDSHAKE_CLASSES.some((c) => p.handshakes[c] > 0) ? p.p99 / 1000 : null)) };
+}
+
+/** Per second of the window(s): server cores busy, and server CPU-µs per handshake completed that second. */
 function serverCpuData(phase: PhaseResult): ChartData | null {
-  if (!phase.server || phase.server.readings.length < 2) return null;
-  const perSecond = serverCpuPerSecond(phase.server, phase.windowStartedAt, phase.windowMs);
-  const handshakes = new Map(phase.timeline.map((p) => [p.second, HANDSHAKE_CLASSES.reduce((a, c) => a + p.handshakes[c], 0)]));
-  return {
-    kind: 'serverCpu',
-    seconds: perSecond.map((p) => p.second),
-    coresBusy: perSecond.map((p) => Number(p.cpuSeconds.toFixed(4))),
-    perHandshakeUs: perSecond.map((p) => {
-      const n = handshakes.get(p.second) ?? 0;
-      return n > 0 ? Number(((p.cpuSeconds * 1e6) / n).toFixed(1)) : null;
-    }),
-  };
+  const server = phase.server;
+  if (!server || server.readings.length < 2) return null;
+  const point = pointAt(phase);
+  const perWindow = new Map(measuredWindows(phase).map((w) => [w, serverCpuPerSecond(server, w.startedAt, w.ms)]));
+  const { labels, xTitle, values } = perSecondAxis(phase, (w, second) => {
+    const cpu = perWindow.get(w)?.[second];
+    if (!cpu) return null;
+    const p = point(w, second);
+    const n = p ? HANDSHAKE_CLASSES.reduce((a, c) => a + p.handshakes[c], 0) : 0;
+    return { cores: Number(cpu.cpuSeconds.toFixed(4)), us: n > 0 ? Number(((cpu.cpuSeconds * 1e6) / n).toFixed(1)) : null };
+  });
+  return { kind: 'serverCpu', labels, xTitle, coresBusy: values.map((v) => v?.cores ?? null), perHandshakeUs: values.map((v) => v?.us ?? null) };
 }
 
 // ─── page parts ──────────────────────────────────────────────────────────────────────────────
@@ -158,28 +202,26 @@ function metaList(items: readonly [string, string][]): string {
   return `<dl class="meta">${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
 }
 
-/** Findings and warnings: what a person should act on, set apart from the figures. */
+/** Findings and warnings: what a person should act on, set apart from the figures; each distinct one once. */
 function notes(list: readonly string[]): string {
-  return list.length ? `<ul class="notes">${list.map((f) => `<li class="finding">${escapeHtml(f)}</li>`).join('')}</ul>` : '';
+  return list.length ? `<ul class="notes">${collapseRepeated(list).map((f) => `<li class="finding">${escapeHtml(f)}</li>`).join('')}</ul>` : '';
+}
+
+/** A table of text cells (repeats, machines); columns from `numericFrom` right-aligned. */
+function textTable(caption: string, t: { head: string[]; rows: string[][] }, numericFrom: number, cls: string): string {
+  const align = (i: number) => (i >= numericFrom ? ' class="num"' : '');
+  return `<table class="${cls}"><caption>${escapeHtml(caption)}</caption><thead><tr>${t.head.map((h, i) => `<th${align(i)}>${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${t.rows.map((r) => `<tr>${r.map((v, i) => `<td${align(i)}>${escapeHtml(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
 function latencyTable(phase: PhaseResult): string {
-  const s = phase.summary;
   const head = ['class', 'metric', 'count', 'per s', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max'];
-  const rows: string[] = [];
-  for (const cls of HANDSHAKE_CLASSES) {
-    const c = s.classes[cls];
-    if (!c) continue;
-    for (const metric of LATENCY_METRICS) {
-      const l: LatencySummary | undefined = c.latency[metric];
-      if (!l) continue;
-      const count = metric === 'ttfb' ? c.requests : c.handshakes;
-      const perSecond = s.windowSeconds > 0 ? count / s.windowSeconds : 0;
-      const cells = [count, rate(perSecond), ms(l.min), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)];
-      rows.push(`<tr><td><span class="dot" style="background:${CLASS_COLORS[cls]}"></span>${cls}</td><td>${metric}</td>` +
-        cells.map((v) => `<td class="num">${escapeHtml(v)}</td>`).join('') + '</tr>');
-    }
-  }
+  const rows = latencyRows(phase.summary).map((row) => {
+    const l = row.latency;
+    const cells = [row.count, perSecondCell(row), ms(l.min), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)];
+    return `<tr><td><span class="dot" style="background:${CLASS_COLORS[row.cls]}"></span>${row.cls}</td><td>${row.metric}</td>` +
+      cells.map((v) => `<td class="num">${escapeHtml(v)}</td>`).join('') + '</tr>';
+  });
   if (!rows.length) return '<p class="muted">No handshake completed in this phase.</p>';
   return `<table><caption>Latency in ms</caption><thead><tr>${head.map((h, i) => `<th${i > 1 ? ' class="num"' : ''}>${h}</th>`).join('')}</tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>`;
@@ -233,7 +275,7 @@ function phaseStats(phase: PhaseResult): string {
 
 function phaseSection(phase: PhaseResult, result: RunResult, charts: Charts): string {
   const s = phase.summary;
-  const facts = [`window ${(phase.windowMs / 1000).toFixed(2)} s`, ...phaseFacts(s, phase.resume).map((f) => f.text)];
+  const facts = [windowLabel(phase), ...phaseFacts(s, phase.resume).map((f) => f.text)];
   if (phase.interrupted) facts.push('interrupted');
   const series = percentileSeries([phase], 1);
   const chartHtml = [
@@ -243,8 +285,13 @@ function phaseSection(phase: PhaseResult, result: RunResult, charts: Charts): st
   const serverData = serverCpuData(phase);
   const serverChart = serverData ? charts.add('Server CPU per second', 'bars: server cores busy · line: server CPU-µs per handshake', serverData) : '';
   return `<section class="phase"><h2>Phase <q>${escapeHtml(phase.name)}</q> <small>resume ${escapeHtml(phase.resume)} · ${escapeHtml(facts.join(' · '))}</small></h2>` +
-    phaseStats(phase) + notes(phase.findings) + `<div class="charts">${chartHtml}${serverChart}</div>` +
+    phaseStats(phase) + notes(phase.findings) + repeatsHtml(phase) + `<div class="charts">${chartHtml}${serverChart}</div>` +
     `<div class="tables">${latencyTable(phase)}${errorTable(phase)}${serverTable(phase)}</div>${negotiatedList(phase, result)}</section>`;
+}
+
+function repeatsHtml(phase: PhaseResult): string {
+  const table = repeatTable(phase);
+  return table ? `<div class="tables">${textTable(`Repeats: ${spreadLine(phase)!}`, table, 1, 'repeats')}</div>` : '';
 }
 
 function serverTable(phase: PhaseResult): string {
@@ -255,12 +302,14 @@ function serverTable(phase: PhaseResult): string {
 
 function runBody(result: RunResult, charts: Charts): string {
   const out: string[] = [];
+  const machines = machineTable(result);
   out.push(metaList([
     ['Target', targetLabel(result)],
-    ['Run', describeRun(result.config)],
-    ['Client', runtimeLabel(result)],
+    ['Run', describeRun(result.config, repeatCount(result))],
+    machines ? ['Clients', machinesHeadline(result)!] : ['Client', runtimeLabel(result)],
     ['Started', `${result.startedAt} (finished ${result.finishedAt})`],
   ]));
+  if (machines) out.push(`<section class="phase machines">${textTable('Load machines (merged)', machines, 5, 'machines')}</section>`);
   if (result.interrupted) out.push(notes(['Interrupted: the figures cover the part of the window that ran.']));
   const gain = result.resumptionGain;
   if (gain) {
@@ -310,21 +359,26 @@ function matrixBody(matrix: MatrixResult, charts: Charts): string {
       series: phases.map((name, i) => ({ label: name, color: PALETTE[i % PALETTE.length]!, values: costs[i]! })),
     }));
   }
+  // Every cell × phase × class: a cell's colour, a phase's dash, so a resumed phase reads beside its full one.
   const series: PercentileSeries[] = [];
   ran.forEach((cell, i) => {
-    const phase = cell.result!.phases[0];
-    const cls = phase && HANDSHAKE_CLASSES.find((c) => phase.tally.classes[c]?.histograms.tls);
-    if (!phase || !cls) return;
-    const label = phases.length > 1 ? `${cell.name} · ${phase.name}` : cell.name;
-    series.push({ label, color: PALETTE[i % PALETTE.length]!, dashed: i >= PALETTE.length, points: percentileCurve(phase.tally.classes[cls]!.histograms.tls!) });
+    cell.result!.phases.forEach((phase, p) => {
+      for (const cls of HANDSHAKE_CLASSES) {
+        const tls = phase.tally.classes[cls]?.histograms.tls;
+        if (!tls) continue;
+        const label = [cell.name, phases.length > 1 ? phase.name : '', phase.name !== cls ? cls : ''].filter(Boolean).join(' · ');
+        series.push({ label, color: PALETTE[i % PALETTE.length]!, dashed: p > 0, points: percentileCurve(tls) });
+      }
+    });
   });
-  if (series.length) chartHtml.push(charts.add('Handshake latency by percentile, per cell (first phase)', PERCENTILE_NOTE, { kind: 'percentile', series }));
+  if (series.length) chartHtml.push(charts.add('Handshake latency by percentile, per cell and phase', `${PERCENTILE_NOTE} · dashed: a cell's later phases`, { kind: 'percentile', series }));
   out.push(`<div class="charts">${chartHtml.join('')}</div>`);
   const rows: string[] = [];
+  const findings: { text: string; where: string }[] = [];
   for (const cell of cells) {
     const name = `<td>${escapeHtml(cell.name)}${cell.name === matrix.baseline ? ' <span class="muted">(baseline)</span>' : ''}</td>`;
     if (!cell.result) {
-      rows.push(`<tr>${name}<td colspan="9" class="muted">skipped: ${escapeHtml(cell.skipped ?? 'not run')}</td></tr>`);
+      rows.push(`<tr>${name}<td colspan="8" class="muted">skipped: ${escapeHtml(cell.skipped ?? 'not run')}</td></tr>`);
       continue;
     }
     cell.result.phases.forEach((phase, i) => {
@@ -332,12 +386,12 @@ function matrixBody(matrix: MatrixResult, charts: Charts): string {
       const costs = cellCosts(phase, baseline);
       const figures = [rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—', costs.serverUs, costs.serverRelative, costs.throughputRelative, String(phase.summary.errorCount)];
       rows.push(`<tr${cell.name === matrix.baseline ? ' class="baseline"' : ''}>${i === 0 ? name : '<td></td>'}<td>${escapeHtml(phase.name)}</td>` +
-        figures.map((f) => `<td class="num">${escapeHtml(f)}</td>`).join('') +
-        `<td>${phase.findings.map((f) => `<div class="finding">${escapeHtml(f)}</div>`).join('')}</td></tr>`);
+        figures.map((f) => `<td class="num">${escapeHtml(f)}</td>`).join('') + '</tr>');
+      for (const f of phase.findings) findings.push({ text: f, where: `${cell.name} · ${phase.name}` });
     });
   }
   out.push(`<section class="phase"><table class="matrix"><caption>Cells, cheapest first</caption><thead><tr><th>cell</th><th>phase</th><th class="num">handshakes/s</th>` +
-    `<th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">server µs</th><th class="num">server cost</th><th class="num">throughput cost</th><th class="num">errors</th><th>findings</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="muted">${escapeHtml(COST_LEGEND)}</p></section>`);
+    `<th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">server µs</th><th class="num">server cost</th><th class="num">throughput cost</th><th class="num">errors</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="muted">${escapeHtml(COST_LEGEND)}</p>${matrixFindings(findings)}</section>`);
   return out.join('\n');
 }
 
@@ -420,6 +474,15 @@ function capacityBody(capacity: CapacityResult, charts: Charts): string {
   out.push(notes(stopped));
   for (const search of capacity.searches) out.push(capacitySection(search, capacity, charts));
   return out.join('\n');
+}
+
+/** Each distinct finding once, with how many cell phases had it and which. */
+function matrixFindings(findings: readonly { text: string; where: string }[]): string {
+  if (!findings.length) return '';
+  const where = new Map<string, string[]>();
+  for (const f of findings) where.set(f.text, [...(where.get(f.text) ?? []), f.where]);
+  const items = [...where].map(([text, list]) => `<li class="finding">${escapeHtml(list.length > 1 ? `${text} (×${list.length}: ${list.join(', ')})` : `${text} (${list[0]!})`)}</li>`);
+  return `<h4>Findings</h4><ul class="notes">${items.join('')}</ul>`;
 }
 
 // ─── page ────────────────────────────────────────────────────────────────────────────────────
@@ -517,11 +580,11 @@ const PAGE_SCRIPT = `
       const p99 = { type: 'line', label: 'p99 ms', hidden: !hasP99, data: spec.p99, borderColor: '#0f172a', backgroundColor: '#0f172a', borderWidth: 1.5, pointRadius: 2, yAxisID: 'ms', order: 1 };
       return {
         type: 'bar',
-        data: { labels: spec.seconds.map((s) => s + 1 + ' s'), datasets: [...bars, p99] },
+        data: { labels: spec.labels, datasets: [...bars, p99] },
         options: {
           interaction: { mode: 'index', intersect: false },
           scales: {
-            x: { stacked: true, grid: { display: false }, title: { display: true, text: 'second of the measured window' } },
+            x: { stacked: true, grid: { display: false }, title: { display: true, text: spec.xTitle } },
             y: { stacked: true, beginAtZero: true, grid, title: { display: true, text: 'per second' } },
             ms: { display: hasP99, position: 'right', beginAtZero: true, grid: { display: false }, title: { display: true, text: 'p99 ms' } },
           },
@@ -532,14 +595,14 @@ const PAGE_SCRIPT = `
     serverCpu(spec) {
       return {
         type: 'bar',
-        data: { labels: spec.seconds.map((s) => s + 1 + ' s'), datasets: [
+        data: { labels: spec.labels, datasets: [
           { type: 'bar', label: 'server cores busy', data: spec.coresBusy, backgroundColor: '#7c3aed', yAxisID: 'y', order: 2, maxBarThickness: 64 },
           { type: 'line', label: 'server CPU-µs per handshake', data: spec.perHandshakeUs, borderColor: '#0f172a', backgroundColor: '#0f172a', borderWidth: 1.5, pointRadius: 2, yAxisID: 'us', order: 1 },
         ] },
         options: {
           interaction: { mode: 'index', intersect: false },
           scales: {
-            x: { grid: { display: false }, title: { display: true, text: 'second of the measured window' } },
+            x: { grid: { display: false }, title: { display: true, text: spec.xTitle } },
             y: { beginAtZero: true, grid, title: { display: true, text: 'cores busy' } },
             us: { position: 'right', beginAtZero: true, grid: { display: false }, title: { display: true, text: 'CPU-µs per handshake' } },
           },

@@ -7,6 +7,9 @@ import { describeRun } from './describe.js';
 import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
+import { collapseRepeated } from './collapse.js';
+import { machinesHeadline, machineTable } from './machines.js';
+import { repeatCount, repeatTable, spreadLine, windowLabel } from './repeats.js';
 
 /**
  * Text from the result (phase names, error classes, server-chosen names) goes into a page that
@@ -35,10 +38,20 @@ function latencyTable(phase: PhaseResult): string[] {
     row(['class', 'metric', 'count', 'per s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms']),
     row([':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
+  // Every row complete (class and per s included), so a pasted or parsed table row stands alone.
   for (const { cls, metric, count, perSecond, latency: l } of latencyRows(s)) {
     lines.push(row([cls, metric, count, rate(perSecond), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)]));
   }
   return lines;
+}
+
+/** A table of text cells (repeats, machines), escaped; columns from `numericFrom` right-aligned. */
+function textTable(t: { head: string[]; rows: string[][] }, numericFrom: number): string[] {
+  return [
+    row(t.head.map(mdText)),
+    row(t.head.map((_, i) => (i >= numericFrom ? '--:' : ':--'))),
+    ...t.rows.map((r) => row(r.map(mdText))),
+  ];
 }
 
 function errorTable(phase: PhaseResult): string[] {
@@ -71,9 +84,11 @@ function negotiatedList(phase: PhaseResult, requested: RunResult['config']['tls'
 function phaseSection(phase: PhaseResult, result: RunResult): string[] {
   const s = phase.summary;
   const out: string[] = [];
-  out.push(`#### Phase ${mdText(phase.name)} (resume ${phase.resume}) · window ${(phase.windowMs / 1000).toFixed(2)} s${phase.interrupted ? ' · interrupted' : ''}`);
+  out.push(`#### Phase ${mdText(phase.name)} (resume ${phase.resume}) · ${windowLabel(phase)}${phase.interrupted ? ' · interrupted' : ''}`);
   out.push('');
   out.push(phaseFacts(s, phase.resume).map((f) => (f.strong ? `**${f.text}**` : f.text)).join(' · '));
+  const repeats = repeatTable(phase);
+  if (repeats) out.push('', `**Repeats:** ${mdText(spreadLine(phase)!)}`, '', ...textTable(repeats, 1));
   if (Object.keys(s.classes).length) out.push('', ...latencyTable(phase));
   if (s.errorCount) out.push('', ...errorTable(phase));
   const negotiated = negotiatedList(phase, result.config.tls);
@@ -84,7 +99,7 @@ function phaseSection(phase: PhaseResult, result: RunResult): string[] {
   }
   const elu = phase.client.elu.map((u) => `${(u * 100).toFixed(0)} %`).join(', ');
   out.push('', `Client event-loop utilisation: ${elu}${phase.client.saturated ? ' ⚠️ **saturated**' : ''}`);
-  if (phase.findings.length) out.push('', ...phase.findings.map((f) => `> ⚠️ ${mdText(f)}  `));
+  if (phase.findings.length) out.push('', ...collapseRepeated(phase.findings).map((f) => `> ⚠️ ${mdText(f)}  `));
   return out;
 }
 
@@ -93,9 +108,12 @@ export function renderMarkdown(result: RunResult): string {
   const out: string[] = [];
   out.push(`### tlsbench ${mdText(result.tool.version)} → ${mdText(targetLabel(result))}`);
   out.push('');
-  out.push(`**Run:** ${mdText(describeRun(result.config))}  `);
-  out.push(`**Client:** ${mdText(runtimeLabel(result))}  `);
+  out.push(`**Run:** ${mdText(describeRun(result.config, repeatCount(result)))}  `);
+  const machines = machineTable(result);
+  if (!machines) out.push(`**Client:** ${mdText(runtimeLabel(result))}  `);
+  else out.push(`**Clients:** ${mdText(machinesHeadline(result)!)}  `);
   out.push(`**Started:** ${mdText(result.startedAt)}`);
+  if (machines) out.push('', ...textTable(machines, 5));
   if (result.interrupted) out.push('', '> **Interrupted**: the figures cover the part of the window that ran.');
   for (const phase of result.phases) out.push('', ...phaseSection(phase, result));
   const gain = result.resumptionGain;
@@ -105,7 +123,7 @@ export function renderMarkdown(result: RunResult): string {
     if (saving) out.push('', `**Resumption saving on the server:** ${mdText(saving)}`);
   }
   if (!result.phases.some((p) => p.serverCost)) out.push('', `_${mdText(SERVER_NOT_MEASURED)}_`);
-  if (result.warnings.length) out.push('', ...result.warnings.map((w) => `> ⚠️ ${mdText(w)}  `));
+  if (result.warnings.length) out.push('', ...collapseRepeated(result.warnings).map((w) => `> ⚠️ ${mdText(w)}  `));
   return out.join('\n');
 }
 

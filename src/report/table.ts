@@ -2,10 +2,13 @@ import Table from 'cli-table3';
 import { TLS_VERSIONS } from '../config/run-config.js';
 import { formatTarget } from '../config/target.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
-import { latencyRows, type LatencySummary } from '../metrics/summary.js';
+import { latencyRows, type LatencyRow, type LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES, HTTP_STATUS_CLASSES, type StatusCounts } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, speedupLabel } from './labels.js';
+import { collapseRepeated } from './collapse.js';
+import { machinesHeadline, machineTable } from './machines.js';
+import { repeatCount, repeatTable, spreadLine, windowLabel } from './repeats.js';
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 
 const plain = { head: [] as string[], border: [] as string[] };
@@ -27,6 +30,22 @@ function latencyCells(l: LatencySummary): string[] {
   return [ms(l.min), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)];
 }
 
+/**
+ * "per s" once per class: handshakes/s on the class's first row. A ttfb row adds its own figure
+ * only when it is another one (requests/s, with several requests per connection).
+ */
+export function perSecondCell(row: LatencyRow): string {
+  if (row.firstOfClass) return rate(row.perSecond);
+  if (row.metric === 'ttfb' && row.count !== row.classSummary.handshakes) return `${rate(row.perSecond)} req/s`;
+  return '';
+}
+
+function plainTable(t: { head: string[]; rows: string[][] }, numericFrom: number): string {
+  const table = new Table({ head: t.head, colAligns: t.head.map((_, i) => (i >= numericFrom ? 'right' : 'left')), style: plain });
+  for (const r of t.rows) table.push(r);
+  return table.toString();
+}
+
 function phaseTable(phase: PhaseResult): string {
   const s = phase.summary;
   const table = new Table({
@@ -37,7 +56,7 @@ function phaseTable(phase: PhaseResult): string {
   const rows = latencyRows(s);
   rows.forEach((row, i) => {
     const { cls, metric, count, perSecond, latency, firstOfClass: first, classSummary: c } = row;
-    table.push([first ? cls : '', metric, String(count), first || metric === 'ttfb' ? rate(perSecond) : '', ...latencyCells(latency)]);
+    table.push([first ? cls : '', metric, String(count), perSecondCell(row), ...latencyCells(latency)]);
     const lastOfClass = rows[i + 1]?.cls !== cls;
     if (lastOfClass && c.bytesRead > 0) table.push(['', 'read', `${c.bytesRead} B`, `${(c.bytesPerSecond / 1e6).toFixed(2)} MB/s`, '', '', '', '', '', '']);
     if (lastOfClass && c.statuses) table.push(['', 'status', statusLabel(c.statuses), '', '', '', '', '', '', '']);
@@ -97,14 +116,22 @@ export function renderTable(result: RunResult): string {
     ? `built-in server (${t.builtIn.keyType}; ${t.builtIn.coreSplit})`
     : formatTarget(t) + (t.servername ? ` (SNI ${t.servername})` : '');
   out.push(`tlsbench ${result.tool.version} → ${t.builtIn ? formatTarget(t) + ' ' : ''}${where}`);
-  out.push(`client: Node ${r.node}, OpenSSL ${r.openssl}, ${r.cores} cores (${r.cpuModel}), ${result.config.workers} worker${result.config.workers === 1 ? '' : 's'}${r.clientCpus ? ` pinned to CPU ${r.clientCpus.join(',')}` : ''}`);
-  out.push(`run: ${describeRun(result.config)}`);
+  const merged = machineTable(result);
+  if (merged) {
+    out.push(`clients: ${machinesHeadline(result)!}`);
+    out.push(plainTable(merged, 5));
+  } else {
+    out.push(`client: Node ${r.node}, OpenSSL ${r.openssl}, ${r.cores} cores (${r.cpuModel}), ${result.config.workers} worker${result.config.workers === 1 ? '' : 's'}${r.clientCpus ? ` pinned to CPU ${r.clientCpus.join(',')}` : ''}`);
+  }
+  out.push(`run: ${describeRun(result.config, repeatCount(result))}`);
   if (result.interrupted) out.push('INTERRUPTED: the figures cover the part of the window that ran');
   for (const phase of result.phases) {
     const s = phase.summary;
     out.push('');
-    out.push(`── phase ${phase.name} (resume ${phase.resume}) · window ${(phase.windowMs / 1000).toFixed(2)} s${phase.interrupted ? ' · interrupted' : ''}`);
+    out.push(`── phase ${phase.name} (resume ${phase.resume}) · ${windowLabel(phase)}${phase.interrupted ? ' · interrupted' : ''}`);
     out.push(phaseFacts(s, phase.resume).map((f) => f.text).join(' · '));
+    const repeats = repeatTable(phase);
+    if (repeats) out.push(spreadLine(phase)!, plainTable(repeats, 1));
     if (Object.keys(s.classes).length) out.push(phaseTable(phase));
     if (s.errorCount) {
       const errors = new Table({ head: ['error class', 'count', 'share'], colAligns: ['left', 'right', 'right'], style: plain });
@@ -120,7 +147,7 @@ export function renderTable(result: RunResult): string {
       out.push(`  ${serverCostFacts(phase.serverCost).map(([label, value]) => `${label} ${value}`).join(' · ')}`);
     }
     out.push(`client event-loop utilisation: ${phase.client.elu.map((u) => `${(u * 100).toFixed(0)} %`).join(', ')}${phase.client.saturated ? '  ⚠ SATURATED' : ''}`);
-    for (const f of phase.findings) out.push(`⚠ ${f}`);
+    for (const f of collapseRepeated(phase.findings)) out.push(`⚠ ${f}`);
   }
   const gain = result.resumptionGain;
   if (gain) {
@@ -130,7 +157,7 @@ export function renderTable(result: RunResult): string {
     if (saving) out.push(`resumption saving on the server: ${saving}`);
   }
   if (!result.phases.some((p) => p.serverCost)) out.push(`note: ${SERVER_NOT_MEASURED}`);
-  for (const w of result.warnings) out.push(`⚠ ${w}`);
+  for (const w of collapseRepeated(result.warnings)) out.push(`⚠ ${w}`);
   return out.join('\n');
 }
 
