@@ -115,7 +115,7 @@ test('off a TTY: each plain line has the client\'s and the built-in server\'s CP
   }
 });
 
-test('against openssl s_server without --server-pid: the client\'s CPU, and no server figure at all', async (t) => {
+test('against openssl s_server: without --server-pid the client\'s CPU and no server figure at all; with it, the server\'s', async (t) => {
   const certs = await createTestCerts();
   const server = await startOpenSslServer({ certPath: certs.certPath, keyPath: certs.keyPath });
   t.after(async () => {
@@ -130,6 +130,11 @@ test('against openssl s_server without --server-pid: the client\'s CPU, and no s
     assert.match(line, /· client CPU [\d.]+ cores$/);
     assert.doesNotMatch(line, /server/);
   }
+  const measured = await runCli([...externalTarget(server, certs), ...ARGS, '--server-pid', String(server.pid)]);
+  assert.equal(measured.code, 0, measured.stderr);
+  const withServer = measured.stderr.split('\n').filter((l) => STATUS.test(l));
+  assert.ok(withServer.length >= 2, measured.stderr);
+  for (const line of withServer) assert.match(line, /· client CPU [\d.]+ cores · server CPU [\d.]+ cores · server CPU [\d.]+ µs\/handshake$/);
 });
 
 test('TERM=dumb on a TTY: plain status lines, not one cursor code', async () => {
