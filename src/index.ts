@@ -26,6 +26,7 @@ export { SCHEMA_VERSION } from './metrics/run-result.js';
 export type { RunOptions } from './config/run-options.js';
 export type { RunConfig } from './config/run-config.js';
 export type { RunHooks } from './coordinator/run.js';
+export type { SecondCpu } from './coordinator/phase-runner.js';
 export type { RunResult, PhaseResult, PhaseSample, RuntimeInfo, MachineInfo, MachinePhase } from './metrics/run-result.js';
 export type { ServeOptions, TargetServer } from './server/target-server.js';
 export type { CapacityResult, CapacitySearch, CapacityStep, CapacityAnswer } from './capacity/capacity-result.js';

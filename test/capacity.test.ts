@@ -17,7 +17,10 @@ import { HANDSHAKE_CLASSES } from '../src/metrics/tally.js';
 import { createTestCerts, type TestCerts } from './support/certs.js';
 import { Chromium, chromiumAvailable } from './support/chromium.js';
 import { MAIN_JS, runCli } from './support/cli.js';
+import { startNginx, type LoggingNginx } from './support/nginx-server.js';
 import { startPacedServer, type PacedServer } from './support/paced-server.js';
+import { processCpuSeconds } from './support/proc.js';
+import { externalTarget } from './support/tls-run.js';
 
 const SCHEMA_DIR = new URL('../../schema/', import.meta.url);
 
@@ -343,3 +346,126 @@ describe('capacity against the built-in server', () => {
   });
 });
 
+
+/*
+ * nginx as the server under test, its capacity set by limit_req: LIMIT requests/s per client
+ * address with a burst of BURST (refused with 503, an app.http-5xx error). Each step is 1 s of
+ * warm-up and a 2 s window (T = 3 s of arrivals). Over a step nginx admits at most LIMIT·T + BURST
+ * arrivals, and its refusals fall in the window; `errors<5%` therefore fails at every rate r with
+ * r·T − (LIMIT·T + BURST) ≥ 5 % of the window's 2r attempts, i.e. from (LIMIT·T + BURST) / (T − 0.1)
+ * = 69/s up. Steps follow each other within a second, so a step may start with the bucket an
+ * overloaded step left (up to BURST): that only adds refusals, never lifts the ceiling. Below the
+ * limit the bucket drains; a step at 0.8 × LIMIT refuses 5 % of its arrivals only if the client
+ * bunched them into a stall on top of a bucket left full. The search stays small: one worker,
+ * at most 80/s.
+ */
+describe('capacity against nginx limited to 50 requests/s (limit_req, burst 50), its CPU measured with --server-pid', () => {
+  const LIMIT = 50;
+  const BURST = 50;
+  const T = 3;
+  const CEILING = (LIMIT * T + BURST) / (T - 0.1);
+  let certs: TestCerts;
+  let server: LoggingNginx | null = null;
+  let result: CapacityResult;
+  /** nginx's own CPU over the whole search (warm-ups and set-up included), from /proc: the reference. */
+  let nginxCpuSeconds = 0;
+  let wallMs = 0;
+
+  before(async () => {
+    certs = await createTestCerts();
+    server = await startNginx({
+      certPath: certs.certPath, keyPath: certs.keyPath, accessLog: true,
+      extraHttpConfig: `  limit_req_zone $binary_remote_addr zone=capacity:1m rate=${LIMIT}r/s;`,
+      // empty_gif answers in the content phase, after limit_req (a `return` would answer before it).
+      extraServerConfig: `    location = /limited { limit_req zone=capacity burst=${BURST} nodelay; empty_gif; }`,
+    });
+    if (!server) return;
+    // master_process off: the one nginx process is the worker that does the handshakes.
+    const cpuBefore = processCpuSeconds(server.pid)!;
+    const began = Date.now();
+    ({ result } = await capacityJson([...externalTarget(server, certs), '--server-pid', String(server.pid), '--http', '/limited', '--resume', 'none',
+      '-w', '1', '-d', '2s', '--warmup', '1s', '--slo', 'errors<5%', '--start-rate', '20', '--max-rate', '160', '--precision', '0.1', '--max-duration', '90s'], 120_000));
+    wallMs = Date.now() - began;
+    nginxCpuSeconds = processCpuSeconds(server.pid)! - cpuBefore;
+  });
+  after(async () => {
+    await server?.stop();
+    await certs?.cleanup();
+  });
+
+  it('brackets nginx\'s limit: the server is the limit, between a passing and a failing step within the precision', (t) => {
+    if (!server) return void t.skip('nginx is not installed');
+    const search = result.searches[0]!;
+    // The pause before each step: how long nginx's bucket had to drain what the last step left.
+    const pause = (i: number) => {
+      if (i === 0) return '';
+      const last = search.steps[i - 1]!.result.phases[0]!;
+      const next = search.steps[i]!.result.phases[0]!;
+      return `, ${((next.windowStartedAt - result.plan.warmupMs - last.windowStartedAt - last.windowMs) / 1000).toFixed(2)} s after the last step`;
+    };
+    t.diagnostic(`${(wallMs / 1000).toFixed(1)} s:\n${search.steps.map((s, i) => `${s.offered}/s ${s.verdict}: ${s.reason} (errors ${s.errors} of ${s.attempts}, server ${s.serverCpuPerHandshakeUs?.toFixed(0)} µs/handshake${pause(i)})`).join('\n')}`);
+    assert.equal(result.stoppedBy, null, 'the search settled inside --max-duration');
+    const a = search.answer;
+    assert.equal(a.limitedBy, 'server', a.text);
+    assert.equal(a.settled, true);
+    assert.ok(a.lastPassing !== null && a.firstFailing !== null, a.text);
+    assert.equal(a.rate, a.lastPassing);
+    assert.ok(a.lastPassing < a.firstFailing && (a.firstFailing - a.lastPassing) / a.lastPassing <= result.plan.precision, `${a.lastPassing}–${a.firstFailing}`);
+    assert.ok(a.lastPassing < CEILING, `${a.lastPassing}/s passed, but nginx must refuse 5 % from ${CEILING.toFixed(1)}/s`);
+    assert.ok(a.firstFailing > 0.8 * LIMIT, `${a.firstFailing}/s failed, well below nginx's ${LIMIT} r/s`);
+    assertBracketed(search.steps);
+    const failing = search.steps.find((s) => s.offered === a.firstFailing)!;
+    assert.equal(failing.verdict, 'fail');
+    assert.ok((failing.result.phases[0]!.summary.errors['app.http-5xx'] ?? 0) > 0, 'nginx\'s refusals broke it');
+    for (const step of search.steps) assertStepFromItsRun(step);
+  });
+
+  it('each step\'s handshakes, and its 503s, are what nginx logged in the step\'s window', (t) => {
+    if (!server) return void t.skip('nginx is not installed');
+    return server.accessLog().then((log) => {
+      for (const step of result.searches[0]!.steps) {
+        const phase = step.result.phases[0]!;
+        const from = phase.windowStartedAt;
+        const to = from + phase.windowMs;
+        const inWindow = log.filter((l) => l.msec >= from && l.msec < to);
+        const handshakes = HANDSHAKE_CLASSES.reduce((n, c) => n + (phase.summary.classes[c]?.handshakes ?? 0), 0);
+        const refused = phase.summary.errors['app.http-5xx'] ?? 0;
+        const logged503 = inWindow.filter((l) => l.status === 503).length;
+        const near = (edge: number) => log.filter((l) => Math.abs(l.msec - edge) < 100).map((l) => l.msec - edge).join(',');
+        const s = phase.summary;
+        const figures = `${step.offered}/s: tlsbench ${handshakes} handshakes (${refused} refused, unfinished ${s.unfinished}, carried in ${s.carriedIn}), ` +
+          `nginx ${inWindow.length} requests (${logged503} 503) in the window; logged near its start [${near(from)}] ms, near its end [${near(to)}] ms`;
+        t.diagnostic(figures);
+        // nginx logs a request when it ends, a millisecond after its handshake: only a request
+        // straddling an edge of the window can fall on the other side of it.
+        const slack = (n: number) => 2 + 0.02 * n;
+        assert.ok(handshakes > 0, figures);
+        assert.ok(Math.abs(handshakes - inWindow.length) <= slack(inWindow.length), figures);
+        assert.ok(Math.abs(refused - logged503) <= slack(logged503), figures);
+        assert.ok(Math.abs(step.achieved - inWindow.length / (phase.windowMs / 1000)) <= slack(inWindow.length) / (phase.windowMs / 1000), figures);
+      }
+    });
+  });
+
+  it('every step reports nginx\'s CPU; per handshake within a factor of 2 of nginx\'s /proc CPU ÷ its logged requests', async (t) => {
+    if (!server) return void t.skip('nginx is not installed');
+    const steps = result.searches[0]!.steps;
+    let cpu = 0;
+    let handshakes = 0;
+    for (const step of steps) {
+      const phase = step.result.phases[0]!;
+      assert.match(phase.server!.source, new RegExp(`^pid ${server.pid} and its children$`));
+      assert.ok(step.serverCpuPerHandshakeUs !== null && step.serverCpuPerHandshakeUs > 0, `${step.offered}/s: no server CPU`);
+      assert.ok(step.serverCoresBusy !== null && step.serverCoresBusy < 1);
+      cpu += phase.serverCost!.cpuSeconds;
+      handshakes += HANDSHAKE_CLASSES.reduce((n, c) => n + (phase.summary.classes[c]?.handshakes ?? 0), 0);
+    }
+    // The windows' CPU summed over every step against nginx's CPU over the whole search, each
+    // divided by its own count of handshakes (the reference: every request nginx logged, warm-ups
+    // included). /proc counts in 10 ms ticks, a few dozen of them over the windows together.
+    const mine = (cpu * 1e6) / handshakes;
+    const reference = (nginxCpuSeconds * 1e6) / (await server.accessLog()).length;
+    t.diagnostic(`tlsbench ${mine.toFixed(0)} µs/handshake over the windows; nginx's /proc ÷ its log ${reference.toFixed(0)} µs/request`);
+    assert.ok(mine > reference / 2 && mine < reference * 2, `${mine} vs ${reference}`);
+  });
+});

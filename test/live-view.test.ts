@@ -3,8 +3,13 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import type { RunResult } from '../src/metrics/run-result.js';
 import { fitLine } from '../src/report/live-view.js';
+import { createTestCerts } from './support/certs.js';
 import { MAIN_JS, runCli } from './support/cli.js';
+import { startOpenSslServer } from './support/openssl-server.js';
+import { childPids, commandLine, processCpuSeconds } from './support/proc.js';
+import { externalTarget } from './support/tls-run.js';
 import { skipUnlessCi } from './support/required.js';
 import { TmuxPane, tmuxAvailable } from './support/tmux.js';
 
@@ -17,7 +22,7 @@ const STATUS = /\[(full|resumed)\] (warm-up -?\d+s|\d+\/\d+s)/;
 test('on a wide TTY: one status line rewritten in place every second, every figure in it', async () => {
   // `script` gives the child a pseudo-terminal, as a user's shell would; stty gives it a width.
   const { stdout } = await run('script', ['-qec', `stty cols 200; ${[process.execPath, MAIN_JS, ...ARGS].join(' ')}`, '/dev/null'], { timeout: 120_000 });
-  assert.match(stdout, /\n\[full\] 1\/2s · full \d+\/s · resumed 0\/s · errors 0 · p50 [\d.]+ ms · p99 [\d.]+ ms · in flight \d+ · client busy \d+ %/);
+  assert.match(stdout, /\n\[full\] 1\/2s · full \d+\/s · resumed 0\/s · errors 0 · p50 [\d.]+ ms · p99 [\d.]+ ms · in flight \d+ · client busy \d+ % · client CPU [\d.]+ cores · server CPU [\d.]+ cores · server CPU [\d.]+ µs\/handshake/);
   assert.match(stdout, /\r\x1b\[2K\[full\] 2\/2s/);
 });
 
@@ -32,6 +37,104 @@ test('off a TTY: plain lines, from the first second of every phase; --quiet: non
   const quiet = await runCli([...ARGS, '--quiet']);
   assert.equal(quiet.code, 0);
   assert.doesNotMatch(quiet.stderr, /\[full\]/);
+});
+
+/** Cumulative CPU-seconds of the client (the CLI's process) and of the built-in server, read by the test. */
+interface CpuSample { at: number; client: number; server: number | null }
+
+/** CPU-seconds of `which` between two moments, interpolated at both edges; null unless samples span them. */
+function cpuOver(samples: readonly CpuSample[], which: 'client' | 'server', from: number, to: number): number | null {
+  const known = samples.filter((s) => s[which] !== null);
+  const at = (t: number): number | null => {
+    const i = known.findIndex((s) => s.at >= t);
+    if (i <= 0) return null;
+    const a = known[i - 1]!;
+    const b = known[i]!;
+    return a[which]! + ((t - a.at) / (b.at - a.at)) * (b[which]! - a[which]!);
+  };
+  const a = at(from);
+  const b = at(to);
+  return a === null || b === null ? null : b - a;
+}
+
+/** A plain status line with every CPU figure: `[full] N/6s · full H/s · … · client CPU c cores · server CPU s cores · server CPU u µs/handshake`. */
+const CPU_LINE = /^\[full\] (\d+)\/6s · full (\d+)\/s · .* · client busy \d+ % · client CPU ([\d.]+) cores · server CPU ([\d.]+) cores · server CPU ([\d.]+) µs\/handshake$/gm;
+
+test('off a TTY: each plain line has the client\'s and the built-in server\'s CPU of its second, as /proc reads them', async (t) => {
+  // The test reads /proc/PID/stat of the CLI's process and of the built-in server (its child
+  // running `serve`) every 100 ms; the CLI's lines are then compared with these readings over
+  // the same wall-clock second (the window's start is in the JSON on stdout).
+  const samples: CpuSample[] = [];
+  let serverPid: number | null = null;
+  let poller: NodeJS.Timeout | undefined;
+  const outcome = await runCli(['-d', '6s', '--warmup', '0', '-c', '2', '-w', '1', '--resume', 'none', '--json'], {
+    onSpawn: (child) => {
+      const poll = () => {
+        const pid = child.pid!;
+        try {
+          serverPid ??= childPids(pid).find((c) => /\bserve\b/.test(commandLine(c))) ?? null;
+        } catch {
+          // the CLI has exited
+        }
+        const client = processCpuSeconds(pid);
+        const server = serverPid === null ? null : processCpuSeconds(serverPid);
+        if (client !== null) samples.push({ at: Date.now(), client, server });
+        poller = setTimeout(poll, 100);
+      };
+      poll();
+    },
+  });
+  clearTimeout(poller);
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.ok(serverPid !== null, 'the built-in server was never seen among the CLI\'s children');
+  const phase = (JSON.parse(outcome.stdout) as RunResult).phases[0]!;
+  const lines = [...outcome.stderr.matchAll(CPU_LINE)];
+  // Off a TTY: the first second, then every 5 s, and the last: 1/6s and 6/6s.
+  assert.deepEqual(lines.map((m) => Number(m[1])), [1, 6], outcome.stderr);
+  for (const [line, n, full, client, server, perHandshake] of lines) {
+    const from = phase.windowStartedAt + (Number(n) - 1) * 1000;
+    const to = Math.min(from + 1000, phase.windowStartedAt + phase.windowMs);
+    const seconds = (to - from) / 1000;
+    const refClient = cpuOver(samples, 'client', from, to)! / seconds;
+    const refServer = cpuOver(samples, 'server', from, to)! / seconds;
+    const refPerHandshake = (refServer * seconds * 1e6) / Number(full);
+    t.diagnostic(`${line}\n  /proc: client ${refClient.toFixed(3)} cores, server ${refServer.toFixed(3)} cores, ${refPerHandshake.toFixed(0)} µs/handshake`);
+    assert.ok(Number(full) > 0 && refServer > 0 && refClient > 0, line);
+    /*
+     * /proc counts in 10 ms ticks and the test reads it every 100 ms, so each of the reference's
+     * two edges is off by up to a tick plus what the load varied within 100 ms; tlsbench's own
+     * readings (the server from /proc too, the client from getrusage) have the same tick. Over one
+     * second that is a few hundredths of a core: the figures must agree within 0.06 cores plus a
+     * quarter (a figure of the wrong process, or of a second away under a varying load, does not).
+     */
+    const slack = (ref: number) => 0.06 + 0.25 * ref;
+    assert.ok(Math.abs(Number(client) - refClient) <= slack(refClient), `client ${client} vs /proc ${refClient}`);
+    assert.ok(Math.abs(Number(server) - refServer) <= slack(refServer), `server ${server} vs /proc ${refServer}`);
+    const perHandshakeSlack = (slack(refServer) * seconds * 1e6) / Number(full);
+    assert.ok(Math.abs(Number(perHandshake) - refPerHandshake) <= perHandshakeSlack, `${perHandshake} µs/handshake vs /proc ${refPerHandshake}`);
+  }
+});
+
+test('against openssl s_server: without --server-pid the client\'s CPU and no server figure at all; with it, the server\'s', async (t) => {
+  const certs = await createTestCerts();
+  const server = await startOpenSslServer({ certPath: certs.certPath, keyPath: certs.keyPath });
+  t.after(async () => {
+    await server.stop();
+    await certs.cleanup();
+  });
+  const out = await runCli([...externalTarget(server, certs), ...ARGS]);
+  assert.equal(out.code, 0, out.stderr);
+  const status = out.stderr.split('\n').filter((l) => STATUS.test(l));
+  assert.ok(status.length >= 2, out.stderr);
+  for (const line of status) {
+    assert.match(line, /· client CPU [\d.]+ cores$/);
+    assert.doesNotMatch(line, /server/);
+  }
+  const measured = await runCli([...externalTarget(server, certs), ...ARGS, '--server-pid', String(server.pid)]);
+  assert.equal(measured.code, 0, measured.stderr);
+  const withServer = measured.stderr.split('\n').filter((l) => STATUS.test(l));
+  assert.ok(withServer.length >= 2, measured.stderr);
+  for (const line of withServer) assert.match(line, /· client CPU [\d.]+ cores · server CPU [\d.]+ cores · server CPU [\d.]+ µs\/handshake$/);
 });
 
 test('TERM=dumb on a TTY: plain status lines, not one cursor code', async () => {
@@ -85,7 +188,8 @@ test('a terminal made narrower mid-run (tmux reflows): the status is redrawn at 
   let resizedAt = 0;
   try {
     const { screens, code } = await watch(pane, (n) => {
-      if (!resizedAt && pane.lines().some((l) => /^\[full\] 1\/3s · .* · client busy \d+ %$/.test(l))) {
+      // At 119 columns the line keeps rates, errors, p50, p99 and the server's CPU per handshake.
+      if (!resizedAt && pane.lines().some((l) => /^\[full\] 1\/3s · .* · p99 [\d.]+ ms · server CPU [\d.]+ µs\/handshake$/.test(l))) {
         pane.resize(50);
         resizedAt = n;
       }

@@ -51,7 +51,7 @@ export const capacityCommand: CommandModule<object, CapacityArgs> = {
         const where = target.builtIn ? `built-in server at ${formatTarget(target)} (${target.builtIn.coreSplit})` : formatTarget(target);
         live.say(`  → ${where}: ${describeRun(config)}`);
       },
-      onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+      onSecond: (point, phase, clock, inFlight, cpu) => live.onSecond(point, phase, clock, inFlight, cpu),
       onWarning: (text) => process.stderr.write(`warning: ${text}\n`),
       onStepDone: (search, step) => {
         live.end();

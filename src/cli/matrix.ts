@@ -75,7 +75,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
         const where = target.builtIn ? `built-in server at ${formatTarget(target)} (${target.builtIn.keyType})` : formatTarget(target);
         live.say(`  → ${where}: ${describeRun(config, spec.repeat ?? 1)}`);
       },
-      onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+      onSecond: (point, phase, clock, inFlight, cpu) => live.onSecond(point, phase, clock, inFlight, cpu),
       onWarning: (text) => live.note(`warning: ${text}`),
       onCellDone: (cell, index, total) => {
         live.end();

@@ -95,7 +95,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         const where = target.builtIn ? `built-in server at ${formatTarget(target)} (${target.builtIn.coreSplit})` : formatTarget(target);
         live.say(`tlsbench → ${where}: ${describeRun(config, repeat)}`);
       },
-      onSecond: (point, phase, clock, inFlight) => live.onSecond(point, phase, clock, inFlight),
+      onSecond: (point, phase, clock, inFlight, cpu) => live.onSecond(point, phase, clock, inFlight, cpu),
       onWarning: (text) => live.note(`warning: ${text}`),
       probe: !!argv.probe,
       // Asked for explicitly, so printed even with --quiet.

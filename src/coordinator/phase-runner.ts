@@ -9,15 +9,29 @@ import { withServerCost, type PhaseResult } from '../metrics/run-result.js';
 import { summarizeTally } from '../metrics/summary.js';
 import { mergeTallies } from '../metrics/tally.js';
 import { mergeTimelinePoints, type Snapshot, type TimelinePoint } from '../metrics/timeline.js';
+import { OwnProcessSource } from '../server-cpu/cpu-source.js';
+import { CpuSampler, now } from './cpu-sampler.js';
 import type { ServerCpuSampler } from './server-cpu-sampler.js';
 import { splitWork } from './work-split.js';
 
 /** Lead time between the start barrier and the first attempt, so every worker starts together. */
 const START_LEAD_MS = 50;
 
+/** CPU of one second of the run, for the live view: cores busy = CPU-seconds ÷ the second's length. */
+export interface SecondCpu {
+  /** This process (coordinator and workers), user + system; null when not read over the whole second. */
+  clientCores: number | null;
+  /** The measured server (built-in, --server-pid, --server-cgroup); null when none is measured. */
+  server: {
+    cores: number;
+    /** Its CPU-µs ÷ handshakes completed in the second (every class); null when none completed. */
+    perHandshakeUs: number | null;
+  } | null;
+}
+
 export interface PhaseObserver {
   /** A second of the whole run, once every worker has reported it (negative: ramp/warm-up). */
-  onSecond?(point: TimelinePoint, phase: PhasePlan, clock: PhaseClock, inFlight: number): void;
+  onSecond?(point: TimelinePoint, phase: PhasePlan, clock: PhaseClock, inFlight: number, cpu: SecondCpu): void;
 }
 
 export interface PhaseTarget {
@@ -60,6 +74,8 @@ export class PhaseRunner {
     let releaseBarrier!: () => void;
     const barrier = new Promise<void>((resolve) => (releaseBarrier = resolve));
     const inFlightBySecond = new Map<number, number>();
+    // Only read when someone shows it: a run without a live view reads nothing extra.
+    const clientCpu = this.observer.onSecond ? new CpuSampler(new OwnProcessSource()) : null;
 
     const flushSecond = (second: number) => {
       const group = pending.get(second);
@@ -68,7 +84,7 @@ export class PhaseRunner {
       const point = mergeTimelinePoints(group);
       point.second = second;
       if (second >= 0) timeline.push(point);
-      if (clock) this.observer.onSecond?.(point, phase, clock, inFlightBySecond.get(second) ?? 0);
+      if (clock) this.observer.onSecond?.(point, phase, clock, inFlightBySecond.get(second) ?? 0, this.secondCpu(point, clock, clientCpu));
       inFlightBySecond.delete(second);
     };
 
@@ -111,9 +127,15 @@ export class PhaseRunner {
     clock = { startAt, rampEndAt, windowAt, endAt: windowAt + (config.durationMs ?? config.maxDurationMs) };
     for (const control of this.controls) control.postMessage({ type: 'start', clock });
     this.serverCpu?.openWindow(clock.windowAt, clock.endAt);
+    clientCpu?.everySecond(clock.windowAt, clock.endAt);
     if (this.stopped) this.stop();
 
-    const results = (await Promise.all(tasks)).filter((r): r is WorkerResult => r !== null);
+    let results: WorkerResult[];
+    try {
+      results = (await Promise.all(tasks)).filter((r): r is WorkerResult => r !== null);
+    } finally {
+      clientCpu?.stop();
+    }
     // Snapshots travel on the control ports and may trail the task results by a tick.
     await new Promise((resolve) => setImmediate(resolve));
     for (const second of [...pending.keys()].sort((a, b) => a - b)) flushSecond(second);
@@ -141,6 +163,25 @@ export class PhaseRunner {
       ],
       ...(server ? { server } : {}),
     });
+  }
+
+  /**
+   * The client's and the server's CPU over the point's second (cut at now when it ended early:
+   * Ctrl-C), from readings on the same second boundaries the workers count handshakes on.
+   */
+  private secondCpu(point: TimelinePoint, clock: PhaseClock, clientCpu: CpuSampler | null): SecondCpu {
+    const from = point.at;
+    const to = Math.min(point.at + 1000, clock.endAt, now());
+    const seconds = (to - from) / 1000;
+    if (seconds <= 0) return { clientCores: null, server: null };
+    const client = clientCpu?.secondsBetween(from, to) ?? null;
+    const server = this.serverCpu?.sampler.secondsBetween(from, to) ?? null;
+    const h = point.handshakes;
+    const handshakes = h.full + h.resumed + h.miss;
+    return {
+      clientCores: client === null ? null : client / seconds,
+      server: server === null ? null : { cores: server / seconds, perHandshakeUs: handshakes ? (server * 1e6) / handshakes : null },
+    };
   }
 
   private closeControls(): void {

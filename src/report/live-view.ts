@@ -1,6 +1,8 @@
 import type { PhasePlan } from '../config/run-config.js';
+import type { SecondCpu } from '../coordinator/phase-runner.js';
 import type { PhaseClock } from '../engine/task.js';
 import type { TimelinePoint } from '../metrics/timeline.js';
+import { cpuMicros } from './server-cost-labels.js';
 import { ms } from './table.js';
 
 /** Off a TTY (CI logs) a plain line this often, so logs stay readable. */
@@ -59,7 +61,7 @@ export class LiveView {
     this.tty = rewritable(stream, env);
   }
 
-  onSecond(point: TimelinePoint, phase: PhasePlan, clock: PhaseClock, inFlight: number): void {
+  onSecond(point: TimelinePoint, phase: PhasePlan, clock: PhaseClock, inFlight: number, cpu: SecondCpu = { clientCores: null, server: null }): void {
     // The start barrier's lead-in shows up as an empty second before the window: not news.
     if (this.quiet || (point.second < 0 && point.handshakes.full + point.handshakes.resumed + point.handshakes.miss + point.errors === 0)) return;
     if (clock !== this.clock) {
@@ -80,6 +82,10 @@ export class LiveView {
       { text: `p99 ${ms(point.p99)} ms`, rank: 3 },
       { text: `in flight ${inFlight}`, rank: 6 },
       { text: `client busy ${(point.elu * 100).toFixed(0)} %`, rank: 5 },
+      ...(cpu.clientCores === null ? [] : [{ text: `client CPU ${cpu.clientCores.toFixed(2)} cores`, rank: 5 }]),
+      // Only a measured server has figures: none is ever shown for a server that was not.
+      ...(cpu.server ? [{ text: `server CPU ${cpu.server.cores.toFixed(2)} cores`, rank: 4 }] : []),
+      ...(cpu.server?.perHandshakeUs != null ? [{ text: `server CPU ${cpuMicros(cpu.server.perHandshakeUs)} µs/handshake`, rank: 3 }] : []),
     ];
     if (this.tty) {
       // One column short of the width: a line that fills the last column leaves some terminals

@@ -1,6 +1,6 @@
 /**
  * Where a server's CPU time is read from: a process tree (a pid and its descendants) or a
- * cgroup v2. Each source reports CPU-seconds used since its first reading, so two readings
+ * cgroup v2; and the client's own, from this process. Each source reports CPU-seconds used since its first reading, so two readings
  * subtract to the CPU of the interval between them.
  */
 import { readFileSync } from 'node:fs';
@@ -124,6 +124,20 @@ export function readCgroupCpu(dir: string): CgroupCpu {
     // cgroup.procs of a threaded cgroup cannot be read; the CPU figures still stand.
   }
   return { userUsec: value('user_usec'), systemUsec: value('system_usec'), processes };
+}
+
+/**
+ * This process: every thread of it (coordinator, workers, libuv's pool, GC), none of its children
+ * (the built-in server is one, measured apart). The load generator's own CPU, for the live view.
+ */
+export class OwnProcessSource implements CpuSource {
+  readonly description = `the client: pid ${process.pid}, every thread`;
+  private readonly base = process.cpuUsage();
+
+  read(): CpuTotals {
+    const used = process.cpuUsage(this.base);
+    return { userSeconds: used.user / 1e6, systemSeconds: used.system / 1e6, processes: 1 };
+  }
 }
 
 /** Several sources as one: their CPU adds up (they are checked not to overlap). */

@@ -69,6 +69,8 @@ export interface NginxOptions {
   workers?: number;
   /** Extra lines inside the server block. */
   extraServerConfig?: string;
+  /** Extra lines in the http block, before the server (zones: limit_req_zone, …). */
+  extraHttpConfig?: string;
   /**
    * Log every request to `access.log` in the prefix, one line per request (written when the
    * request ends, unbuffered): `$msec $ssl_session_reused $ssl_protocol $connection
@@ -121,6 +123,7 @@ export function nginxConfig(opts: NginxOptions, port: number, prefix: string): s
         ]
       : ['  access_log off;']),
     '  default_type text/plain;',
+    ...(opts.extraHttpConfig ? [opts.extraHttpConfig] : []),
     `  client_body_temp_path ${p('tmp/client_body')};`,
     `  proxy_temp_path ${p('tmp/proxy')};`,
     `  fastcgi_temp_path ${p('tmp/fastcgi')};`,

@@ -1,6 +1,7 @@
 // What the kernel says about a process the test started (directly or through tlsbench): its
 // children, its threads' CPU affinity, whether it is still there. Read from /proc, so the
 // tool's own account of itself is checked against an independent one.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** `0-2,5` → [0, 1, 2, 5] (the kernel's list format, as in Cpus_allowed_list). */
@@ -62,4 +63,31 @@ export async function gone(pid: number, boundMs: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;
+}
+
+let clockTicks: number | null = null;
+
+/**
+ * utime + stime of `pid` (every thread of it, not its children) in seconds, from
+ * /proc/PID/stat; null once it is gone. The kernel counts in ticks (CLK_TCK, 100 on Linux).
+ */
+export function processCpuSeconds(pid: number): number | null {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  try {
+    // The command name may hold spaces and parentheses: fields are counted after its last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return null;
+  }
+}
+
+/** The command line of `pid`, words joined by spaces ('' once it is gone). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
 }
