@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { MatrixResult } from '../src/matrix/matrix-result.js';
 import { SCHEMA_VERSION, type RunResult } from '../src/metrics/run-result.js';
 import { schemaKindOf, schemaValidator, SCHEMA_FILES, type SchemaKind } from '../src/schema/result-schemas.js';
+import { RESUMPTION_MECHANISMS } from '../src/metrics/tally.js';
 import { runCli, type CliOutcome } from './support/cli.js';
 
 const FORMATS = ['table', 'json', 'markdown', 'csv', 'html'] as const;
@@ -249,9 +250,10 @@ describe('formats, every command', () => {
       assert.equal(Number(row.attempts), phase.summary.attempts);
       assert.equal(Number(row.errors), phase.summary.errorCount);
       assert.equal(row.hit_rate, phase.summary.hitRate === null ? '' : String(Number(phase.summary.hitRate.toFixed(6))));
-      assert.equal(Number(row.resumed_tls13_psk), phase.summary.mechanisms['tls13-psk'] ?? 0);
+      for (const m of RESUMPTION_MECHANISMS) assert.equal(Number(row[`resumed_${m.replace(/-/g, '_')}`]), phase.summary.mechanisms[m] ?? 0, m);
     }
-    assert.ok(Number(csv.find((r) => r.phase === 'resumed')!.resumed_tls13_psk) > 0, 'the resumed phase resumed by TLS 1.3 PSK');
+    // Node's server (the built-in one) issues self-contained TLS 1.3 tickets.
+    assert.ok(Number(csv.find((r) => r.phase === 'resumed')!.resumed_tls13_psk_stateless) > 0, 'the resumed phase resumed by stateless TLS 1.3 tickets');
     // Errors: nothing listens on port 1, so every attempt is refused; the phase still has its row.
     const refused = await runCli(['127.0.0.1:1', '-n', '5', '-w', '1', '-c', '1', '--warmup', '0s', '--resume', 'none', '--insecure', '--quiet', '-f', 'csv']);
     assert.equal(refused.code, 1, refused.stderr);
