@@ -10,6 +10,7 @@ import { isLoopback, ON_OFF, serveOptionsFromFlags, TLS_CHOICES, type ServeFlags
 import { neverResumesReason, startTargetServer, type ServeOptions } from '../server/target-server.js';
 import type { CertificateChain } from '../server/pki.js';
 import { UsageError } from '../config/usage-error.js';
+import { STAPLE_CHOICES } from '../server/ocsp-stapler.js';
 
 interface ServeArgs extends ServeFlags {
   readyJson: boolean;
@@ -28,6 +29,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('session-cache', { type: 'string', choices: ON_OFF, default: 'on', describe: 'Keep a TLS 1.2 session-ID cache' })
       .option('key-type', { type: 'string', choices: KEY_TYPES, default: 'ecdsa-p256', describe: 'Certificate key type' })
       .option('mtls', { type: 'boolean', default: false, describe: 'Require a client certificate issued by the CA' })
+      .option('ocsp-staple', { type: 'string', choices: STAPLE_CHOICES, default: 'good', describe: 'OCSP response stapled for clients that ask (status_request), signed by the chain\'s OCSP responder' })
       .option('ciphers', { type: 'string', describe: 'TLS 1.2 cipher list (OpenSSL syntax)' })
       .option('ciphersuites', { type: 'string', describe: 'TLS 1.3 cipher suites, colon-separated' })
       .option('groups', { type: 'string', describe: 'Key-exchange groups, colon-separated (e.g. X25519:P-256)' })
@@ -125,6 +127,7 @@ function printStartMessage(
   log(
     `  ${versions}, ${target.chain.keyType} certificate, tickets ${opts.tickets ? 'on' : 'off'}, ` +
       `session cache ${opts.sessionCache ? 'on' : 'off'}${opts.mtls ? ', client certificates required' : ''}, ` +
+      `OCSP staple ${opts.ocspStaple ?? 'none'}, ` +
       `${workers} process${workers > 1 ? 'es' : ''}`,
   );
   log(`  certificates in ${target.chain.dir}`);

@@ -29,6 +29,10 @@ export interface ClientTlsConfig {
   certFile: string | null;
   keyFile: string | null;
   keylogFile: string | null;
+  /** Ask for a stapled OCSP response (status_request) on every handshake and check it. */
+  ocsp: boolean;
+  /** A handshake without a staple fails (tls.ocsp.missing); implies ocsp. */
+  requireStaple: boolean;
 }
 
 /** PEM material read once by the coordinator and handed to workers, so no worker touches disk. */
@@ -74,6 +78,8 @@ export interface BuiltInServerConfig {
   tickets: boolean;
   sessionCache: boolean;
   mtls: boolean;
+  /** What the built-in server staples for a client that asks for OCSP status. */
+  ocspStaple: 'good' | 'revoked' | 'none';
   responseBytes: number;
 }
 

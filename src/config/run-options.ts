@@ -14,6 +14,7 @@ import { parseTlsRange } from './tls-versions.js';
 import { cannotRead, UsageError } from './usage-error.js';
 import { checkClientTls } from './tls-preflight.js';
 import { resolveMeasuredServer, type MeasuredServer } from '../server-cpu/measured-server.js';
+import { STAPLE_CHOICES, type StapleChoice } from '../server/ocsp-stapler.js';
 
 /** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
 export interface RunOptions {
@@ -43,6 +44,9 @@ export interface RunOptions {
   key?: string;
   keyPassphrase?: string;
   keylog?: string;
+  /** Ask for a stapled OCSP response: true/'on', false/'off' ('on'/'off' as a matrix axis). */
+  ocsp?: boolean | string;
+  requireStaple?: boolean;
   timeout?: string | number;
   connectTimeout?: string | number;
   handshakeTimeout?: string | number;
@@ -58,6 +62,8 @@ export interface RunOptions {
   mtls?: boolean;
   serverTickets?: string;
   serverSessionCache?: string;
+  /** good | revoked | none: what the built-in server staples for clients that ask. */
+  serverOcspStaple?: string;
   responseBytes?: number;
   /** An external server's processes on this machine whose CPU to measure (PID or PID,PID,…). */
   serverPid?: string | number | (string | number)[];
@@ -224,11 +230,17 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     return fallback;
   };
   const serverTickets = onOff(o.serverTickets, '--server-tickets', true);
+  // --ocsp is a switch; as a matrix axis it arrives as on/off (a bare --ocsp there as '').
+  const ocspAsked = typeof o.ocsp === 'string' ? onOff(o.ocsp === '' ? 'on' : o.ocsp, '--ocsp', false) : !!o.ocsp;
+  if (o.requireStaple && o.ocsp !== undefined && !ocspAsked) problems.push('--require-staple asks for a staple, but --ocsp is off: drop one of them');
+  const ocsp = ocspAsked || !!o.requireStaple;
+  const serverOcspStaple = o.serverOcspStaple ?? 'good';
+  if (!(STAPLE_CHOICES as readonly string[]).includes(serverOcspStaple)) problems.push(`--server-ocsp-staple: '${serverOcspStaple}' is not a choice; give one of ${STAPLE_CHOICES.join(', ')}`);
   const serverSessionCache = onOff(o.serverSessionCache, '--server-session-cache', true);
   if (!builtIn) {
     const serverOnly = [
       ['--key-type', o.keyType], ['--mtls', o.mtls], ['--server-tickets', o.serverTickets],
-      ['--server-session-cache', o.serverSessionCache], ['--response-bytes', o.responseBytes],
+      ['--server-session-cache', o.serverSessionCache], ['--server-ocsp-staple', o.serverOcspStaple], ['--response-bytes', o.responseBytes],
     ].filter(([, v]) => v !== undefined && v !== false).map(([name]) => name);
     if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given: drop them, or leave out the target`);
   }
@@ -269,12 +281,14 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
       certFile: o.cert ?? null,
       keyFile: o.key ?? null,
       keylogFile: o.keylog ?? null,
+      ocsp,
+      requireStaple: !!o.requireStaple,
     },
     timeouts,
     request,
     requireResumption: !!o.requireResumption,
     startAt,
-    server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls: !!o.mtls, responseBytes },
+    server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls: !!o.mtls, ocspStaple: serverOcspStaple as StapleChoice, responseBytes },
   };
   checkClientTls(config.tls, credentials);
   return { config, credentials, measuredServer };

@@ -76,6 +76,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         sessionCache: config.server.sessionCache,
         keyType: config.server.keyType as KeyType,
         mtls: config.server.mtls,
+        ocspStaple: config.server.ocspStaple,
         responseBytes: config.server.responseBytes,
         cpus: split.server,
       });
@@ -105,6 +106,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
           tickets: config.server.tickets,
           sessionCache: config.server.sessionCache,
           mtls: config.server.mtls,
+          ocspStaple: config.server.ocspStaple,
         },
       };
     }

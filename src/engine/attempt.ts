@@ -6,6 +6,8 @@ import type { ResponseFraming, Timeouts } from '../config/run-config.js';
 import { elapsedMicros } from '../metrics/histogram.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
 import { classifyError, isTlsAlert, PhaseTimeout, type AttemptPhase } from './errors.js';
+import type { OcspObservation } from '../metrics/ocsp-tally.js';
+import type { OcspClient } from './ocsp-client.js';
 import { ResponseReader } from './response-reader.js';
 import { withoutPeerCertificate } from './session-der.js';
 
@@ -23,6 +25,8 @@ export interface DialSettings {
   closeWaitMs: number;
   keylog: ((line: Buffer) => void) | null;
   clientCertificate: boolean;
+  /** --ocsp: ask for a stapled OCSP response and check it; null: do not ask. */
+  ocsp: OcspClient | null;
 }
 
 export interface AttemptOptions {
@@ -58,6 +62,8 @@ export interface AttemptOutcome {
   /** The server did not close within the bound after the client's close_notify. */
   closeWaitExpired: boolean;
   negotiated: Omit<NegotiatedSample, 'count'> | null;
+  /** --ocsp, on a handshake where the server sent its certificate: the staple, or that there was none. */
+  ocsp: OcspObservation | null;
   aborted: boolean;
 }
 
@@ -83,6 +89,10 @@ export class Attempt {
   private reader: ResponseReader | null = null;
   private exchangesLeft = 0;
   private writtenAt = 0;
+  /** What the 'OCSPResponse' event gave (fires before secureConnect, with null when nothing was stapled). */
+  private staple: Buffer | null = null;
+  /** The client's own verdict on a completed handshake (a bad staple): the attempt fails in it after a clean close. */
+  private rejection: string | null = null;
 
   constructor(
     private readonly settings: DialSettings,
@@ -91,7 +101,7 @@ export class Attempt {
     this.outcome = {
       errorClass: null, reused: null, offered: options.session !== undefined,
       startedAt: 0, tcpUs: 0, tlsUs: 0, handshakeAt: 0, decidedAt: 0, ttfbUs: [], bytesRead: 0,
-      session: undefined, closeWaitExpired: false, negotiated: null, aborted: false,
+      session: undefined, closeWaitExpired: false, negotiated: null, ocsp: null, aborted: false,
     };
   }
 
@@ -100,7 +110,7 @@ export class Attempt {
     return new Promise((resolve) => {
       this.resolve = resolve;
       this.outcome.startedAt = performance.now();
-      const socket = tls.connect({
+      const socket = tls.connect(<tls.ConnectionOptions & { requestOCSP: boolean }>{
         host: s.host,
         port: s.port,
         servername: s.servername,
@@ -109,6 +119,7 @@ export class Attempt {
         ALPNProtocols: s.alpn,
         session: this.options.session,
         checkServerIdentity: checkPeerIdentity,
+        requestOCSP: s.ocsp !== null,
       });
       // Node's onConnectSecure calls getPeerCertificate(true) only to hand it to
       // checkServerIdentity: that copies and translates the whole chain into JS objects, a fifth
@@ -126,6 +137,7 @@ export class Attempt {
       socket.on('close', this.onClose);
       if (this.options.captureSession) socket.on('session', this.onSession);
       if (s.keylog) socket.on('keylog', s.keylog);
+      if (s.ocsp) socket.on('OCSPResponse', this.onOcspResponse);
     });
   }
 
@@ -181,8 +193,16 @@ export class Attempt {
     // Read before anything can close the socket: after close it returns null.
     this.outcome.reused = socket.isSessionReused();
     if (this.options.sample) this.outcome.negotiated = describeNegotiated(socket, this.settings.clientCertificate);
+    const ocsp = this.settings.ocsp;
+    if (ocsp && !this.outcome.reused) {
+      // A resumed handshake carries no certificate, so no staple: only full handshakes are judged.
+      const { observation, errorClass } = ocsp.judge(this.staple, peerX509(socket));
+      this.outcome.ocsp = observation;
+      this.rejection = errorClass;
+    }
     const request = this.settings.request;
-    if (request) {
+    // A client that rejects the staple sends no request: it closes, and the attempt fails.
+    if (request && !this.rejection) {
       this.phase = 'app';
       this.exchangesLeft = request.perConnection;
       this.reader = new ResponseReader(request.framing);
@@ -229,6 +249,10 @@ export class Attempt {
     else this.fail(Object.assign(new Error('the server closed before the response was complete'), { code: 'EARLY_CLOSE' }));
   };
 
+  private readonly onOcspResponse = (response: Buffer | null): void => {
+    this.staple = response;
+  };
+
   private readonly onSession = (session: Buffer): void => {
     this.outcome.session = session;
   };
@@ -249,18 +273,20 @@ export class Attempt {
 
   private fail(err: unknown): void {
     if (this.phase === 'done') return;
-    const errorClass = classifyError(err, this.phase === 'closing' ? 'tls' : this.phase);
-    // Rejected by the server after the client's side of the handshake: not a completed handshake.
-    if (errorClass.startsWith('tls.')) {
-      this.outcome.reused = null;
-      this.outcome.negotiated = null;
-      this.outcome.session = undefined;
-    }
-    this.finish(errorClass);
+    this.finish(classifyError(err, this.phase === 'closing' ? 'tls' : this.phase));
   }
 
   private finish(errorClass: string | null): void {
     if (this.phase === 'done') return;
+    // The client rejected the handshake itself (a bad staple), unless the server said why first.
+    errorClass ??= this.rejection;
+    // Rejected after the client's side of the handshake (by the server, or by the client's own
+    // checks): not a completed handshake.
+    if (errorClass?.startsWith('tls.')) {
+      this.outcome.reused = null;
+      this.outcome.negotiated = null;
+      this.outcome.session = undefined;
+    }
     this.phase = 'done';
     if (this.timer) clearTimeout(this.timer);
     const outcome = this.outcome;

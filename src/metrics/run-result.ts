@@ -11,8 +11,10 @@ import type { TimelinePoint } from './timeline.js';
  * 2: optional `machines` (merged results) and per-phase `samples` (--repeat).
  * 4: per-phase `server` (server CPU over the window) and `serverCost`; `samples[].serverCpuUs`;
  *    `resumptionGain.serverCpuRatio`.
+ * 5: OCSP stapling: `config.tls.ocsp`/`requireStaple`, `config.server.ocspStaple`,
+ *    `target.builtIn.ocspStaple`, per-class `ocsp` in tallies and summaries, `probe.ocsp`.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export interface RuntimeInfo {
   node: string;
@@ -84,6 +86,7 @@ export interface BuiltInTarget {
   tickets: boolean;
   sessionCache: boolean;
   mtls: boolean;
+  ocspStaple: 'good' | 'revoked' | 'none';
 }
 
 export interface TargetInfo {

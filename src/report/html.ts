@@ -13,6 +13,7 @@ import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js
 import { serverCpuPerSecond } from '../metrics/server-cpu.js';
 import { cpuMicros, SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
+import { ocspLines } from './ocsp-labels.js';
 
 /*
  * One self-contained page: Chart.js (MIT) is read from node_modules and inlined, the data goes
@@ -206,6 +207,11 @@ function negotiatedList(phase: PhaseResult, result: RunResult): string {
   return items.length ? `<div class="negotiated"><h4>Negotiated</h4><ul>${items.join('')}</ul></div>` : '';
 }
 
+function ocspList(phase: PhaseResult): string {
+  const items = ocspLines(phase.summary).map((l) => `<li>${escapeHtml(l)}</li>`);
+  return items.length ? `<div class="negotiated"><h4>OCSP staple</h4><ul>${items.join('')}</ul></div>` : '';
+}
+
 function stat(label: string, value: string, tone = ''): string {
   return `<div class="stat ${tone}"><div class="value">${escapeHtml(value)}</div><div class="label">${escapeHtml(label)}</div></div>`;
 }
@@ -240,7 +246,7 @@ function phaseSection(phase: PhaseResult, result: RunResult, charts: Charts): st
   const serverChart = serverData ? charts.add('Server CPU per second', 'bars: server cores busy · line: server CPU-µs per handshake', serverData) : '';
   return `<section class="phase"><h2>Phase <q>${escapeHtml(phase.name)}</q> <small>resume ${escapeHtml(phase.resume)} · ${escapeHtml(facts.join(' · '))}</small></h2>` +
     phaseStats(phase) + notes(phase.findings) + `<div class="charts">${chartHtml}${serverChart}</div>` +
-    `<div class="tables">${latencyTable(phase)}${errorTable(phase)}${serverTable(phase)}</div>${negotiatedList(phase, result)}</section>`;
+    `<div class="tables">${latencyTable(phase)}${errorTable(phase)}${serverTable(phase)}</div>${negotiatedList(phase, result)}${ocspList(phase)}</section>`;
 }
 
 function serverTable(phase: PhaseResult): string {

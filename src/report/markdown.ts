@@ -7,6 +7,7 @@ import { describeRun } from './describe.js';
 import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
+import { ocspLines } from './ocsp-labels.js';
 
 /**
  * Text from the result (phase names, error classes, server-chosen names) goes into a page that
@@ -78,6 +79,8 @@ function phaseSection(phase: PhaseResult, result: RunResult): string[] {
   if (s.errorCount) out.push('', ...errorTable(phase));
   const negotiated = negotiatedList(phase, result.config.tls);
   if (negotiated.length) out.push('', '**Negotiated**', '', ...negotiated);
+  const ocsp = ocspLines(s);
+  if (ocsp.length) out.push('', '**OCSP staple**', '', ...ocsp.map((l) => `- ${mdText(l)}`));
   if (phase.serverCost) {
     out.push('', `**Server** (${mdText(serverSourceLine(phase))})`, '', row(['figure', 'value']), row([':--', '--:']));
     for (const [label, value] of serverCostFacts(phase.serverCost)) out.push(row([mdText(label), value]));

@@ -1,4 +1,5 @@
 import type { Support, TargetProbe } from '../engine/probe.js';
+import { ocspProbeLabel } from './ocsp-labels.js';
 
 const yesNo = (v: boolean): string => (v ? 'yes' : 'no');
 const support = (v: Support): string => (v === null ? 'n/a' : yesNo(v));
@@ -16,5 +17,6 @@ export function probeLine(probe: TargetProbe): string {
     : `handshake with the run's settings failed: ${probe.error}`;
   const r = probe.resumption;
   const resumption = `resumption: TLS 1.2 id ${support(r.tls12Id)}, TLS 1.2 ticket ${support(r.tls12Ticket)}, TLS 1.3 ticket ${support(r.tls13Ticket)}`;
-  return `probe: ${versions} · ${handshake} · ${resumption}`;
+  const ocsp = ocspProbeLabel(probe.ocsp ?? null);
+  return `probe: ${versions} · ${handshake} · ${resumption}${ocsp ? ` · ${ocsp}` : ''}`;
 }

@@ -4,6 +4,7 @@ import { formatTarget } from '../config/target.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows, type LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
+import { ocspLines } from './ocsp-labels.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, speedupLabel } from './labels.js';
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
@@ -109,6 +110,8 @@ export function renderTable(result: RunResult): string {
     }
     const negotiated = negotiatedLines(phase, result.config.tls);
     if (negotiated.length) out.push('negotiated:', ...negotiated);
+    const ocsp = ocspLines(s);
+    if (ocsp.length) out.push('OCSP staple:', ...ocsp.map((l) => `  ${l}`));
     if (phase.serverCost) {
       out.push(`server: ${serverSourceLine(phase)}`);
       out.push(`  ${serverCostFacts(phase.serverCost).map(([label, value]) => `${label} ${value}`).join(' · ')}`);

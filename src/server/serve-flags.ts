@@ -11,6 +11,7 @@ import { UsageError } from '../config/usage-error.js';
 import { isHostName } from '../config/target.js';
 import { isKeyType, KEY_TYPES } from './pki.js';
 import type { ServeOptions } from './target-server.js';
+import { STAPLE_CHOICES } from './ocsp-stapler.js';
 
 export const TLS_CHOICES = ['1.2', '1.3', 'both'] as const;
 export type TlsChoice = (typeof TLS_CHOICES)[number];
@@ -26,6 +27,7 @@ export interface ServeFlags {
   sessionCache: string;
   keyType: string;
   mtls: boolean;
+  ocspStaple: string;
   ciphers?: string | undefined;
   ciphersuites?: string | undefined;
   groups?: string | undefined;
@@ -66,6 +68,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
   const tlsChoice = oneOf('tls', flags.tls, TLS_CHOICES);
   const tickets = oneOf('tickets', flags.tickets, ON_OFF);
   const sessionCache = oneOf('session-cache', flags.sessionCache, ON_OFF);
+  const ocspStaple = oneOf('ocsp-staple', flags.ocspStaple, STAPLE_CHOICES);
   if (!isKeyType(flags.keyType)) problems.push(`--key-type: '${flags.keyType}' is not a key type; give one of ${KEY_TYPES.join(', ')}`);
   const inRange = (value: number, l: NumericLimit) => {
     try {
@@ -104,6 +107,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
     sessionCache: sessionCache === 'on',
     keyType: flags.keyType as ServeOptions['keyType'],
     mtls: flags.mtls,
+    ocspStaple,
     responseBytes: flags.responseBytes,
     ...(flags.ciphers !== undefined ? { ciphers: flags.ciphers } : {}),
     ...(flags.ciphersuites !== undefined ? { ciphersuites: flags.ciphersuites } : {}),
@@ -127,6 +131,7 @@ export function serveArgsFromOptions(opts: ServeOptions, workers = 1): string[] 
     '--tickets', opts.tickets ? 'on' : 'off',
     '--session-cache', opts.sessionCache ? 'on' : 'off',
     '--key-type', opts.keyType,
+    '--ocsp-staple', opts.ocspStaple ?? 'none',
     '--response-bytes', String(opts.responseBytes ?? 0),
     '--workers', String(workers),
   ];

@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import type { SecureVersion, TLSSocket } from 'node:tls';
 import { ensureChain, type CertificateChain, type KeyType } from './pki.js';
 import { attachSessionCache, type SessionCacheStats } from './session-cache.js';
+import { attachStapler, type StapleChoice, type StaplerStats } from './ocsp-stapler.js';
 
 export interface ServeOptions {
   /** Address to listen on. Default 127.0.0.1. */
@@ -24,6 +25,8 @@ export interface ServeOptions {
   keyType: KeyType;
   /** Require a client certificate issued by the chain's CA. */
   mtls: boolean;
+  /** What to staple for a client that asks for OCSP status (status_request). Default none. */
+  ocspStaple?: StapleChoice;
   /** OpenSSL cipher list for TLS 1.2 and below (TLS_* names are moved to ciphersuites). */
   ciphers?: string;
   /** TLS 1.3 cipher suites, colon-separated (TLS_AES_128_GCM_SHA256:...). */
@@ -62,6 +65,8 @@ export interface TargetServerStats {
   requests: number;
   /** Session-ID cache counters, or null when the cache is off. */
   sessionCache: SessionCacheStats | null;
+  /** OCSP staples sent, or null when stapling is off. */
+  ocsp: StaplerStats | null;
   /** Last few tlsClientError codes/messages, newest last, for diagnostics. */
   lastErrors: string[];
 }
@@ -156,8 +161,10 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
     socketErrors: 0,
     requests: 0,
     sessionCache: null,
+    ocsp: null,
     lastErrors: [],
   };
+  if (opts.ocspStaple && opts.ocspStaple !== 'none') stats.ocsp = attachStapler(server, chain, opts.ocspStaple);
   if (opts.sessionCache) {
     stats.sessionCache = opts.attachSessionCache
       ? opts.attachSessionCache(server)
