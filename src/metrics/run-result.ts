@@ -2,6 +2,7 @@ import type { ResumeMode, RunConfig } from '../config/run-config.js';
 import type { TargetProbe } from '../engine/probe.js';
 import { serverCost, serverCpuRatio, type ServerCost } from './server-cost.js';
 import type { ServerCpu } from './server-cpu.js';
+import type { BuiltInServerCounts } from './built-in-server-counts.js';
 import { summarizeTally, type PhaseSummary } from './summary.js';
 import type { HandshakeClass, Tally } from './tally.js';
 import type { TimelinePoint } from './timeline.js';
@@ -58,6 +59,8 @@ export interface PhaseResult {
   server?: ServerCpu;
   /** Derived from `server` and the summary: server CPU per handshake, cores busy, … */
   serverCost?: ServerCost;
+  /** The built-in server's own counts over the phase (warm-up included), when it could be asked. */
+  builtInServer?: BuiltInServerCounts;
 }
 
 /** One class in one repeat: handshakes/s and TLS handshake latency (µs). */
@@ -85,7 +88,7 @@ export interface BuiltInTarget {
   coreSplit: string;
   tickets: boolean;
   sessionCache: boolean;
-  mtls: boolean;
+  mtls: false | 'required' | 'optional';
   ocspStaple: 'good' | 'revoked' | 'none';
 }
 

@@ -14,6 +14,7 @@ import { serverCpuPerSecond } from '../metrics/server-cpu.js';
 import { cpuMicros, SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 import { ocspLines } from './ocsp-labels.js';
+import { builtInServerLine } from './built-in-server-label.js';
 
 /*
  * One self-contained page: Chart.js (MIT) is read from node_modules and inlined, the data goes
@@ -209,7 +210,9 @@ function negotiatedList(phase: PhaseResult, result: RunResult): string {
 
 function ocspList(phase: PhaseResult): string {
   const items = ocspLines(phase.summary).map((l) => `<li>${escapeHtml(l)}</li>`);
-  return items.length ? `<div class="negotiated"><h4>OCSP staple</h4><ul>${items.join('')}</ul></div>` : '';
+  const counted = builtInServerLine(phase);
+  return (items.length ? `<div class="negotiated"><h4>OCSP staple</h4><ul>${items.join('')}</ul></div>` : '')
+    + (counted ? `<p class="muted">${escapeHtml(counted)}</p>` : '');
 }
 
 function stat(label: string, value: string, tone = ''): string {

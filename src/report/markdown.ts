@@ -8,6 +8,7 @@ import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 import { ocspLines } from './ocsp-labels.js';
+import { builtInServerLine } from './built-in-server-label.js';
 
 /**
  * Text from the result (phase names, error classes, server-chosen names) goes into a page that
@@ -81,6 +82,8 @@ function phaseSection(phase: PhaseResult, result: RunResult): string[] {
   if (negotiated.length) out.push('', '**Negotiated**', '', ...negotiated);
   const ocsp = ocspLines(s);
   if (ocsp.length) out.push('', '**OCSP staple**', '', ...ocsp.map((l) => `- ${mdText(l)}`));
+  const counted = builtInServerLine(phase);
+  if (counted) out.push('', mdText(counted));
   if (phase.serverCost) {
     out.push('', `**Server** (${mdText(serverSourceLine(phase))})`, '', row(['figure', 'value']), row([':--', '--:']));
     for (const [label, value] of serverCostFacts(phase.serverCost)) out.push(row([mdText(label), value]));

@@ -5,6 +5,7 @@ import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows, type LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { ocspLines } from './ocsp-labels.js';
+import { builtInServerLine } from './built-in-server-label.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, speedupLabel } from './labels.js';
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
@@ -112,6 +113,8 @@ export function renderTable(result: RunResult): string {
     if (negotiated.length) out.push('negotiated:', ...negotiated);
     const ocsp = ocspLines(s);
     if (ocsp.length) out.push('OCSP staple:', ...ocsp.map((l) => `  ${l}`));
+    const counted = builtInServerLine(phase);
+    if (counted) out.push(counted);
     if (phase.serverCost) {
       out.push(`server: ${serverSourceLine(phase)}`);
       out.push(`  ${serverCostFacts(phase.serverCost).map(([label, value]) => `${label} ${value}`).join(' · ')}`);

@@ -85,6 +85,8 @@ export interface CrlFacts {
   thisUpdate: Date;
   nextUpdate: Date | null;
   bytes: number;
+  /** The CRL in PEM, as Node's SecureContext `crl` takes it. */
+  pem: string;
 }
 
 /**
@@ -124,5 +126,6 @@ export function checkCrl(data: Buffer, option: string, file: string, trustedPem:
     thisUpdate,
     nextUpdate,
     bytes: ders[0]!.length,
+    pem: toPem('X509 CRL', ders[0]!),
   };
 }
