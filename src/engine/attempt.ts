@@ -10,6 +10,7 @@ import type { OcspObservation } from '../metrics/ocsp-tally.js';
 import type { OcspClient } from './ocsp-client.js';
 import { ResponseReader } from './response-reader.js';
 import { withoutPeerCertificate } from './session-der.js';
+import { hasForwardSecrecy } from '../metrics/forward-secrecy.js';
 
 /** Everything an attempt needs that does not change between attempts of a worker. */
 export interface DialSettings {
@@ -303,19 +304,24 @@ export function describeNegotiated(socket: tls.TLSSocket, clientCertificate: boo
   const cipher = socket.getCipher();
   const key = socket.getEphemeralKeyInfo();
   const reused = socket.isSessionReused();
+  const protocol = socket.getProtocol() ?? 'unknown';
+  const cipherName = cipher?.standardName ?? cipher?.name ?? 'unknown';
+  const forwardSecrecy = hasForwardSecrecy(protocol, cipherName);
   let certificate = 'not sent (resumed)';
   if (!reused) {
     const cert = peerX509(socket);
     certificate = cert ? describePublicKey(cert.publicKey) : 'none';
   }
   return {
-    protocol: socket.getProtocol() ?? 'unknown',
-    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
-    // A resumed TLS 1.2 handshake exchanges no key: there is no group to name.
-    group: key && 'name' in key && key.name ? key.name : key && 'type' in key && key.type ? key.type : reused ? 'none (resumed)' : 'unknown',
+    protocol,
+    cipher: cipherName,
+    // A resumed TLS 1.2 handshake exchanges no key, and RSA key transport none ephemeral: no group to name.
+    group: key && 'name' in key && key.name ? key.name : key && 'type' in key && key.type ? key.type : reused ? 'none (resumed)'
+      : forwardSecrecy === false ? 'none (RSA key transport)' : 'unknown',
     alpn: socket.alpnProtocol || '',
     certificate,
     clientCertificate: clientCertificate && !reused,
+    forwardSecrecy,
   };
 }
 

@@ -131,7 +131,8 @@ const VERIFY_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^(CERT_NOT_YET_VALID|ERROR_IN_CERT_NOT_BEFORE_FIELD)$/, 'the server certificate is not valid yet: check the clocks of this machine and of the server\'s CA'],
   [/^(ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_FORMAT)$/, 'the server certificate is for another name than the one checked (--sni, else the target host): connect by a name the certificate lists, or pass --sni NAME'],
   [/^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_UNTRUSTED)$/, 'the server certificate was not issued by a CA this run trusts: pass --ca FILE with the CA that issued it (a --ca given is not that CA), or --insecure to skip verification'],
-  [/^CERT_REVOKED$/, 'the server certificate was revoked: the server needs a new one'],
+  [/^CERT_REVOKED$/, 'the server certificate was revoked (--crl lists it): the server needs a new one'],
+  [/^(UNABLE_TO_GET_CRL|CRL_HAS_EXPIRED|CRL_NOT_YET_VALID|CRL_SIGNATURE_FAILURE|UNABLE_TO_DECRYPT_CRL_SIGNATURE)$/, 'the CRL given (--crl) cannot vouch for a certificate of the server\'s chain: with a CRL OpenSSL checks every certificate below the trust anchor, so each issuing CA\'s CRL is needed, current and signed by it'],
   [/^(INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|CERT_CHAIN_TOO_LONG|CERT_REJECTED)$/, 'the server\'s chain is malformed (a CA without CA rights, a certificate for another purpose, a chain too long): fix the chain the server sends'],
   [/^(CERT_SIGNATURE_FAILURE|UNABLE_TO_DECRYPT_CERT_SIGNATURE|UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY)$/, 'a signature in the server\'s chain does not verify: the chain is broken or does not belong together'],
 ];

@@ -37,6 +37,8 @@ export interface NegotiatedSample {
   alpn: string;
   certificate: string;
   clientCertificate: boolean;
+  /** False for TLS 1.2 RSA key transport; see forward-secrecy.ts. Absent in files before schema 5. */
+  forwardSecrecy?: boolean | null;
   count: number;
 }
 

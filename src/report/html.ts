@@ -14,6 +14,7 @@ import { serverCpuPerSecond } from '../metrics/server-cpu.js';
 import { cpuMicros, SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 import { ocspLines } from './ocsp-labels.js';
+import { lacksForwardSecrecy, NO_FORWARD_SECRECY } from '../metrics/forward-secrecy.js';
 import { builtInServerLine } from './built-in-server-label.js';
 
 /*
@@ -202,7 +203,8 @@ function negotiatedList(phase: PhaseResult, result: RunResult): string {
       if (s.clientCertificate) parts.push('client cert sent');
       const share = samples.length > 1 ? ` (${((s.count / total) * 100).toFixed(0)} % of ${total} sampled)` : '';
       const differs = negotiatedDiffers(s, result.config.tls);
-      items.push(`<li><b>${cls}</b>: ${escapeHtml(parts.join(', ') + share)}${differs ? `<div class="finding">${escapeHtml(differs)}</div>` : ''}</li>`);
+      const fs = lacksForwardSecrecy(s) ? `<div class="finding">${escapeHtml(NO_FORWARD_SECRECY)}</div>` : '';
+      items.push(`<li><b>${cls}</b>: ${escapeHtml(parts.join(', ') + share)}${differs ? `<div class="finding">${escapeHtml(differs)}</div>` : ''}${fs}</li>`);
     }
   }
   return items.length ? `<div class="negotiated"><h4>Negotiated</h4><ul>${items.join('')}</ul></div>` : '';

@@ -8,6 +8,7 @@ import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 import { ocspLines } from './ocsp-labels.js';
+import { lacksForwardSecrecy, NO_FORWARD_SECRECY } from '../metrics/forward-secrecy.js';
 import { builtInServerLine } from './built-in-server-label.js';
 
 /**
@@ -65,6 +66,7 @@ function negotiatedList(phase: PhaseResult, requested: RunResult['config']['tls'
       lines.push(`- ${cls}: ${parts.join(', ')}${share}`);
       const differs = negotiatedDiffers(s, requested);
       if (differs) lines.push(`  - ⚠️ ${mdText(differs)}`);
+      if (lacksForwardSecrecy(s)) lines.push(`  - ⚠️ ${mdText(NO_FORWARD_SECRECY)}`);
     }
   }
   return lines;

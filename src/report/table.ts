@@ -5,6 +5,7 @@ import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows, type LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { ocspLines } from './ocsp-labels.js';
+import { lacksForwardSecrecy, NO_FORWARD_SECRECY } from '../metrics/forward-secrecy.js';
 import { builtInServerLine } from './built-in-server-label.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, speedupLabel } from './labels.js';
@@ -59,6 +60,7 @@ function negotiatedLines(phase: PhaseResult, requested: RunResult['config']['tls
       lines.push(`  ${cls}: ${parts.join(', ')}${share}`);
       const differs = negotiatedDiffers(s, requested);
       if (differs) lines.push(`    ⚠ ${differs}`);
+      if (lacksForwardSecrecy(s)) lines.push(`    ⚠ ${NO_FORWARD_SECRECY}`);
     }
   }
   return lines;
