@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { serve } from '../src/api/serve.js';
 import { issueCertificate, loadChain, type CertificateChain } from '../src/server/pki.js';
 import { buildCrl } from '../src/trust/crl.js';
-import { runCli } from './support/cli.js';
+import type { RunResult } from '../src/metrics/run-result.js';
+import { runCli, runJson } from './support/cli.js';
 import { startNginx } from './support/nginx-server.js';
 import { startOpenSslServer } from './support/openssl-server.js';
 import { tlsRun } from './support/tls-run.js';
@@ -32,18 +33,20 @@ const goodClient = () => ['--cert', file('client.pem'), '--key', file('client.ke
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'tlsbench-crl-'));
   dir = join(scratch, 'pki');
-  const made = await runCli(['certs', '--out', dir, '--revoke', 'revoked-client', '--revoke', 'bad-server', '--crl-entries', '100']);
+  const made = await runCli(['certs', '--out', dir, '--revoke', 'revoked-client', '--revoke', 'bad-server', '--crl-entries', '100', '--crl-entries', '5000']);
   assert.equal(made.code, 0, made.stderr);
-  assert.match(made.stdout, /CRL: +\S+crl\.pem +\(revoked: revoked-client, bad-server, plus 100 random entries/);
+  assert.match(made.stdout, /CRL: +\S+crl\.pem +\(revoked: revoked-client, bad-server;/);
+  assert.match(made.stdout, /CRL, 5000 more entries: \S+crl-5000\.pem/);
   chain = await loadChain(dir);
 });
 after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-test('certs --revoke: openssl reads the CRL (102 entries) and refuses exactly the revoked certificates', async () => {
-  const { stdout } = await execFileP('openssl', ['crl', '-in', file('crl.pem'), '-noout', '-text']);
-  assert.equal(stdout.match(/Serial Number:/g)?.length, 102);
+test('certs --revoke: openssl reads the CRLs (2 and 102 entries) and refuses exactly the revoked certificates', async () => {
+  const entries = async (name: string) => (await execFileP('openssl', ['crl', '-in', file(name), '-noout', '-text'], { maxBuffer: 1 << 26 })).stdout.match(/Serial Number:/g)?.length;
+  assert.equal(await entries('crl.pem'), 2);
+  assert.equal(await entries('crl-100.pem'), 102);
   const verify = (name: string) => execFileP('openssl', ['verify', '-crl_check', '-CRLfile', file('crl.pem'), '-CAfile', chain.caCertPath, file(name)])
     .then(() => 'OK', (err: { stdout: string; stderr: string }) => err.stdout + err.stderr);
   assert.equal(await verify('client.pem'), 'OK');
@@ -157,6 +160,20 @@ describe('built-in server --mtls and --crl', () => {
     assert.equal(out.code, 2);
     assert.match(out.stderr, /--server-crl '.*' is not signed by any CA in the trusted certificates/);
   });
+});
+
+test('matrix axis --server-crl: the cost of a CRL of 2 and of 5002 entries per mutual-TLS handshake, side by side', async () => {
+  const crls = [file('crl.pem'), file('crl-5000.pem')];
+  const { result, outcome } = await runJson(['matrix', '--mtls', '--server-cert-dir', dir, ...goodClient(), '--server-crl', crls.join(','), '--resume', 'none', ...SMALL]);
+  assert.equal(outcome.code, 0, outcome.stderr);
+  const cells = (result as unknown as { cells: { name: string; result: RunResult }[] }).cells;
+  assert.deepEqual(cells.map((c) => c.name), crls.map((c) => `server-crl=${c}`));
+  for (const cell of cells) {
+    const phase = cell.result.phases[0]!;
+    assert.deepEqual(phase.summary.errors, {}, cell.name);
+    assert.equal(phase.builtInServer?.clientCertificates?.accepted, N, cell.name);
+    assert.ok((phase.serverCost?.perHandshakeUs ?? 0) > 0, cell.name);
+  }
 });
 
 describe('servers that reject with an alert', () => {

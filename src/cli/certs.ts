@@ -19,7 +19,7 @@ interface CertsArgs {
   keyType: string;
   host?: string[];
   revoke?: string[];
-  crlEntries?: number;
+  crlEntries?: number[];
   ocsp?: boolean;
 }
 
@@ -32,7 +32,7 @@ export const certsCommand: CommandModule<object, CertsArgs> = {
       .option('key-type', { type: 'string', choices: KEY_TYPES, default: 'ecdsa-p256', describe: 'Key type for all three certificates' })
       .option('host', { type: 'string', array: true, describe: 'Extra DNS name or IP for the server certificate (repeatable)' })
       .option('revoke', { type: 'string', array: true, describe: 'Revoke this certificate and write the CA\'s CRL (crl.pem): server, client, or a NAME to issue (NAME.pem, NAME.key) and revoke (repeatable)' })
-      .option('crl-entries', { type: 'number', describe: 'Add N random entries to the CRL, to measure what a large CRL costs (up to 1000000)' })
+      .option('crl-entries', { type: 'number', array: true, describe: 'Also write crl-N.pem: the CRL plus N random entries, to measure what a large CRL costs (repeatable; up to 1000000)' })
       .option('ocsp', { type: 'boolean', describe: 'Write an OCSP response for each server certificate (server.ocsp.der, NAME.ocsp.der; good, or revoked as --revoke says), signed by the CA\'s OCSP responder, for nginx ssl_stapling_file' }) as never,
   handler: async (argv) => {
     const problems: string[] = [];
@@ -52,15 +52,17 @@ export const certsCommand: CommandModule<object, CertsArgs> = {
         problems.push(`--revoke '${name}': give server, client, or a name of letters, digits, - and _ (not ${RESERVED_NAMES.join(', ')}) for a new certificate to revoke`);
       }
     }
-    const crlEntries = argv.crlEntries ?? 0;
-    if (!Number.isInteger(crlEntries) || crlEntries < 0 || crlEntries > MAX_CRL_ENTRIES) problems.push(`--crl-entries ${argv.crlEntries}: give a whole number from 0 to ${MAX_CRL_ENTRIES}`);
+    const crlEntries = [...new Set(argv.crlEntries ?? [])];
+    for (const n of crlEntries) {
+      if (!Number.isInteger(n) || n < 0 || n > MAX_CRL_ENTRIES) problems.push(`--crl-entries ${n}: give a whole number from 0 to ${MAX_CRL_ENTRIES}`);
+    }
     if (problems.length > 0) throw new UsageError(problems.join('\n'));
 
     let files: RevocationFiles | null = null;
     const chain = await generateChain({
       keyType: argv.keyType as KeyType, dir: argv.out, hosts,
       withCa: async (ca, written) => {
-        if (revoke.length || crlEntries || argv.ocsp) files = await writeRevocationFiles(ca, written, { revoke, crlEntries, ocsp: !!argv.ocsp, hosts });
+        if (revoke.length || crlEntries.length || argv.ocsp) files = await writeRevocationFiles(ca, written, { revoke, crlEntries, ocsp: !!argv.ocsp, hosts });
       },
     });
     const out = process.stdout;
@@ -75,7 +77,8 @@ export const certsCommand: CommandModule<object, CertsArgs> = {
     const f = files as RevocationFiles | null;
     if (f) {
       for (const c of f.issued) out.write(`  ${c.name} certificate:  ${c.certPath}  key: ${c.keyPath}   (revoked)\n`);
-      if (f.crlPath) out.write(`  CRL:                 ${f.crlPath}   (revoked: ${revoke.join(', ') || 'none'}${crlEntries ? `, plus ${crlEntries} random entries` : ''}; next update in 7 days)\n`);
+      if (f.crlPath) out.write(`  CRL:                 ${f.crlPath}   (revoked: ${revoke.join(', ') || 'none'}; next update in 7 days)\n`);
+      for (const p of f.paddedCrls) out.write(`  CRL, ${p.entries} more entries: ${p.path}\n`);
       for (const o of f.ocsp) out.write(`  OCSP response:       ${o.path}   (${o.name}: ${o.status}, ${o.bytes} B, next update in 7 days; nginx: ssl_stapling_file)\n`);
     }
   },

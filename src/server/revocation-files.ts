@@ -16,8 +16,8 @@ export const RESERVED_NAMES = ['ca', 'ocsp-responder', 'crl'];
 export interface RevocationRequest {
   /** `server`, `client`, or a new certificate's name (issued, then revoked). */
   revoke: string[];
-  /** Random entries added to the CRL, to make one of a real CA's size. */
-  crlEntries: number;
+  /** For each N, a further CRL `crl-N.pem`: the revoked certificates plus N random entries, to see what a real CA's CRL costs. */
+  crlEntries: number[];
   /** Write an OCSP response for each server certificate. */
   ocsp: boolean;
   hosts: string[];
@@ -25,6 +25,8 @@ export interface RevocationRequest {
 
 export interface RevocationFiles {
   crlPath: string | null;
+  /** crl-N.pem files: entries → path. */
+  paddedCrls: { entries: number; path: string }[];
   /** Extra certificates: name → paths. */
   issued: { name: string; certPath: string; keyPath: string }[];
   /** OCSP response files: certificate name → path and status. */
@@ -32,7 +34,7 @@ export interface RevocationFiles {
 }
 
 export async function writeRevocationFiles(ca: { cert: string; key: string }, chain: CertificateChain, req: RevocationRequest): Promise<RevocationFiles> {
-  const out: RevocationFiles = { crlPath: null, issued: [], ocsp: [] };
+  const out: RevocationFiles = { crlPath: null, paddedCrls: [], issued: [], ocsp: [] };
   const certs = new Map<string, string>([['server', chain.serverCert], ['client', chain.clientCert]]);
   for (const name of req.revoke) {
     if (certs.has(name)) continue;
@@ -45,10 +47,15 @@ export async function writeRevocationFiles(ca: { cert: string; key: string }, ch
     certs.set(name, issued.cert);
     out.issued.push({ name, certPath, keyPath });
   }
-  if (req.revoke.length || req.crlEntries) {
+  const revoked = req.revoke.map((name) => serialOf(certs.get(name)!));
+  if (req.revoke.length || req.crlEntries.length) {
     out.crlPath = join(chain.dir, 'crl.pem');
-    const crl = buildCrl({ issuer: ca, revoked: req.revoke.map((name) => serialOf(certs.get(name)!)), padding: req.crlEntries });
-    await writeFileAtomic(out.crlPath, crl, 0o644);
+    await writeFileAtomic(out.crlPath, buildCrl({ issuer: ca, revoked }), 0o644);
+  }
+  for (const padding of req.crlEntries) {
+    const path = join(chain.dir, `crl-${padding}.pem`);
+    await writeFileAtomic(path, buildCrl({ issuer: ca, revoked, padding }), 0o644);
+    out.paddedCrls.push({ entries: padding, path });
   }
   if (req.ocsp) {
     for (const [name, cert] of certs) {

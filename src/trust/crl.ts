@@ -100,7 +100,10 @@ export function checkCrl(data: Buffer, option: string, file: string, trustedPem:
   if (ders.length > 1) throw new Error(`${option} '${file}' holds ${ders.length} CRLs: give one CRL per file`);
   let list: CertificateList;
   try {
-    list = AsnConvert.parse(ders[0]!, CertificateList);
+    // A CA's CRL has a few nodes per entry: asn1js's default cap (10 000 nodes) would refuse any
+    // CRL past ~2 000 entries. The file is the user's own, so bound it by its size instead.
+    const size = ders[0]!.length;
+    list = AsnConvert.parse(ders[0]!, CertificateList, { berOptions: { maxNodes: size, maxContentLength: size } });
   } catch (err) {
     throw new Error(`${option} '${file}' does not parse as a CRL (${(err as Error).message}): give a CRL in PEM or DER form`);
   }
