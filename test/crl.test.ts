@@ -130,7 +130,12 @@ describe('built-in server --mtls and --crl', () => {
     assert.deepEqual(run.phase.builtInServer?.clientCertificates?.rejected, { CERT_REVOKED: N });
     assert.equal(run.phase.builtInServer?.handshakes, 0);
     assert.ok(run.phase.findings.some((f) => f.startsWith(`the built-in server rejected ${N} client certificates`) && f.includes('cannot tell it from a normal close')), run.phase.findings.join(' | '));
-    const table = await runCli(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.3', ...builtIn(), '--quiet']);
+    const saved = join(scratch, 'mtls-result.json');
+    const table = await runCli(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.3', ...builtIn(), '--quiet', '--out', saved]);
+    // The saved result matches the shipped schema (report validates it), and Markdown says it too.
+    const md = await runCli(['report', saved, '--format', 'markdown']);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /built-in server counted \(phase, warm-up included\)/);
     assert.match(table.stdout, new RegExp(`built-in server counted \\(phase, warm-up included\\): 0 handshakes \\(0 resumed\\), ${N} failed · client certificates requested ${N}, sent ${N}, accepted 0, rejected ${N} \\(${N} CERT_REVOKED\\)`));
   });
 

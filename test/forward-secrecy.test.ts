@@ -2,7 +2,7 @@
 // negotiated sample (every format) and the probe, against the built-in server and nginx; ECDHE and
 // TLS 1.3 are not flagged.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -39,8 +39,15 @@ test('built-in server, TLS 1.2 RSA key transport: flagged in the sample, the tab
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, new RegExp(`full: TLSv1\\.2, TLS_RSA_WITH_AES_128_GCM_SHA256.*\\n +⚠ ${WARNING.source}`));
   assert.match(table.stderr, /probe: .*TLS_RSA_WITH_AES_128_GCM_SHA256.*NO forward secrecy: RSA key transport/);
-  const md = await runCli([...rsa, '--quiet', '--format', 'markdown']);
+  const saved = join(scratch, 'rsa-result.json');
+  assert.equal((await runCli([...rsa, '--quiet', '--out', saved])).code, 0);
+  // Rendered from the saved file: the schema takes forwardSecrecy, and Markdown and HTML say it.
+  const md = await runCli(['report', saved, '--format', 'markdown']);
+  assert.equal(md.code, 0, md.stderr);
   assert.match(md.stdout, /- ⚠️ NO forward secrecy: RSA key transport/);
+  const html = join(scratch, 'rsa.html');
+  assert.equal((await runCli(['report', saved, '--html', html])).code, 0);
+  assert.match(await readFile(html, 'utf8'), /<div class="finding">NO forward secrecy: RSA key transport/);
 
   const ecdhe = await runCli(['--key-type', 'rsa-2048', '--tls', '1.2', '--ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', ...SMALL, '--probe', '--quiet']);
   assert.equal(ecdhe.code, 0, ecdhe.stderr);

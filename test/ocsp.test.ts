@@ -185,6 +185,13 @@ describe('built-in server --ocsp-staple', () => {
     const row = Object.fromEntries(head!.split(',').map((k, i) => [k, first!.split(',')[i]]));
     assert.equal(row.ocsp_stapled, '60');
     assert.equal(row.ocsp_good, '60');
+    // The saved result matches the shipped schema (report validates it) and the HTML page says it too.
+    const saved = join(scratch, 'ocsp-result.json');
+    assert.equal((await runCli([...target(server), '--ocsp', '--probe', '--resume', 'none', ...SMALL, '--quiet', '--out', saved])).code, 0);
+    const html = join(scratch, 'ocsp.html');
+    const report = await runCli(['report', saved, '--html', html]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(await readFile(html, 'utf8'), /<h4>OCSP staple<\/h4><ul><li>full: stapled 60 of 60/);
   });
 });
 
