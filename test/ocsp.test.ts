@@ -66,7 +66,7 @@ describe('responses and the client check', () => {
   });
 
   test('checkStaple: each bad staple in its own class', async () => {
-    const responder = { cert: chain.ocspResponderCert, key: chain.ocspResponderKey };
+    const responder = { cert: chain.ocspResponderCert!, key: chain.ocspResponderKey! };
     const leaf = der(chain.serverCert);
     const ca = der(chain.caCert);
     const spec = { cert: chain.serverCert, issuer: chain.caCert, responder, status: 'good' as const };
@@ -82,7 +82,7 @@ describe('responses and the client check', () => {
     const other = join(scratch, 'other');
     assert.equal((await runCli(['certs', '--out', other])).code, 0);
     const stranger = await loadChain(other);
-    const forged = buildOcspResponse({ ...spec, responder: { cert: stranger.ocspResponderCert, key: stranger.ocspResponderKey } });
+    const forged = buildOcspResponse({ ...spec, responder: { cert: stranger.ocspResponderCert!, key: stranger.ocspResponderKey! } });
     const check = checkStaple(forged, leaf, ca);
     assert.equal(check.signature, false);
     assert.equal(check.errorClass, 'tls.ocsp.bad-signature');
@@ -161,6 +161,21 @@ describe('built-in server --ocsp-staple', () => {
     assert.equal(s.classes.resumed?.handshakes, 60);
     assert.equal(s.ocsp.resumed, undefined);
     assert.equal(s.ocsp.full, undefined);
+  });
+
+  test('a --cert-dir from before OCSP stapling (no responder) is served as it is, without staples, never replaced', async () => {
+    const old = join(scratch, 'old-chain');
+    assert.equal((await runCli(['certs', '--out', old])).code, 0);
+    await rm(join(old, 'ocsp-responder.pem'));
+    await rm(join(old, 'ocsp-responder.key'));
+    const ca = await readFile(join(old, 'ca.pem'), 'utf8');
+    const server = await serve({ certDir: old, ocspStaple: 'good' });
+    servers.push(server);
+    assert.equal(server.stats.ocsp, null);
+    const run = await tlsRun([`${server.host}:${server.port}`, '--ca', join(old, 'ca.pem'), '--sni', 'localhost', '--ocsp', '--resume', 'none', ...SMALL]);
+    assert.deepEqual(run.phase.summary.errors, {});
+    assert.equal(run.phase.summary.ocsp.full?.stapled, 0);
+    assert.equal(await readFile(join(old, 'ca.pem'), 'utf8'), ca);
   });
 
   test('the probe says what is stapled', async () => {

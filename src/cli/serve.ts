@@ -164,6 +164,9 @@ function printStartMessage(
   );
   log(`  certificates in ${target.chain.dir}`);
   log(`  CA to trust (--ca): ${target.chain.caCertPath}`);
+  if ((opts.ocspStaple ?? 'none') !== 'none' && !target.chain.ocspResponderCert) {
+    log(`  warning: no OCSP staples: ${target.chain.dir} has no OCSP responder certificate (written by an older tlsbench); tlsbench certs --out DIR writes a chain with one`);
+  }
   if (mtlsModeOf(opts.mtls)) log(`  client certificate: ${target.chain.clientCertPath}  key: ${target.chain.clientKeyPath}`);
   if (workers > 1) {
     log('  processes share ticket keys and one session-ID cache (kept in the primary, asked over IPC)');

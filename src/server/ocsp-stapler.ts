@@ -17,7 +17,10 @@ export interface StaplerStats {
   stapleBytes: number;
 }
 
-export function attachStapler(server: tls.Server, chain: CertificateChain, status: Exclude<StapleChoice, 'none'>): StaplerStats {
+/** Null when the chain has no OCSP responder to sign with (a directory from an older tlsbench): no staples. */
+export function attachStapler(server: tls.Server, chain: CertificateChain, status: Exclude<StapleChoice, 'none'>): StaplerStats | null {
+  const signer = chain.ocspResponderCert && chain.ocspResponderKey ? { cert: chain.ocspResponderCert, key: chain.ocspResponderKey } : null;
+  if (!signer) return null;
   const stats: StaplerStats = { staples: 0, stapleBytes: 0 };
   let response: Buffer | null = null;
   let builtAt = 0;
@@ -27,7 +30,7 @@ export function attachStapler(server: tls.Server, chain: CertificateChain, statu
       response = buildOcspResponse({
         cert: chain.serverCert,
         issuer: chain.caCert,
-        responder: { cert: chain.ocspResponderCert, key: chain.ocspResponderKey },
+        responder: signer,
         status,
         thisUpdate: new Date(now),
       });

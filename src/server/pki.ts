@@ -52,8 +52,9 @@ export interface CertificateChain {
   serverKey: string;
   clientCert: string;
   clientKey: string;
-  ocspResponderCert: string;
-  ocspResponderKey: string;
+  /** Null in a directory written by a tlsbench before OCSP stapling (see loadChain). */
+  ocspResponderCert: string | null;
+  ocspResponderKey: string | null;
 }
 
 /** Names the server certificate always covers, so loopback works with or without SNI. */
@@ -401,15 +402,24 @@ export async function generateChain(opts: {
  * issued by the CA, the keys matching their certificates, the key type as asked, and the
  * server certificate covering every host. Throws with the reason when it is not.
  */
-export async function loadChain(dir: string, opts: { keyType?: KeyType; hosts?: string[] } = {}): Promise<CertificateChain> {
+export async function loadChain(
+  dir: string,
+  opts: { keyType?: KeyType; hosts?: string[]; requireOcspResponder?: boolean } = {},
+): Promise<CertificateChain> {
   const paths = chainPaths(dir);
-  const [caCert, serverCert, serverKey, clientCert, clientKey, ocspResponderCert, ocspResponderKey] = await Promise.all(
-    [paths.caCertPath, paths.serverCertPath, paths.serverKeyPath, paths.clientCertPath, paths.clientKeyPath, paths.ocspResponderCertPath, paths.ocspResponderKeyPath].map((p) =>
+  const [caCert, serverCert, serverKey, clientCert, clientKey] = await Promise.all(
+    [paths.caCertPath, paths.serverCertPath, paths.serverKeyPath, paths.clientCertPath, paths.clientKeyPath].map((p) =>
       readFile(p, 'utf8'),
     ),
   );
+  // A directory the user named may come from a tlsbench before OCSP stapling: it stays usable
+  // (without staples) rather than being replaced by a new CA its clients do not trust. The cache
+  // requires the responder, so an old cache entry is regenerated once.
+  const optional = (p: string) => (opts.requireOcspResponder ?? true ? readFile(p, 'utf8') : readFile(p, 'utf8').catch(() => null));
+  const [ocspResponderCert, ocspResponderKey] = await Promise.all([optional(paths.ocspResponderCertPath), optional(paths.ocspResponderKeyPath)]);
+  const hasResponder = ocspResponderCert !== null && ocspResponderKey !== null;
   if (process.platform !== 'win32') {
-    for (const keyPath of [paths.serverKeyPath, paths.clientKeyPath, paths.ocspResponderKeyPath]) {
+    for (const keyPath of [paths.serverKeyPath, paths.clientKeyPath, ...(hasResponder ? [paths.ocspResponderKeyPath] : [])]) {
       const mode = (await stat(keyPath)).mode & 0o777;
       if ((mode & 0o077) !== 0) throw new Error(`${keyPath} has mode ${mode.toString(8)}; expected 600`);
     }
@@ -418,18 +428,19 @@ export async function loadChain(dir: string, opts: { keyType?: KeyType; hosts?: 
   const ca = new X509Certificate(caCert!);
   const server = new X509Certificate(serverCert!);
   const client = new X509Certificate(clientCert!);
-  const responder = new X509Certificate(ocspResponderCert!);
+  const responder = hasResponder ? new X509Certificate(ocspResponderCert) : null;
+  const certs = [['CA', ca], ['server', server], ['client', client], ...(responder ? [['OCSP responder', responder] as const] : [])] as const;
   const freshUntil = Date.now() + MIN_REMAINING_MS;
-  for (const [name, cert] of [['CA', ca], ['server', server], ['client', client], ['OCSP responder', responder]] as const) {
+  for (const [name, cert] of certs) {
     if (Date.parse(cert.validTo) < freshUntil) throw new Error(`${name} certificate expires ${cert.validTo}`);
     if (Date.parse(cert.validFrom) > Date.now() + CLOCK_SKEW_MS) throw new Error(`${name} certificate not valid before ${cert.validFrom}`);
   }
-  for (const [name, cert] of [['server', server], ['client', client], ['OCSP responder', responder]] as const) {
+  for (const [name, cert] of certs.slice(1)) {
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new Error(`${name} certificate is not issued by ca.pem`);
   }
   if (!server.checkPrivateKey(createPrivateKey(serverKey!))) throw new Error('server.key does not match server.pem');
   if (!client.checkPrivateKey(createPrivateKey(clientKey!))) throw new Error('client.key does not match client.pem');
-  if (!responder.checkPrivateKey(createPrivateKey(ocspResponderKey!))) throw new Error('ocsp-responder.key does not match ocsp-responder.pem');
+  if (responder && !responder.checkPrivateKey(createPrivateKey(ocspResponderKey!))) throw new Error('ocsp-responder.key does not match ocsp-responder.pem');
 
   const keyType = keyTypeOf(createPublicKey(server.publicKey.export({ format: 'pem', type: 'spki' })));
   if (!keyType) throw new Error('server certificate key type is not one tlsbench generates');
@@ -448,8 +459,8 @@ export async function loadChain(dir: string, opts: { keyType?: KeyType; hosts?: 
     serverKey: serverKey!,
     clientCert: clientCert!,
     clientKey: clientKey!,
-    ocspResponderCert: ocspResponderCert!,
-    ocspResponderKey: ocspResponderKey!,
+    ocspResponderCert: hasResponder ? ocspResponderCert : null,
+    ocspResponderKey: hasResponder ? ocspResponderKey : null,
   };
 }
 
@@ -494,7 +505,7 @@ export async function ensureChain(opts: {
   }
 
   try {
-    return await loadChain(dir, { keyType: opts.keyType, hosts });
+    return await loadChain(dir, { keyType: opts.keyType, hosts, requireOcspResponder: !opts.dir });
   } catch {
     // Missing, stale or damaged: generate below.
   }

@@ -61,7 +61,7 @@ export async function writeRevocationFiles(ca: { cert: string; key: string }, ch
     for (const [name, cert] of certs) {
       if (name === 'client') continue;
       const status = req.revoke.includes(name) ? 'revoked' : 'good';
-      const response = buildOcspResponse({ cert, issuer: chain.caCert, responder: { cert: chain.ocspResponderCert, key: chain.ocspResponderKey }, status });
+      const response = buildOcspResponse({ cert, issuer: chain.caCert, responder: { cert: chain.ocspResponderCert!, key: chain.ocspResponderKey! }, status });
       const path = join(chain.dir, `${name}.ocsp.der`);
       await writeFileAtomic(path, response, 0o644);
       out.ocsp.push({ name, path, status, bytes: response.length });
