@@ -20,7 +20,7 @@ function summary(windowSeconds: number, full: number, resumed = 0): PhaseSummary
     windowSeconds, attempts: full + resumed, successes: full + resumed, errorCount: 0, rate: (full + resumed) / windowSeconds,
     offered: resumed, hitRate: resumed ? 1 : null, dropped: 0, unfinished: 0, started: full + resumed, carriedIn: 0, arrivals: 0,
     mechanisms: resumed ? { 'tls13-psk': resumed } : {}, warmup: { attempts: 0, successes: 0, errors: 0 },
-    classes: { ...(full ? { full: cls(full) } : {}), ...(resumed ? { resumed: cls(resumed) } : {}) }, errors: {},
+    classes: { ...(full ? { full: cls(full) } : {}), ...(resumed ? { resumed: cls(resumed) } : {}) }, errors: {}, ocsp: {},
   };
 }
 

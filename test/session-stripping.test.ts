@@ -60,7 +60,7 @@ function dial(server: ExternalServer, version: tls.SecureVersion): DialSettings 
     secureContext: tls.createSecureContext({ ca: certs.pem.ca, minVersion: version, maxVersion: version }),
     rejectUnauthorized: true, alpn: undefined,
     timeouts: { connectMs: 10_000, handshakeMs: 10_000, responseMs: 10_000 },
-    request: null, closeWaitMs: 2000, keylog: null, clientCertificate: false,
+    request: null, closeWaitMs: 2000, keylog: null, clientCertificate: false, ocsp: null,
   };
 }
 

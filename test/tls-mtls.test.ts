@@ -36,7 +36,7 @@ test('built-in --mtls: the run presents the generated client certificate', async
   const run = await tlsRun(['--mtls', '--resume', 'none', ...SMALL]);
   assert.deepEqual(run.phase.summary.errors, {});
   assert.equal(run.phase.summary.successes, 20);
-  assert.equal(run.result.target.builtIn?.mtls, true);
+  assert.equal(run.result.target.builtIn?.mtls, 'required');
   assertNegotiated(run, { clientCertificate: true });
 });
 

@@ -9,6 +9,7 @@ export const SERVE_DEFAULTS: ServeOptions = {
   sessionCache: true,
   keyType: 'ecdsa-p256',
   mtls: false,
+  ocspStaple: 'good',
 };
 
 /** Starts the built-in target in this process; `stop()` it when done. */

@@ -20,7 +20,11 @@ interface RunArgs extends RunRequest {
   probe?: boolean;
 }
 
-export function runOptionsBuilder<T>(y: Argv<T>) {
+/**
+ * The run options. `matrix` passes `switchesAsAxes`: there --ocsp takes a comma list of on/off (a
+ * grid axis), where `run` has a plain switch that never swallows the target after it.
+ */
+export function runOptionsBuilder<T>(y: Argv<T>, switchesAsAxes = false) {
   return y
     .positional('target', { type: 'string', describe: 'host:port, [ipv6]:port or https://host[:port]; omit to start the built-in server' })
     .option('workers', { alias: 'w', type: 'number', describe: 'worker threads (default: the client cores)' , group: 'Load:' })
@@ -52,6 +56,9 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('key', { type: 'string', describe: 'client private key (PEM)', group: 'TLS:' })
     .option('key-passphrase', { type: 'string', describe: 'passphrase of --key', group: 'TLS:' })
     .option('probe', { type: 'boolean', describe: 'first look at the target: versions, cipher, group, certificate, resumption support (stderr and the result)', group: 'TLS:' })
+    .option('ocsp', { type: switchesAsAxes ? 'string' : 'boolean', describe: 'ask for a stapled OCSP response on every handshake and check it (status, signature, freshness); a bad staple fails the attempt (tls.ocsp.*)', group: 'Revocation:' })
+    .option('crl', { type: 'string', describe: 'check the server certificate against this CRL (PEM or DER); revoked: tls.verify.CERT_REVOKED; a stale CRL or one not signed by --ca is refused before the run', group: 'Revocation:' })
+    .option('require-staple', { type: 'boolean', describe: 'a handshake without a stapled OCSP response fails (tls.ocsp.missing); implies --ocsp', group: 'Revocation:' })
     .option('keylog', { type: 'string', describe: 'append NSS key log lines to FILE (for Wireshark)', group: 'TLS:' })
     .option('timeout', { type: 'string', describe: `default for every phase timeout (default ${DEFAULTS.timeout})`, group: 'Timeouts:' })
     .option('connect-timeout', { type: 'string', describe: 'TCP connect timeout', group: 'Timeouts:' })
@@ -63,8 +70,11 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('read', { type: 'string', describe: '"all": read until the server closes', group: 'Request:' })
     .option('requests-per-connection', { type: 'number', describe: 'request/response exchanges per connection (default 1)', group: 'Request:' })
     .option('key-type', { type: 'string', describe: `built-in server certificate key: ${KEY_TYPE_NAMES.join(', ')} (default ${DEFAULTS.keyType})`, group: 'Built-in server:' })
-    .option('mtls', { type: 'boolean', describe: 'built-in server requires a client certificate (the generated one is presented)', group: 'Built-in server:' })
+    .option('mtls', { type: 'string', describe: 'built-in server asks for a client certificate: required (a bare --mtls) or optional; the generated one is presented unless --cert is given', group: 'Built-in server:' })
+    .option('server-cert-dir', { type: 'string', describe: 'built-in server serves the chain in DIR (written by tlsbench certs --out DIR, e.g. with --revoke) instead of its cache', group: 'Built-in server:' })
+    .option('server-crl', { type: 'string', describe: 'with --mtls: the built-in server rejects client certificates this CRL revokes (it must be the server CA\'s: see tlsbench certs --revoke)', group: 'Built-in server:' })
     .option('server-tickets', { type: 'string', describe: 'on | off: built-in server issues session tickets', group: 'Built-in server:' })
+    .option('server-ocsp-staple', { type: 'string', describe: 'good | revoked | none: OCSP response the built-in server staples for clients that ask (default good)', group: 'Built-in server:' })
     .option('server-session-cache', { type: 'string', describe: 'on | off: built-in server keeps a TLS 1.2 session-ID cache', group: 'Built-in server:' })
     .option('response-bytes', { type: 'number', describe: 'built-in server response size', group: 'Built-in server:' })
     .option('server-pid', { type: 'string', describe: 'measure the CPU of this server on this machine: PID[,PID…], each with its children (nginx master, HAProxy)', group: 'Server cost:' })

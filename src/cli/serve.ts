@@ -10,6 +10,21 @@ import { isLoopback, ON_OFF, serveOptionsFromFlags, TLS_CHOICES, type ServeFlags
 import { neverResumesReason, startTargetServer, type ServeOptions } from '../server/target-server.js';
 import type { CertificateChain } from '../server/pki.js';
 import { UsageError } from '../config/usage-error.js';
+import { STAPLE_CHOICES } from '../server/ocsp-stapler.js';
+import { mtlsModeOf } from '../server/client-certificates.js';
+import type { TargetServerStats } from '../server/target-server.js';
+
+/** The stop line: what the server did, in counts a test or a user can hold a client's report against. */
+function stopSummary(stats: TargetServerStats): string {
+  const parts = [`${stats.handshakes} handshakes (${stats.resumed} resumed), ${stats.tlsClientErrors} failed`];
+  if (stats.ocsp) parts.push(`${stats.ocsp.staples} OCSP staples`);
+  const c = stats.clientCertificates;
+  if (c) {
+    const rejected = Object.entries(c.rejected).map(([why, n]) => `${n} ${why}`).join(', ');
+    parts.push(`client certificates: requested ${c.requested}, sent ${c.sent}, accepted ${c.accepted}, rejected ${rejected || 0}`);
+  }
+  return parts.join('; ');
+}
 
 interface ServeArgs extends ServeFlags {
   readyJson: boolean;
@@ -27,7 +42,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('tickets', { type: 'string', choices: ON_OFF, default: 'on', describe: 'Issue session tickets' })
       .option('session-cache', { type: 'string', choices: ON_OFF, default: 'on', describe: 'Keep a TLS 1.2 session-ID cache' })
       .option('key-type', { type: 'string', choices: KEY_TYPES, default: 'ecdsa-p256', describe: 'Certificate key type' })
-      .option('mtls', { type: 'boolean', default: false, describe: 'Require a client certificate issued by the CA' })
+      .option('mtls', { type: 'string', describe: 'Ask for a client certificate issued by the CA: required (a bare --mtls) or optional (accept a client without one); one sent must verify' })
+      .option('crl', { type: 'string', describe: 'With --mtls: reject client certificates this CRL revokes (PEM or DER; must be the CA\'s and in force)' })
+      .option('ocsp-staple', { type: 'string', choices: STAPLE_CHOICES, default: 'good', describe: 'OCSP response stapled for clients that ask (status_request), signed by the chain\'s OCSP responder' })
       .option('ciphers', { type: 'string', describe: 'TLS 1.2 cipher list (OpenSSL syntax)' })
       .option('ciphersuites', { type: 'string', describe: 'TLS 1.3 cipher suites, colon-separated' })
       .option('groups', { type: 'string', describe: 'Key-exchange groups, colon-separated (e.g. X25519:P-256)' })
@@ -70,13 +87,15 @@ async function serve(options: ServeOptions, workers: number, argv: ServeArgs): P
 
   let target: { host: string; port: number; chain: CertificateChain; stop(): Promise<void> };
   let summary: () => string | null = () => null;
+  let stats: (() => TargetServerStats) | null = null;
   try {
     if (workers > 1) {
       target = await startTargetCluster(options, workers);
     } else {
       const server = await startTargetServer(options);
       target = server;
-      summary = () => `${server.stats.handshakes} handshakes (${server.stats.resumed} resumed), ${server.stats.tlsClientErrors} failed`;
+      summary = () => stopSummary(server.stats);
+      stats = () => server.stats;
     }
   } catch (err) {
     throw listenError(err, options) ?? err;
@@ -106,6 +125,21 @@ async function serve(options: ServeOptions, workers: number, argv: ServeArgs): P
       process.stdin.on('error', () => stop('parent closed stdin'));
       process.stdin.resume();
     }
+    // The parent (run's coordinator) asks for the counters with a 'stats' line and gets one JSON
+    // line back: what the server saw, to hold the client's counts against.
+    if (argv.readyJson && stats) {
+      const current = stats;
+      let pending = '';
+      process.stdin.setEncoding('utf8').on('data', (text: string) => {
+        pending += text;
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) !== -1) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line === 'stats') process.stdout.write(`${JSON.stringify({ event: 'stats', stats: current() })}\n`);
+        }
+      });
+    }
   });
   const totals = summary();
   if (totals) log(`stopped after ${totals}`);
@@ -124,12 +158,16 @@ function printStartMessage(
   log(`tlsbench target listening on ${hostPort}`);
   log(
     `  ${versions}, ${target.chain.keyType} certificate, tickets ${opts.tickets ? 'on' : 'off'}, ` +
-      `session cache ${opts.sessionCache ? 'on' : 'off'}${opts.mtls ? ', client certificates required' : ''}, ` +
+      `session cache ${opts.sessionCache ? 'on' : 'off'}${mtlsModeOf(opts.mtls) ? `, client certificates ${mtlsModeOf(opts.mtls)}${opts.crlFile ? ` (CRL ${opts.crlFile})` : ''}` : ''}, ` +
+      `OCSP staple ${opts.ocspStaple ?? 'none'}, ` +
       `${workers} process${workers > 1 ? 'es' : ''}`,
   );
   log(`  certificates in ${target.chain.dir}`);
   log(`  CA to trust (--ca): ${target.chain.caCertPath}`);
-  if (opts.mtls) log(`  client certificate: ${target.chain.clientCertPath}  key: ${target.chain.clientKeyPath}`);
+  if ((opts.ocspStaple ?? 'none') !== 'none' && !target.chain.ocspResponderCert) {
+    log(`  warning: no OCSP staples: ${target.chain.dir} has no OCSP responder certificate (written by an older tlsbench); tlsbench certs --out DIR writes a chain with one`);
+  }
+  if (mtlsModeOf(opts.mtls)) log(`  client certificate: ${target.chain.clientCertPath}  key: ${target.chain.clientKeyPath}`);
   if (workers > 1) {
     log('  processes share ticket keys and one session-ID cache (kept in the primary, asked over IPC)');
   }

@@ -29,6 +29,12 @@ export interface ClientTlsConfig {
   certFile: string | null;
   keyFile: string | null;
   keylogFile: string | null;
+  /** Ask for a stapled OCSP response (status_request) on every handshake and check it. */
+  ocsp: boolean;
+  /** A handshake without a staple fails (tls.ocsp.missing); implies ocsp. */
+  requireStaple: boolean;
+  /** --crl: the server's certificate is checked against this CRL (OpenSSL's CRL check). */
+  crlFile: string | null;
 }
 
 /** PEM material read once by the coordinator and handed to workers, so no worker touches disk. */
@@ -37,6 +43,8 @@ export interface Credentials {
   cert?: string;
   key?: string;
   passphrase?: string;
+  /** A CRL in PEM (--crl, or the built-in server's --server-crl). */
+  crl?: string;
 }
 
 /**
@@ -73,7 +81,14 @@ export interface BuiltInServerConfig {
   keyType: string;
   tickets: boolean;
   sessionCache: boolean;
-  mtls: boolean;
+  /** Ask for a client certificate: required, optional (accept a client without one), or not at all. */
+  mtls: false | 'required' | 'optional';
+  /** What the built-in server staples for a client that asks for OCSP status. */
+  ocspStaple: 'good' | 'revoked' | 'none';
+  /** With mtls: client certificates are checked against this CRL (PEM file). */
+  crlFile: string | null;
+  /** The chain to serve (e.g. written by `tlsbench certs`), instead of the cache's; its key type wins. */
+  certDir: string | null;
   responseBytes: number;
 }
 

@@ -14,6 +14,9 @@ import { parseTlsRange } from './tls-versions.js';
 import { cannotRead, UsageError } from './usage-error.js';
 import { checkClientTls } from './tls-preflight.js';
 import { resolveMeasuredServer, type MeasuredServer } from '../server-cpu/measured-server.js';
+import { STAPLE_CHOICES, type StapleChoice } from '../server/ocsp-stapler.js';
+import { checkCrl } from '../trust/crl.js';
+import { MTLS_MODES, type MtlsMode } from '../server/client-certificates.js';
 
 /** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
 export interface RunOptions {
@@ -43,6 +46,11 @@ export interface RunOptions {
   key?: string;
   keyPassphrase?: string;
   keylog?: string;
+  /** Ask for a stapled OCSP response: true/'on', false/'off' ('on'/'off' as a matrix axis). */
+  ocsp?: boolean | string;
+  requireStaple?: boolean;
+  /** Check the server's certificate against this CRL (PEM or DER). */
+  crl?: string;
   timeout?: string | number;
   connectTimeout?: string | number;
   handshakeTimeout?: string | number;
@@ -55,9 +63,16 @@ export interface RunOptions {
   requireResumption?: boolean;
   startAt?: string;
   keyType?: string;
-  mtls?: boolean;
+  /** true or '' (a bare --mtls): required; 'optional'; false: off. */
+  mtls?: boolean | string;
   serverTickets?: string;
   serverSessionCache?: string;
+  /** good | revoked | none: what the built-in server staples for clients that ask. */
+  serverOcspStaple?: string;
+  /** With --mtls: the built-in server checks client certificates against this CRL. */
+  serverCrl?: string;
+  /** The built-in server serves the chain in this directory (tlsbench certs --out DIR). */
+  serverCertDir?: string;
   responseBytes?: number;
   /** An external server's processes on this machine whose CPU to measure (PID or PID,PID,…). */
   serverPid?: string | number | (string | number)[];
@@ -199,6 +214,19 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   if (o.keyPassphrase) credentials.passphrase = o.keyPassphrase;
   if (o.keyPassphrase && !o.key) problems.push('--key-passphrase needs --key: add --key FILE (and --cert), or drop --key-passphrase');
 
+  if (o.crl !== undefined) {
+    if (builtIn) problems.push('--crl checks an external server\'s certificate against a CRL, and the built-in server\'s certificate is never revoked: give a target (with --mtls, --server-crl checks the client certificate)');
+    else if (o.insecure) problems.push('--insecure skips verification, so --crl would never be used: give one of them');
+    else {
+      const crl = readCrl(o.crl, '--crl', ca, problems);
+      if (crl) credentials.crl = crl;
+    }
+  }
+  if (o.serverCrl !== undefined) {
+    if (o.mtls === undefined || o.mtls === false) problems.push('--server-crl checks client certificates, which the built-in server asks for only with --mtls: add --mtls');
+    // Checked against the built-in server's CA when it starts (its chain is known only then).
+    else readCrl(o.serverCrl, '--server-crl', undefined, problems);
+  }
   if (o.keylog?.trim()) attempt(() => checkKeylogFile(o.keylog!), undefined);
   const request = attempt(() => resolveRequest(o, target), null);
 
@@ -215,6 +243,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     }
   }
 
+  if (o.serverCertDir !== undefined && o.keyType !== undefined) problems.push('--server-cert-dir serves the chain in that directory, whose key type is its own: drop --key-type');
   const keyType = o.keyType ?? DEFAULTS.keyType;
   if (!(KEY_TYPE_NAMES as readonly string[]).includes(keyType)) problems.push(`--key-type: '${keyType}' is not a key type; give one of ${KEY_TYPE_NAMES.join(', ')}`);
   const onOff = (value: string | undefined, option: string, fallback: boolean) => {
@@ -224,11 +253,23 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     return fallback;
   };
   const serverTickets = onOff(o.serverTickets, '--server-tickets', true);
+  let mtls: false | MtlsMode = false;
+  if (o.mtls === true || o.mtls === '') mtls = 'required';
+  else if (typeof o.mtls === 'string') {
+    if ((MTLS_MODES as readonly string[]).includes(o.mtls)) mtls = o.mtls as MtlsMode;
+    else problems.push(`--mtls: '${o.mtls}' is not a mode; give required (the default of a bare --mtls) or optional`);
+  }
+  // --ocsp is a switch; as a matrix axis it arrives as on/off (a bare --ocsp there as '').
+  const ocspAsked = typeof o.ocsp === 'string' ? onOff(o.ocsp === '' ? 'on' : o.ocsp, '--ocsp', false) : !!o.ocsp;
+  if (o.requireStaple && o.ocsp !== undefined && !ocspAsked) problems.push('--require-staple asks for a staple, but --ocsp is off: drop one of them');
+  const ocsp = ocspAsked || !!o.requireStaple;
+  const serverOcspStaple = o.serverOcspStaple ?? 'good';
+  if (!(STAPLE_CHOICES as readonly string[]).includes(serverOcspStaple)) problems.push(`--server-ocsp-staple: '${serverOcspStaple}' is not a choice; give one of ${STAPLE_CHOICES.join(', ')}`);
   const serverSessionCache = onOff(o.serverSessionCache, '--server-session-cache', true);
   if (!builtIn) {
     const serverOnly = [
       ['--key-type', o.keyType], ['--mtls', o.mtls], ['--server-tickets', o.serverTickets],
-      ['--server-session-cache', o.serverSessionCache], ['--response-bytes', o.responseBytes],
+      ['--server-session-cache', o.serverSessionCache], ['--server-ocsp-staple', o.serverOcspStaple], ['--server-crl', o.serverCrl], ['--server-cert-dir', o.serverCertDir], ['--response-bytes', o.responseBytes],
     ].filter(([, v]) => v !== undefined && v !== false).map(([name]) => name);
     if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given: drop them, or leave out the target`);
   }
@@ -269,22 +310,45 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
       certFile: o.cert ?? null,
       keyFile: o.key ?? null,
       keylogFile: o.keylog ?? null,
+      ocsp,
+      requireStaple: !!o.requireStaple,
+      crlFile: o.crl ?? null,
     },
     timeouts,
     request,
     requireResumption: !!o.requireResumption,
     startAt,
-    server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls: !!o.mtls, responseBytes },
+    server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls, ocspStaple: serverOcspStaple as StapleChoice, crlFile: o.serverCrl ?? null, certDir: o.serverCertDir ?? null, responseBytes },
   };
   checkClientTls(config.tls, credentials);
   return { config, credentials, measuredServer };
+}
+
+/**
+ * A CRL file, read and checked before any work: it parses, is in force, and (when CAs are given) is
+ * signed by one of them. Returned as PEM, the form Node's SecureContext takes.
+ */
+export function readCrl(file: string, option: string, trustedPem: string | undefined, problems: string[]): string | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    problems.push(cannotRead(file, err, option).message);
+    return undefined;
+  }
+  try {
+    return checkCrl(data, option, file, trustedPem).pem;
+  } catch (err) {
+    problems.push((err as Error).message);
+    return undefined;
+  }
 }
 
 /** Options whose empty value is a mistake (an unset shell variable), not a choice. */
 const EMPTY_CHECKED: ReadonlyArray<readonly [string, keyof RunOptions]> = [
   ['--sni', 'sni'], ['--alpn', 'alpn'], ['--ciphers', 'ciphers'], ['--ciphersuites', 'ciphersuites'],
   ['--groups', 'groups'], ['--sigalgs', 'sigalgs'], ['--ca', 'ca'], ['--cert', 'cert'], ['--key', 'key'],
-  ['--keylog', 'keylog'], ['--http', 'http'], ['--request', 'request'], ['--key-passphrase', 'keyPassphrase'],
+  ['--keylog', 'keylog'], ['--crl', 'crl'], ['--server-crl', 'serverCrl'], ['--server-cert-dir', 'serverCertDir'], ['--http', 'http'], ['--request', 'request'], ['--key-passphrase', 'keyPassphrase'],
 ];
 
 function checkServerName(name: string): void {

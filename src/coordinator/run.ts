@@ -8,7 +8,17 @@ import { resumptionGain, SCHEMA_VERSION } from '../metrics/run-result.js';
 import { probeTarget, type TargetProbe } from '../engine/probe.js';
 import { spawnTargetServer } from '../server/target-process.js';
 import { neverResumesReason } from '../server/target-server.js';
-import type { KeyType } from '../server/pki.js';
+import { ensureChain, loadChain, type CertificateChain, type KeyType } from '../server/pki.js';
+import { readCrl } from '../config/run-options.js';
+
+/** The chain in --server-cert-dir, or exit 2 saying what is wrong with it (never regenerated over the user's files). */
+async function userChain(dir: string): Promise<CertificateChain> {
+  try {
+    return await loadChain(dir, { requireOcspResponder: false });
+  } catch (err) {
+    throw new UsageError(`--server-cert-dir ${dir} holds no usable chain (${(err as Error).message}): write one with tlsbench certs --out ${dir}`);
+  }
+}
 import { allowedCpus, pinProcess, splitCores } from './cores.js';
 import { PhaseRunner, type PhaseObserver } from './phase-runner.js';
 import { ServerCpuSampler } from './server-cpu-sampler.js';
@@ -16,6 +26,7 @@ import { ProcessTreeSource } from '../server-cpu/cpu-source.js';
 import { sourceFor, type MeasuredServer } from '../server-cpu/measured-server.js';
 import { runtimeInfo, toolVersion } from './runtime-info.js';
 import { ensureFdLimit } from './fd-limit.js';
+import { clientCertificateFinding, serverCountsBetween } from '../metrics/built-in-server-counts.js';
 import { onInterrupt } from './signals.js';
 
 export interface RunHooks extends PhaseObserver {
@@ -71,14 +82,26 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
     } else {
       unpinnedCpus = allowedCpus();
       const split = splitCores(unpinnedCpus);
+      // A chain the user wrote (certs --out DIR): its key type is the one served, and it is never regenerated.
+      const chain = config.server.certDir ? await userChain(config.server.certDir) : null;
+      const keyType = chain?.keyType ?? config.server.keyType as KeyType;
+      if (config.server.crlFile) {
+        // Before the server starts: a CRL of another CA would make it refuse every client (UNABLE_TO_GET_CRL).
+        const problems: string[] = [];
+        readCrl(config.server.crlFile, '--server-crl', (chain ?? await ensureChain({ keyType })).caCert, problems);
+        if (problems.length) throw new UsageError(problems.join('\n'));
+      }
       server = await spawnTargetServer({
         host: '127.0.0.1',
         port: 0,
         tls: { min: 'TLSv1.2', max: 'TLSv1.3' },
         tickets: config.server.tickets,
         sessionCache: config.server.sessionCache,
-        keyType: config.server.keyType as KeyType,
+        keyType,
+        ...(config.server.certDir ? { certDir: config.server.certDir } : {}),
         mtls: config.server.mtls,
+        ocspStaple: config.server.ocspStaple,
+        ...(config.server.crlFile ? { crlFile: config.server.crlFile } : {}),
         responseBytes: config.server.responseBytes,
         cpus: split.server,
       });
@@ -105,12 +128,13 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         port: server.port,
         servername: config.tls.servername,
         builtIn: {
-          keyType: config.server.keyType,
+          keyType,
           cpus: server.cpus,
           coreSplit: server.cpus ? split.description : `${split.description} (taskset unavailable: not pinned)`,
           tickets: config.server.tickets,
           sessionCache: config.server.sessionCache,
           mtls: config.server.mtls,
+          ocspStaple: config.server.ocspStaple,
         },
       };
     }
@@ -141,7 +165,15 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
       if (interrupted) break;
       current = new PhaseRunner(pool, config, plan, { host: target.address, port: target.port, credentials: runCredentials }, hooks, serverCpu);
       if (interrupted) current.stop();
-      phases.push(await current.run());
+      const before = server ? await server.stats() : null;
+      const phase = await current.run();
+      const after = server && before ? await server.stats() : null;
+      if (before && after) {
+        phase.builtInServer = serverCountsBetween(before, after);
+        const finding = clientCertificateFinding(phase.builtInServer, phase.summary.errorCount);
+        if (finding) phase.findings.push(finding);
+      }
+      phases.push(phase);
     }
     return {
       schemaVersion: SCHEMA_VERSION,

@@ -6,8 +6,11 @@ import type { ResponseFraming, Timeouts } from '../config/run-config.js';
 import { elapsedMicros } from '../metrics/histogram.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
 import { classifyError, httpStatusError, isTlsAlert, NO_KEEP_ALIVE, PhaseTimeout, type AttemptPhase } from './errors.js';
+import type { OcspObservation } from '../metrics/ocsp-tally.js';
+import type { OcspClient } from './ocsp-client.js';
 import { ResponseReader } from './response-reader.js';
 import { withoutPeerCertificate } from './session-der.js';
+import { hasForwardSecrecy } from '../metrics/forward-secrecy.js';
 
 /** Everything an attempt needs that does not change between attempts of a worker. */
 export interface DialSettings {
@@ -23,6 +26,8 @@ export interface DialSettings {
   closeWaitMs: number;
   keylog: ((line: Buffer) => void) | null;
   clientCertificate: boolean;
+  /** --ocsp: ask for a stapled OCSP response and check it; null: do not ask. */
+  ocsp: OcspClient | null;
 }
 
 export interface AttemptOptions {
@@ -60,6 +65,8 @@ export interface AttemptOutcome {
   /** The server did not close within the bound after the client's close_notify. */
   closeWaitExpired: boolean;
   negotiated: Omit<NegotiatedSample, 'count'> | null;
+  /** --ocsp, on a handshake where the server sent its certificate: the staple, or that there was none. */
+  ocsp: OcspObservation | null;
   aborted: boolean;
 }
 
@@ -91,6 +98,10 @@ export class Attempt {
    * response, or a server that closed before the K-th exchange. The attempt still closes cleanly.
    */
   private appVerdict: string | null = null;
+  /** What the 'OCSPResponse' event gave (fires before secureConnect, with null when nothing was stapled). */
+  private staple: Buffer | null = null;
+  /** The client's own verdict on a completed handshake (a bad staple): the attempt fails in it after a clean close. */
+  private rejection: string | null = null;
 
   constructor(
     private readonly settings: DialSettings,
@@ -99,7 +110,7 @@ export class Attempt {
     this.outcome = {
       errorClass: null, reused: null, offered: options.session !== undefined,
       startedAt: 0, tcpUs: 0, tlsUs: 0, handshakeAt: 0, decidedAt: 0, ttfbUs: [], statuses: [], bytesRead: 0,
-      session: undefined, closeWaitExpired: false, negotiated: null, aborted: false,
+      session: undefined, closeWaitExpired: false, negotiated: null, ocsp: null, aborted: false,
     };
   }
 
@@ -108,7 +119,7 @@ export class Attempt {
     return new Promise((resolve) => {
       this.resolve = resolve;
       this.outcome.startedAt = performance.now();
-      const socket = tls.connect({
+      const socket = tls.connect(<tls.ConnectionOptions & { requestOCSP: boolean }>{
         host: s.host,
         port: s.port,
         servername: s.servername,
@@ -117,6 +128,7 @@ export class Attempt {
         ALPNProtocols: s.alpn,
         session: this.options.session,
         checkServerIdentity: checkPeerIdentity,
+        requestOCSP: s.ocsp !== null,
       });
       // Node's onConnectSecure calls getPeerCertificate(true) only to hand it to
       // checkServerIdentity: that copies and translates the whole chain into JS objects, a fifth
@@ -134,6 +146,7 @@ export class Attempt {
       socket.on('close', this.onClose);
       if (this.options.captureSession) socket.on('session', this.onSession);
       if (s.keylog) socket.on('keylog', s.keylog);
+      if (s.ocsp) socket.on('OCSPResponse', this.onOcspResponse);
     });
   }
 
@@ -189,8 +202,16 @@ export class Attempt {
     // Read before anything can close the socket: after close it returns null.
     this.outcome.reused = socket.isSessionReused();
     if (this.options.sample) this.outcome.negotiated = describeNegotiated(socket, this.settings.clientCertificate);
+    const ocsp = this.settings.ocsp;
+    if (ocsp && !this.outcome.reused) {
+      // A resumed handshake carries no certificate, so no staple: only full handshakes are judged.
+      const { observation, errorClass } = ocsp.judge(this.staple, peerX509(socket));
+      this.outcome.ocsp = observation;
+      this.rejection = errorClass;
+    }
     const request = this.settings.request;
-    if (request) {
+    // A client that rejects the staple sends no request: it closes, and the attempt fails.
+    if (request && !this.rejection) {
       this.phase = 'app';
       this.exchangesLeft = request.perConnection;
       this.reader = new ResponseReader(request.framing);
@@ -251,6 +272,10 @@ export class Attempt {
     else this.fail(Object.assign(new Error('the server closed before the response was complete'), { code: 'EARLY_CLOSE' }));
   };
 
+  private readonly onOcspResponse = (response: Buffer | null): void => {
+    this.staple = response;
+  };
+
   private readonly onSession = (session: Buffer): void => {
     this.outcome.session = session;
   };
@@ -276,17 +301,20 @@ export class Attempt {
     if ((errorClass === 'app.reset' || errorClass === 'app.closed') && this.responsesDone > 0 && this.reader!.bytes === 0) {
       errorClass = NO_KEEP_ALIVE;
     }
-    // Rejected by the server after the client's side of the handshake: not a completed handshake.
-    if (errorClass.startsWith('tls.')) {
-      this.outcome.reused = null;
-      this.outcome.negotiated = null;
-      this.outcome.session = undefined;
-    }
     this.finish(errorClass);
   }
 
   private finish(errorClass: string | null): void {
     if (this.phase === 'done') return;
+    // The client rejected the handshake itself (a bad staple), unless the server said why first.
+    errorClass ??= this.rejection;
+    // Rejected after the client's side of the handshake (by the server, or by the client's own
+    // checks): not a completed handshake.
+    if (errorClass?.startsWith('tls.')) {
+      this.outcome.reused = null;
+      this.outcome.negotiated = null;
+      this.outcome.session = undefined;
+    }
     this.phase = 'done';
     if (this.timer) clearTimeout(this.timer);
     const outcome = this.outcome;
@@ -304,19 +332,24 @@ export function describeNegotiated(socket: tls.TLSSocket, clientCertificate: boo
   const cipher = socket.getCipher();
   const key = socket.getEphemeralKeyInfo();
   const reused = socket.isSessionReused();
+  const protocol = socket.getProtocol() ?? 'unknown';
+  const cipherName = cipher?.standardName ?? cipher?.name ?? 'unknown';
+  const forwardSecrecy = hasForwardSecrecy(protocol, cipherName);
   let certificate = 'not sent (resumed)';
   if (!reused) {
     const cert = peerX509(socket);
     certificate = cert ? describePublicKey(cert.publicKey) : 'none';
   }
   return {
-    protocol: socket.getProtocol() ?? 'unknown',
-    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
-    // A resumed TLS 1.2 handshake exchanges no key: there is no group to name.
-    group: key && 'name' in key && key.name ? key.name : key && 'type' in key && key.type ? key.type : reused ? 'none (resumed)' : 'unknown',
+    protocol,
+    cipher: cipherName,
+    // A resumed TLS 1.2 handshake exchanges no key, and RSA key transport none ephemeral: no group to name.
+    group: key && 'name' in key && key.name ? key.name : key && 'type' in key && key.type ? key.type : reused ? 'none (resumed)'
+      : forwardSecrecy === false ? 'none (RSA key transport)' : 'unknown',
     alpn: socket.alpnProtocol || '',
     certificate,
     clientCertificate: clientCertificate && !reused,
+    forwardSecrecy,
   };
 }
 

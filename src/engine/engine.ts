@@ -4,7 +4,9 @@ import type { MessagePort } from 'node:worker_threads';
 import { createHistogram, elapsedMicros, encodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type Tally } from '../metrics/tally.js';
 import { emptyCounts, type Snapshot } from '../metrics/timeline.js';
+import { addOcspObservation, emptyOcspTally } from '../metrics/ocsp-tally.js';
 import { Attempt, type AttemptOutcome, type DialSettings } from './attempt.js';
+import { OcspClient } from './ocsp-client.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
 import { SessionStore, type StoredSession } from './sessions.js';
 import type { CoordinatorMessage, PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from './task.js';
@@ -89,6 +91,7 @@ export class Engine {
       closeWaitMs: config.closeWaitMs,
       keylog: keylogStream ? (line: Buffer) => keylogStream.write(line) : null,
       clientCertificate: !!credentials.cert,
+      ocsp: config.tls.ocsp ? new OcspClient(credentials.ca, config.tls.requireStaple) : null,
     };
     this.quota = task.share.handshakes !== null;
     this.measuredLeft = task.share.handshakes ?? Number.POSITIVE_INFINITY;
@@ -245,6 +248,8 @@ export class Engine {
         if (outcome.negotiated) addNegotiated((t.negotiated[cls] ??= []), outcome.negotiated);
       }
     }
+    // A staple is counted whether or not it then failed the attempt (a revoked one is both).
+    if (counted && outcome.ocsp) addOcspObservation((t.ocsp[outcome.offered ? 'miss' : 'full'] ??= emptyOcspTally()), outcome.ocsp);
     if (outcome.errorClass !== null) {
       if (counted) t.errors[outcome.errorClass] = (t.errors[outcome.errorClass] ?? 0) + 1;
       if (inSnapshot) {

@@ -142,10 +142,22 @@ const VERIFY_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^(CERT_NOT_YET_VALID|ERROR_IN_CERT_NOT_BEFORE_FIELD)$/, 'the server certificate is not valid yet: check the clocks of this machine and of the server\'s CA'],
   [/^(ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_FORMAT)$/, 'the server certificate is for another name than the one checked (--sni, else the target host): connect by a name the certificate lists, or pass --sni NAME'],
   [/^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_UNTRUSTED)$/, 'the server certificate was not issued by a CA this run trusts: pass --ca FILE with the CA that issued it (a --ca given is not that CA), or --insecure to skip verification'],
-  [/^CERT_REVOKED$/, 'the server certificate was revoked: the server needs a new one'],
+  [/^CERT_REVOKED$/, 'the server certificate was revoked (--crl lists it): the server needs a new one'],
+  [/^(UNABLE_TO_GET_CRL|CRL_HAS_EXPIRED|CRL_NOT_YET_VALID|CRL_SIGNATURE_FAILURE|UNABLE_TO_DECRYPT_CRL_SIGNATURE)$/, 'the CRL given (--crl) cannot vouch for a certificate of the server\'s chain: with a CRL OpenSSL checks every certificate below the trust anchor, so each issuing CA\'s CRL is needed, current and signed by it'],
   [/^(INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|CERT_CHAIN_TOO_LONG|CERT_REJECTED)$/, 'the server\'s chain is malformed (a CA without CA rights, a certificate for another purpose, a chain too long): fix the chain the server sends'],
   [/^(CERT_SIGNATURE_FAILURE|UNABLE_TO_DECRYPT_CERT_SIGNATURE|UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY)$/, 'a signature in the server\'s chain does not verify: the chain is broken or does not belong together'],
 ];
+
+/** A stapled OCSP response the client rejected (--ocsp), or none stapled (--require-staple). */
+const OCSP_HINTS: Readonly<Record<string, string>> = {
+  'tls.ocsp.revoked': 'the server staples an OCSP response saying its certificate is revoked: the server needs a new certificate',
+  'tls.ocsp.unknown': 'the OCSP responder does not know the server certificate: the staple comes from another CA\'s responder, or the responder lacks the certificate',
+  'tls.ocsp.bad-signature': 'the stapled OCSP response is not signed by the certificate\'s issuer nor by a responder it authorised (id-kp-OCSPSigning): the server staples a response from the wrong responder, or it was altered',
+  'tls.ocsp.stale': 'the stapled OCSP response is out of date (past its nextUpdate, or not yet valid): the server does not refresh its staple (nginx ssl_stapling_file is never refreshed), or a clock is wrong',
+  'tls.ocsp.wrong-certificate': 'the stapled OCSP response is about another certificate: the server staples a response for an old or other certificate',
+  'tls.ocsp.malformed': 'the stapled OCSP response does not parse or carries no status (e.g. tryLater): check the response file or the responder',
+  'tls.ocsp.missing': 'the server stapled no OCSP response (--require-staple): turn stapling on (nginx: ssl_stapling on), or drop --require-staple',
+};
 
 /** What to do about an error class, for the summary table; every documented class has one. */
 export function errorHint(errorClass: string): string | null {
@@ -162,6 +174,8 @@ export function errorHint(errorClass: string): string | null {
   if (errorClass === 'tls.alert.unrecognized_name') return 'the server hosts no site by that name: check --sni (an IP target sends none)';
   if (errorClass === 'tls.alert.certificate_required') return 'the server requires a client certificate: pass --cert and --key';
   if (errorClass.startsWith('tls.alert.')) return 'the server refused the handshake with this alert: its log says why';
+  const ocsp = OCSP_HINTS[errorClass];
+  if (ocsp) return ocsp;
   if (errorClass === 'tls.not-tls') return 'the server did not answer with TLS: is this the TLS port?';
   if (errorClass === 'tls.message-too-large') return 'the server sent a handshake message larger than OpenSSL accepts, usually a very long certificate chain: send fewer or smaller certificates';
   if (errorClass.startsWith('tls.protocol.')) return 'the server speaks TLS but broke the protocol (the OpenSSL reason is in the class name): a server bug or something in between altering the bytes';

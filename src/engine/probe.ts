@@ -1,7 +1,9 @@
 import tls from 'node:tls';
 import type { ClientTlsConfig, Credentials, ResumeMode, RunConfig, TlsVersion } from '../config/run-config.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
+import type { OcspObservation } from '../metrics/ocsp-tally.js';
 import { Attempt } from './attempt.js';
+import { OcspClient } from './ocsp-client.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
 import { resumptionMechanism } from './session-der.js';
 
@@ -20,6 +22,8 @@ export interface TargetProbe {
   /** Each version tried on its own, with the run's other settings. */
   versions: { 'TLSv1.3': boolean; 'TLSv1.2': boolean };
   resumption: { tls12Id: Support; tls12Ticket: Support; tls13Ticket: Support };
+  /** The staple on the handshake with the run's settings (the probe always asks); null when it failed. */
+  ocsp: OcspObservation | null;
 }
 
 interface ProbeHandshake {
@@ -29,6 +33,7 @@ interface ProbeHandshake {
   ticket: boolean;
   session: Buffer | undefined;
   negotiated: Omit<NegotiatedSample, 'count'> | null;
+  ocsp: OcspObservation | null;
 }
 
 interface ProbeDial {
@@ -38,6 +43,8 @@ interface ProbeDial {
   rejectUnauthorized: boolean;
   alpn: Buffer | undefined;
   clientCertificate: boolean;
+  /** Every probe handshake asks for a staple (the probe reports it whether or not the run asks). */
+  ocsp: OcspClient;
   config: RunConfig;
 }
 
@@ -51,7 +58,7 @@ async function handshake(dial: ProbeDial, context: tls.SecureContext, session?: 
     {
       host: dial.host, port: dial.port, servername: dial.servername, secureContext: context,
       rejectUnauthorized: dial.rejectUnauthorized, alpn: dial.alpn, timeouts: config.timeouts, request: null,
-      closeWaitMs: config.closeWaitMs, keylog: null, clientCertificate: dial.clientCertificate,
+      closeWaitMs: config.closeWaitMs, keylog: null, clientCertificate: dial.clientCertificate, ocsp: dial.ocsp,
     },
     { session, captureSession: true, awaitServerClose: true, sample: true },
   );
@@ -62,6 +69,7 @@ async function handshake(dial: ProbeDial, context: tls.SecureContext, session?: 
     ticket: outcome.session !== undefined && resumptionMechanism(outcome.session) !== 'tls12-session-id',
     session: outcome.session,
     negotiated: outcome.negotiated,
+    ocsp: outcome.ocsp,
   };
 }
 
@@ -102,6 +110,7 @@ export async function probeTarget(host: string, port: number, config: RunConfig,
     rejectUnauthorized: !config.tls.insecure,
     alpn: alpnWireFormat(config.tls.alpn),
     clientCertificate: !!credentials.cert,
+    ocsp: new OcspClient(credentials.ca, config.tls.requireStaple, config.tls.ocsp),
     config,
   };
   const main = await handshake(dial, buildClientContext(config.tls, credentials, 'none'));
@@ -128,5 +137,6 @@ export async function probeTarget(host: string, port: number, config: RunConfig,
       tls12Ticket: tls12Accepted ? tls12Ticket.resumed : null,
       tls13Ticket: tls13.accepted ? tls13.resumed : null,
     },
+    ocsp: main.ocsp,
   };
 }

@@ -23,6 +23,9 @@ export function buildClientContext(config: ClientTlsConfig, credentials: Credent
   if (credentials.cert) options.cert = credentials.cert;
   if (credentials.key) options.key = credentials.key;
   if (credentials.passphrase) options.passphrase = credentials.passphrase;
+  // Node turns on X509_V_FLAG_CRL_CHECK | CRL_CHECK_ALL with a CRL: every certificate of the chain
+  // below the trust anchor needs a CRL from its issuer.
+  if (credentials.crl) options.crl = credentials.crl;
   return tls.createSecureContext(options);
 }
 

@@ -3,6 +3,7 @@ import type { PhaseResult } from '../metrics/run-result.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { ms, rate } from '../report/table.js';
 import { cpuMicros } from '../report/server-cost-labels.js';
+import { sizeLabel } from '../report/ocsp-labels.js';
 import type { MatrixCell, MatrixResult } from './matrix-result.js';
 
 /**
@@ -66,17 +67,26 @@ export function cellsByCost(result: MatrixResult): MatrixCell[] {
 export const COST_LEGEND = 'server µs: server CPU-µs per handshake; server cost: that ÷ the baseline\'s (1.30× = 30 % more server CPU per handshake); ' +
   'throughput cost: baseline handshakes/s ÷ the cell\'s, a figure of whatever limited the run ("client-bound": the client saturated, so it is the client\'s limit, not the server\'s)';
 
+/** The staple a class got (mean size), '—' when it asked for none: the ocsp axis's bytes per handshake. */
+function stapleCell(phase: PhaseResult, cls: (typeof HANDSHAKE_CLASSES)[number]): string {
+  const o = phase.summary.ocsp?.[cls];
+  if (!o) return '—';
+  return o.stapled ? `${sizeLabel(Math.round(o.bytes / o.stapled))}${o.stapled < o.handshakes ? ` on ${o.stapled}/${o.handshakes}` : ''}` : 'not stapled';
+}
+
 export function renderMatrix(result: MatrixResult): string {
   const baseline = result.cells.find((c) => c.name === result.baseline);
+  // The staple column only where a cell asked for staples (the ocsp axis).
+  const staples = result.cells.some((c) => c.result?.phases.some((p) => Object.keys(p.summary.ocsp ?? {}).length > 0));
   const table = new Table({
-    head: ['cell', 'phase', 'class', 'handshakes/s', 'p50 ms', 'p99 ms', 'server µs', 'server cost', 'throughput cost'],
-    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    head: ['cell', 'phase', 'class', 'handshakes/s', 'p50 ms', 'p99 ms', ...(staples ? ['OCSP staple'] : []), 'server µs', 'server cost', 'throughput cost'],
+    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', ...(staples ? ['right' as const] : []), 'right', 'right', 'right'],
     style: { head: [], border: [] },
   });
   const skipped: string[] = [];
   for (const cell of cellsByCost(result)) {
     if (!cell.result) {
-      table.push([cell.name, '', '', '', '', '', '', '', 'skipped']);
+      table.push([cell.name, '', '', '', '', '', ...(staples ? [''] : []), '', '', 'skipped']);
       skipped.push(`skipped ${cell.name}: ${cell.skipped ?? 'not run'}`);
       continue;
     }
@@ -94,13 +104,14 @@ export function renderMatrix(result: MatrixResult): string {
           rate(c.rate),
           c.latency.tls ? ms(c.latency.tls.p50) : '—',
           c.latency.tls ? ms(c.latency.tls.p99) : '—',
+          ...(staples ? [stapleCell(phase, cls)] : []),
           ...(firstClass ? [costs.serverUs, costs.serverRelative, costs.throughputRelative] : ['', '', '']),
         ]);
         firstRow = false;
         firstClass = false;
       }
       if (firstClass) {
-        table.push([firstRow ? cell.name + (cell.result.interrupted ? ' (interrupted)' : '') : '', phase.name, '—', '0', '—', '—', '—', '—', `${phase.summary.errorCount} errors`]);
+        table.push([firstRow ? cell.name + (cell.result.interrupted ? ' (interrupted)' : '') : '', phase.name, '—', '0', '—', '—', ...(staples ? [''] : []), '—', '—', `${phase.summary.errorCount} errors`]);
         firstRow = false;
       }
     }

@@ -2,6 +2,7 @@ import type { ResumeMode, RunConfig } from '../config/run-config.js';
 import type { TargetProbe } from '../engine/probe.js';
 import { serverCost, serverCpuRatio, type ServerCost } from './server-cost.js';
 import type { ServerCpu } from './server-cpu.js';
+import type { BuiltInServerCounts } from './built-in-server-counts.js';
 import { summarizeTally, type PhaseSummary } from './summary.js';
 import type { HandshakeClass, Tally } from './tally.js';
 import type { TimelinePoint } from './timeline.js';
@@ -13,6 +14,8 @@ import type { TimelinePoint } from './timeline.js';
  *    `resumptionGain.serverCpuRatio`.
  * 5: `machines[]` (merged results) carry each machine's source, workers, --start-at and, per
  *    phase, its window, client load and rate: a merged result says how its machines ran.
+ *    Also OCSP stapling: `config.tls.ocsp`/`requireStaple`, `config.server.ocspStaple`,
+ *    `target.builtIn.ocspStaple`, per-class `ocsp` in tallies and summaries, `probe.ocsp`.
  */
 export const SCHEMA_VERSION = 5;
 
@@ -79,6 +82,8 @@ export interface PhaseResult {
   server?: ServerCpu;
   /** Derived from `server` and the summary: server CPU per handshake, cores busy, … */
   serverCost?: ServerCost;
+  /** The built-in server's own counts over the phase (warm-up included), when it could be asked. */
+  builtInServer?: BuiltInServerCounts;
 }
 
 /** One class in one repeat: handshakes/s and TLS handshake latency (µs). */
@@ -106,7 +111,8 @@ export interface BuiltInTarget {
   coreSplit: string;
   tickets: boolean;
   sessionCache: boolean;
-  mtls: boolean;
+  mtls: false | 'required' | 'optional';
+  ocspStaple: 'good' | 'revoked' | 'none';
 }
 
 export interface TargetInfo {

@@ -1,4 +1,5 @@
 import { decodeHistogram, type Histogram } from './histogram.js';
+import type { OcspTally } from './ocsp-tally.js';
 import {
   HANDSHAKE_CLASSES, LATENCY_METRICS, type HandshakeClass, type LatencyMetric, type NegotiatedSample, type ResumptionMechanism, type StatusCounts, type Tally, type WarmupTally,
 } from './tally.js';
@@ -54,6 +55,8 @@ export interface PhaseSummary {
   warmup: WarmupTally;
   classes: Partial<Record<HandshakeClass, ClassSummary>>;
   errors: Record<string, number>;
+  /** With --ocsp: stapling per class (see OcspTally). */
+  ocsp: Partial<Record<HandshakeClass, OcspTally>>;
 }
 
 export function summarizeHistogram(h: Histogram): LatencySummary {
@@ -114,6 +117,7 @@ export function summarizeTally(tally: Tally, windowMs: number): PhaseSummary {
     warmup: tally.warmup,
     classes,
     errors: tally.errors,
+    ocsp: tally.ocsp ?? {},
   };
 }
 

@@ -1,4 +1,5 @@
 import { createHistogram, encodeHistogram, mergeEncoded, type Histogram } from './histogram.js';
+import { mergeOcspTallies, emptyOcspTally, type OcspTally } from './ocsp-tally.js';
 
 /**
  * `miss`: a session was offered and the server did a full handshake anyway. It is its own
@@ -48,6 +49,8 @@ export interface NegotiatedSample {
   alpn: string;
   certificate: string;
   clientCertificate: boolean;
+  /** False for TLS 1.2 RSA key transport; see forward-secrecy.ts. Absent in files before schema 5. */
+  forwardSecrecy?: boolean | null;
   count: number;
 }
 
@@ -94,13 +97,15 @@ export interface Tally {
   errors: Record<string, number>;
   classes: Partial<Record<HandshakeClass, ClassTally>>;
   negotiated: Partial<Record<HandshakeClass, NegotiatedSample[]>>;
+  /** With --ocsp: stapling per class (full, miss), failed attempts included. Empty without --ocsp. */
+  ocsp: Partial<Record<HandshakeClass, OcspTally>>;
 }
 
 export function emptyTally(): Tally {
   return {
     attempts: 0, successes: 0, started: 0, carriedIn: 0, unfinished: 0, arrivals: 0, dropped: 0, offered: 0,
     sessionsReceived: 0, closeWaitsExpired: 0, mechanisms: {}, offeredMechanisms: {}, warmup: { attempts: 0, successes: 0, errors: 0 },
-    errors: {}, classes: {}, negotiated: {},
+    errors: {}, classes: {}, negotiated: {}, ocsp: {},
   };
 }
 
@@ -126,6 +131,8 @@ export function mergeTallies(tallies: readonly Tally[]): Tally {
     for (const cls of HANDSHAKE_CLASSES) {
       const samples = t.negotiated[cls];
       if (samples) out.negotiated[cls] = mergeNegotiated(out.negotiated[cls] ?? [], samples);
+      const ocsp = t.ocsp?.[cls];
+      if (ocsp) out.ocsp[cls] = mergeOcspTallies(out.ocsp[cls] ?? emptyOcspTally(), ocsp);
     }
   }
   for (const cls of HANDSHAKE_CLASSES) {

@@ -17,7 +17,12 @@ export const CSV_HEADER = [
   'repeats', 'per_s_min', 'per_s_max', 'per_s_stdev',
   // tlsbench merge: load machines, how many saturated, how far apart their windows opened (ms).
   'machines', 'machines_saturated', 'window_skew_ms',
+  // With --ocsp: the class's stapling (empty otherwise), repeated on each of its rows.
+  'ocsp_handshakes', 'ocsp_stapled', 'ocsp_mean_bytes', 'ocsp_good', 'ocsp_revoked', 'ocsp_unknown', 'ocsp_signature_invalid', 'ocsp_min_s_to_next_update',
 ] as const;
+
+/** The OCSP cells of a class without --ocsp. */
+const NO_OCSP: readonly string[] = Array<string>(8).fill('');
 
 /** RFC 4180: quote a field only when it holds a comma, a quote or a line break. */
 export function field(value: string | number): string {
@@ -49,13 +54,16 @@ export function csvRows(result: RunResult, prefix: readonly string[] = []): stri
     const merged = machines ? [machines.length, machines.filter((m) => m.phases.find((p) => p.name === phase.name)?.client.saturated).length, skew ?? ''] : ['', '', ''];
     const latency = latencyRows(s);
     // A phase where nothing completed still has a row: its attempts and errors are the news.
-    if (!latency.length) rows.push(csvLine([...prefix, phase.name, phase.resume, '', '', s.windowSeconds, 0, 0, ...Array<string>(8).fill(''), ...server, ...outcome, '', '', '', '', ...merged]));
+    if (!latency.length) rows.push(csvLine([...prefix, phase.name, phase.resume, '', '', s.windowSeconds, 0, 0, ...Array<string>(8).fill(''), ...server, ...outcome, '', '', '', '', ...merged, ...NO_OCSP]));
     for (const { cls, metric, count, perSecond, latency: l } of latency) {
+      const o = s.ocsp?.[cls];
+      const ocsp = o ? [o.handshakes, o.stapled, o.stapled ? Math.round(o.bytes / o.stapled) : '', o.status.good ?? 0, o.status.revoked ?? 0, o.status.unknown ?? 0, o.signature.invalid, o.minSecondsToNextUpdate ?? '']
+        : NO_OCSP;
       const spread = repeats ? spreadOf(repeats.map((r) => r.classes[cls]?.rate ?? 0)) : null;
       const spreadCells = repeats && spread ? [repeats.length, round(spread.min, 3), round(spread.max, 3), round(spread.stdev, 3)] : ['', '', '', ''];
       rows.push(csvLine([
         ...prefix, phase.name, phase.resume, cls, metric, s.windowSeconds, count, Number(perSecond.toFixed(3)),
-        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev, ...server, ...outcome, ...spreadCells, ...merged,
+        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev, ...server, ...outcome, ...spreadCells, ...merged, ...ocsp,
       ]));
     }
   }

@@ -18,6 +18,9 @@ import { collapseRepeated } from './collapse.js';
 import { machinesHeadline, machineTable } from './machines.js';
 import { repeatCount, repeatsOf, repeatTable, spreadLine, windowLabel } from './repeats.js';
 import type { TimelinePoint } from '../metrics/timeline.js';
+import { ocspLines } from './ocsp-labels.js';
+import { lacksForwardSecrecy, NO_FORWARD_SECRECY } from '../metrics/forward-secrecy.js';
+import { builtInServerLine } from './built-in-server-label.js';
 
 /*
  * One self-contained page: Chart.js (MIT; vendored with its licence in vendor/chart.js by
@@ -246,10 +249,18 @@ function negotiatedList(phase: PhaseResult, result: RunResult): string {
       if (s.clientCertificate) parts.push('client cert sent');
       const share = samples.length > 1 ? ` (${((s.count / total) * 100).toFixed(0)} % of ${total} sampled)` : '';
       const differs = negotiatedDiffers(s, result.config.tls);
-      items.push(`<li><b>${cls}</b>: ${escapeHtml(parts.join(', ') + share)}${differs ? `<div class="finding">${escapeHtml(differs)}</div>` : ''}</li>`);
+      const fs = lacksForwardSecrecy(s) ? `<div class="finding">${escapeHtml(NO_FORWARD_SECRECY)}</div>` : '';
+      items.push(`<li><b>${cls}</b>: ${escapeHtml(parts.join(', ') + share)}${differs ? `<div class="finding">${escapeHtml(differs)}</div>` : ''}${fs}</li>`);
     }
   }
   return items.length ? `<div class="negotiated"><h4>Negotiated</h4><ul>${items.join('')}</ul></div>` : '';
+}
+
+function ocspList(phase: PhaseResult): string {
+  const items = ocspLines(phase.summary).map((l) => `<li>${escapeHtml(l)}</li>`);
+  const counted = builtInServerLine(phase);
+  return (items.length ? `<div class="negotiated"><h4>OCSP staple</h4><ul>${items.join('')}</ul></div>` : '')
+    + (counted ? `<p class="muted">${escapeHtml(counted)}</p>` : '');
 }
 
 function stat(label: string, value: string, tone = ''): string {
@@ -286,7 +297,7 @@ function phaseSection(phase: PhaseResult, result: RunResult, charts: Charts): st
   const serverChart = serverData ? charts.add('Server CPU per second', 'bars: server cores busy · line: server CPU-µs per handshake', serverData) : '';
   return `<section class="phase"><h2>Phase <q>${escapeHtml(phase.name)}</q> <small>resume ${escapeHtml(phase.resume)} · ${escapeHtml(facts.join(' · '))}</small></h2>` +
     phaseStats(phase) + notes(phase.findings) + repeatsHtml(phase) + `<div class="charts">${chartHtml}${serverChart}</div>` +
-    `<div class="tables">${latencyTable(phase)}${errorTable(phase)}${serverTable(phase)}</div>${negotiatedList(phase, result)}</section>`;
+    `<div class="tables">${latencyTable(phase)}${errorTable(phase)}${serverTable(phase)}</div>${negotiatedList(phase, result)}${ocspList(phase)}</section>`;
 }
 
 function repeatsHtml(phase: PhaseResult): string {

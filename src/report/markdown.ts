@@ -10,6 +10,9 @@ import { ms, negotiatedDiffers, percent, rate } from './table.js';
 import { collapseRepeated } from './collapse.js';
 import { machinesHeadline, machineTable } from './machines.js';
 import { repeatCount, repeatTable, spreadLine, windowLabel } from './repeats.js';
+import { ocspLines } from './ocsp-labels.js';
+import { lacksForwardSecrecy, NO_FORWARD_SECRECY } from '../metrics/forward-secrecy.js';
+import { builtInServerLine } from './built-in-server-label.js';
 
 /**
  * Text from the result (phase names, error classes, server-chosen names) goes into a page that
@@ -76,6 +79,7 @@ function negotiatedList(phase: PhaseResult, requested: RunResult['config']['tls'
       lines.push(`- ${cls}: ${parts.join(', ')}${share}`);
       const differs = negotiatedDiffers(s, requested);
       if (differs) lines.push(`  - ⚠️ ${mdText(differs)}`);
+      if (lacksForwardSecrecy(s)) lines.push(`  - ⚠️ ${mdText(NO_FORWARD_SECRECY)}`);
     }
   }
   return lines;
@@ -93,6 +97,10 @@ function phaseSection(phase: PhaseResult, result: RunResult): string[] {
   if (s.errorCount) out.push('', ...errorTable(phase));
   const negotiated = negotiatedList(phase, result.config.tls);
   if (negotiated.length) out.push('', '**Negotiated**', '', ...negotiated);
+  const ocsp = ocspLines(s);
+  if (ocsp.length) out.push('', '**OCSP staple**', '', ...ocsp.map((l) => `- ${mdText(l)}`));
+  const counted = builtInServerLine(phase);
+  if (counted) out.push('', mdText(counted));
   if (phase.serverCost) {
     out.push('', `**Server** (${mdText(serverSourceLine(phase))})`, '', row(['figure', 'value']), row([':--', '--:']));
     for (const [label, value] of serverCostFacts(phase.serverCost)) out.push(row([mdText(label), value]));

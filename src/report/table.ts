@@ -4,6 +4,9 @@ import { formatTarget } from '../config/target.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows, type LatencyRow, type LatencySummary } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES, HTTP_STATUS_CLASSES, type StatusCounts } from '../metrics/tally.js';
+import { ocspLines } from './ocsp-labels.js';
+import { lacksForwardSecrecy, NO_FORWARD_SECRECY } from '../metrics/forward-secrecy.js';
+import { builtInServerLine } from './built-in-server-label.js';
 import { describeRun } from './describe.js';
 import { phaseFacts, speedupLabel } from './labels.js';
 import { collapseRepeated } from './collapse.js';
@@ -82,6 +85,7 @@ function negotiatedLines(phase: PhaseResult, requested: RunResult['config']['tls
       lines.push(`  ${cls}: ${parts.join(', ')}${share}`);
       const differs = negotiatedDiffers(s, requested);
       if (differs) lines.push(`    ⚠ ${differs}`);
+      if (lacksForwardSecrecy(s)) lines.push(`    ⚠ ${NO_FORWARD_SECRECY}`);
     }
   }
   return lines;
@@ -142,6 +146,10 @@ export function renderTable(result: RunResult): string {
     }
     const negotiated = negotiatedLines(phase, result.config.tls);
     if (negotiated.length) out.push('negotiated:', ...negotiated);
+    const ocsp = ocspLines(s);
+    if (ocsp.length) out.push('OCSP staple:', ...ocsp.map((l) => `  ${l}`));
+    const counted = builtInServerLine(phase);
+    if (counted) out.push(counted);
     if (phase.serverCost) {
       out.push(`server: ${serverSourceLine(phase)}`);
       out.push(`  ${serverCostFacts(phase.serverCost).map(([label, value]) => `${label} ${value}`).join(' · ')}`);

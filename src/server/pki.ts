@@ -33,7 +33,10 @@ export function isKeyType(value: unknown): value is KeyType {
   return typeof value === 'string' && (KEY_TYPES as readonly string[]).includes(value);
 }
 
-/** A CA, a server certificate and a client certificate, as PEM text and as file paths. */
+/**
+ * A CA, a server certificate, a client certificate and an OCSP responder certificate (the CA's
+ * delegate for signing OCSP responses, so the CA's own key need not be kept), as PEM text and paths.
+ */
 export interface CertificateChain {
   keyType: KeyType;
   dir: string;
@@ -42,15 +45,20 @@ export interface CertificateChain {
   serverKeyPath: string;
   clientCertPath: string;
   clientKeyPath: string;
+  ocspResponderCertPath: string;
+  ocspResponderKeyPath: string;
   caCert: string;
   serverCert: string;
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** Null in a directory written by a tlsbench before OCSP stapling (see loadChain). */
+  ocspResponderCert: string | null;
+  ocspResponderKey: string | null;
 }
 
 /** Names the server certificate always covers, so loopback works with or without SNI. */
-const DEFAULT_SERVER_NAMES = ['localhost', '127.0.0.1', '::1'];
+export const DEFAULT_SERVER_NAMES = ['localhost', '127.0.0.1', '::1'];
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LEAF_VALIDITY_MS = 30 * DAY_MS;
@@ -66,7 +74,13 @@ const FILES = {
   serverKey: 'server.key',
   clientCert: 'client.pem',
   clientKey: 'client.key',
+  ocspResponderCert: 'ocsp-responder.pem',
+  ocspResponderKey: 'ocsp-responder.key',
 } as const;
+
+/** RFC 6960 §4.2.2.2: the EKU that lets a CA's delegate sign OCSP responses, and id-pkix-ocsp-nocheck. */
+const OCSP_SIGNING_EKU = '1.3.6.1.5.5.7.3.9';
+const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
 
 type X509Module = typeof import('@peculiar/x509');
 let x509Module: Promise<X509Module> | undefined;
@@ -176,7 +190,7 @@ interface Issued {
   keyType: KeyType;
 }
 
-type Usage = 'ca' | 'server' | 'client' | 'any-leaf';
+type Usage = 'ca' | 'server' | 'client' | 'any-leaf' | 'ocsp-responder';
 
 async function issue(params: {
   keyType: KeyType;
@@ -201,9 +215,11 @@ async function issue(params: {
     // RSA key exchange (TLS 1.2 non-ECDHE suites) needs keyEncipherment; harmless otherwise.
     const rsa = params.keyType.startsWith('rsa');
     extensions.push(new x509.KeyUsagesExtension(KU.digitalSignature | (rsa ? KU.keyEncipherment : 0), true));
-    const eku =
-      params.usage === 'server' ? [EKU.serverAuth] : params.usage === 'client' ? [EKU.clientAuth] : [EKU.serverAuth, EKU.clientAuth];
+    const eku = params.usage === 'server' ? [EKU.serverAuth] : params.usage === 'client' ? [EKU.clientAuth]
+      : params.usage === 'ocsp-responder' ? [OCSP_SIGNING_EKU] : [EKU.serverAuth, EKU.clientAuth];
     extensions.push(new x509.ExtendedKeyUsageExtension(eku, false));
+    // A responder's own status is not asked of OCSP (its certificate lives as long as the leaves).
+    if (params.usage === 'ocsp-responder') extensions.push(new x509.Extension(OCSP_NOCHECK, false, new Uint8Array([0x05, 0x00])));
   }
   if (params.names.length > 0) {
     extensions.push(new x509.SubjectAlternativeNameExtension(generalNames(params.names), false));
@@ -290,6 +306,8 @@ function chainPaths(dir: string) {
     serverKeyPath: join(dir, FILES.serverKey),
     clientCertPath: join(dir, FILES.clientCert),
     clientKeyPath: join(dir, FILES.clientKey),
+    ocspResponderCertPath: join(dir, FILES.ocspResponderCert),
+    ocspResponderKeyPath: join(dir, FILES.ocspResponderKey),
   };
 }
 
@@ -297,7 +315,7 @@ function chainPaths(dir: string) {
  * Write via a temporary file and rename, so a reader (or a second process generating at
  * the same time) sees either the old file or the complete new one, never half of one.
  */
-async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, data, { mode, flag: 'wx' });
@@ -309,8 +327,17 @@ async function writeFileAtomic(path: string, data: string, mode: number): Promis
   }
 }
 
-/** Generate a fresh CA, server and client certificate of one key type into `dir`. */
-export async function generateChain(opts: { keyType: KeyType; dir: string; hosts?: string[] }): Promise<CertificateChain> {
+/**
+ * Generate a fresh CA, server and client certificate of one key type into `dir`. `withCa` runs
+ * once the chain is written, with the CA's key in memory (it is never written): what must be signed
+ * by the CA itself beyond the chain (revoked certificates, a CRL) is made there.
+ */
+export async function generateChain(opts: {
+  keyType: KeyType;
+  dir: string;
+  hosts?: string[];
+  withCa?: (ca: { cert: string; key: string }, chain: CertificateChain) => Promise<void>;
+}): Promise<CertificateChain> {
   const { keyType, dir } = opts;
   const now = Date.now();
   const notBefore = new Date(now - CLOCK_SKEW_MS);
@@ -325,7 +352,7 @@ export async function generateChain(opts: { keyType: KeyType; dir: string; hosts
     notAfter: new Date(now + CA_VALIDITY_MS),
     issuer: 'self',
   });
-  const [server, client] = await Promise.all([
+  const [server, client, ocspResponder] = await Promise.all([
     issue({
       keyType,
       commonName: 'localhost',
@@ -336,6 +363,7 @@ export async function generateChain(opts: { keyType: KeyType; dir: string; hosts
       issuer: ca,
     }),
     issue({ keyType, commonName: 'tlsbench-client', names: [], usage: 'client', notBefore, notAfter: leafNotAfter, issuer: ca }),
+    issue({ keyType, commonName: `tlsbench OCSP responder (${keyType})`, names: [], usage: 'ocsp-responder', notBefore, notAfter: leafNotAfter, issuer: ca }),
   ]);
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -345,13 +373,14 @@ export async function generateChain(opts: { keyType: KeyType; dir: string; hosts
   // server certificate also finds the key that matches it (checked by loadChain anyway).
   await writeFileAtomic(paths.serverKeyPath, server.key, 0o600);
   await writeFileAtomic(paths.clientKeyPath, client.key, 0o600);
+  await writeFileAtomic(paths.ocspResponderKeyPath, ocspResponder.key, 0o600);
+  await writeFileAtomic(paths.ocspResponderCertPath, ocspResponder.cert, 0o644);
   await writeFileAtomic(paths.caCertPath, ca.cert, 0o644);
   await writeFileAtomic(paths.clientCertPath, client.cert, 0o644);
   await writeFileAtomic(paths.serverCertPath, server.cert, 0o644);
-  // The CA private key is deliberately not kept: nothing needs to issue more later, and
-  // a key that is not on disk cannot leak.
-
-  return {
+  // The CA private key is deliberately not kept: what needs it is done now (withCa); OCSP
+  // responses are signed by the responder it delegated to; a key that is not on disk cannot leak.
+  const chain: CertificateChain = {
     keyType,
     dir,
     ...paths,
@@ -360,7 +389,11 @@ export async function generateChain(opts: { keyType: KeyType; dir: string; hosts
     serverKey: server.key,
     clientCert: client.cert,
     clientKey: client.key,
+    ocspResponderCert: ocspResponder.cert,
+    ocspResponderKey: ocspResponder.key,
   };
+  if (opts.withCa) await opts.withCa({ cert: ca.cert, key: ca.key }, chain);
+  return chain;
 }
 
 /**
@@ -369,15 +402,24 @@ export async function generateChain(opts: { keyType: KeyType; dir: string; hosts
  * issued by the CA, the keys matching their certificates, the key type as asked, and the
  * server certificate covering every host. Throws with the reason when it is not.
  */
-export async function loadChain(dir: string, opts: { keyType?: KeyType; hosts?: string[] } = {}): Promise<CertificateChain> {
+export async function loadChain(
+  dir: string,
+  opts: { keyType?: KeyType; hosts?: string[]; requireOcspResponder?: boolean } = {},
+): Promise<CertificateChain> {
   const paths = chainPaths(dir);
   const [caCert, serverCert, serverKey, clientCert, clientKey] = await Promise.all(
     [paths.caCertPath, paths.serverCertPath, paths.serverKeyPath, paths.clientCertPath, paths.clientKeyPath].map((p) =>
       readFile(p, 'utf8'),
     ),
   );
+  // A directory the user named may come from a tlsbench before OCSP stapling: it stays usable
+  // (without staples) rather than being replaced by a new CA its clients do not trust. The cache
+  // requires the responder, so an old cache entry is regenerated once.
+  const optional = (p: string) => (opts.requireOcspResponder ?? true ? readFile(p, 'utf8') : readFile(p, 'utf8').catch(() => null));
+  const [ocspResponderCert, ocspResponderKey] = await Promise.all([optional(paths.ocspResponderCertPath), optional(paths.ocspResponderKeyPath)]);
+  const hasResponder = ocspResponderCert !== null && ocspResponderKey !== null;
   if (process.platform !== 'win32') {
-    for (const keyPath of [paths.serverKeyPath, paths.clientKeyPath]) {
+    for (const keyPath of [paths.serverKeyPath, paths.clientKeyPath, ...(hasResponder ? [paths.ocspResponderKeyPath] : [])]) {
       const mode = (await stat(keyPath)).mode & 0o777;
       if ((mode & 0o077) !== 0) throw new Error(`${keyPath} has mode ${mode.toString(8)}; expected 600`);
     }
@@ -386,16 +428,19 @@ export async function loadChain(dir: string, opts: { keyType?: KeyType; hosts?: 
   const ca = new X509Certificate(caCert!);
   const server = new X509Certificate(serverCert!);
   const client = new X509Certificate(clientCert!);
+  const responder = hasResponder ? new X509Certificate(ocspResponderCert) : null;
+  const certs = [['CA', ca], ['server', server], ['client', client], ...(responder ? [['OCSP responder', responder] as const] : [])] as const;
   const freshUntil = Date.now() + MIN_REMAINING_MS;
-  for (const [name, cert] of [['CA', ca], ['server', server], ['client', client]] as const) {
+  for (const [name, cert] of certs) {
     if (Date.parse(cert.validTo) < freshUntil) throw new Error(`${name} certificate expires ${cert.validTo}`);
     if (Date.parse(cert.validFrom) > Date.now() + CLOCK_SKEW_MS) throw new Error(`${name} certificate not valid before ${cert.validFrom}`);
   }
-  for (const [name, cert] of [['server', server], ['client', client]] as const) {
+  for (const [name, cert] of certs.slice(1)) {
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new Error(`${name} certificate is not issued by ca.pem`);
   }
   if (!server.checkPrivateKey(createPrivateKey(serverKey!))) throw new Error('server.key does not match server.pem');
   if (!client.checkPrivateKey(createPrivateKey(clientKey!))) throw new Error('client.key does not match client.pem');
+  if (responder && !responder.checkPrivateKey(createPrivateKey(ocspResponderKey!))) throw new Error('ocsp-responder.key does not match ocsp-responder.pem');
 
   const keyType = keyTypeOf(createPublicKey(server.publicKey.export({ format: 'pem', type: 'spki' })));
   if (!keyType) throw new Error('server certificate key type is not one tlsbench generates');
@@ -414,6 +459,8 @@ export async function loadChain(dir: string, opts: { keyType?: KeyType; hosts?: 
     serverKey: serverKey!,
     clientCert: clientCert!,
     clientKey: clientKey!,
+    ocspResponderCert: hasResponder ? ocspResponderCert : null,
+    ocspResponderKey: hasResponder ? ocspResponderKey : null,
   };
 }
 
@@ -458,7 +505,7 @@ export async function ensureChain(opts: {
   }
 
   try {
-    return await loadChain(dir, { keyType: opts.keyType, hosts });
+    return await loadChain(dir, { keyType: opts.keyType, hosts, requireOcspResponder: !opts.dir });
   } catch {
     // Missing, stale or damaged: generate below.
   }

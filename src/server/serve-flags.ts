@@ -11,6 +11,8 @@ import { UsageError } from '../config/usage-error.js';
 import { isHostName } from '../config/target.js';
 import { isKeyType, KEY_TYPES } from './pki.js';
 import type { ServeOptions } from './target-server.js';
+import { STAPLE_CHOICES } from './ocsp-stapler.js';
+import { MTLS_MODES, mtlsModeOf } from './client-certificates.js';
 
 export const TLS_CHOICES = ['1.2', '1.3', 'both'] as const;
 export type TlsChoice = (typeof TLS_CHOICES)[number];
@@ -25,7 +27,10 @@ export interface ServeFlags {
   tickets: string;
   sessionCache: string;
   keyType: string;
-  mtls: boolean;
+  /** '' (a bare --mtls) is required; false: off. */
+  mtls: string | boolean | undefined;
+  crl?: string | undefined;
+  ocspStaple: string;
   ciphers?: string | undefined;
   ciphersuites?: string | undefined;
   groups?: string | undefined;
@@ -66,6 +71,9 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
   const tlsChoice = oneOf('tls', flags.tls, TLS_CHOICES);
   const tickets = oneOf('tickets', flags.tickets, ON_OFF);
   const sessionCache = oneOf('session-cache', flags.sessionCache, ON_OFF);
+  const ocspStaple = oneOf('ocsp-staple', flags.ocspStaple, STAPLE_CHOICES);
+  const mtls = flags.mtls === undefined || flags.mtls === false ? false : flags.mtls === '' || flags.mtls === true ? 'required' : oneOf('mtls', flags.mtls, MTLS_MODES);
+  if (flags.crl !== undefined && !mtls) problems.push('--crl checks client certificates, which the server asks for only with --mtls: add --mtls');
   if (!isKeyType(flags.keyType)) problems.push(`--key-type: '${flags.keyType}' is not a key type; give one of ${KEY_TYPES.join(', ')}`);
   const inRange = (value: number, l: NumericLimit) => {
     try {
@@ -103,7 +111,9 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
     tickets: tickets === 'on',
     sessionCache: sessionCache === 'on',
     keyType: flags.keyType as ServeOptions['keyType'],
-    mtls: flags.mtls,
+    mtls,
+    ocspStaple,
+    ...(flags.crl !== undefined ? { crlFile: flags.crl } : {}),
     responseBytes: flags.responseBytes,
     ...(flags.ciphers !== undefined ? { ciphers: flags.ciphers } : {}),
     ...(flags.ciphersuites !== undefined ? { ciphersuites: flags.ciphersuites } : {}),
@@ -127,10 +137,13 @@ export function serveArgsFromOptions(opts: ServeOptions, workers = 1): string[] 
     '--tickets', opts.tickets ? 'on' : 'off',
     '--session-cache', opts.sessionCache ? 'on' : 'off',
     '--key-type', opts.keyType,
+    '--ocsp-staple', opts.ocspStaple ?? 'none',
     '--response-bytes', String(opts.responseBytes ?? 0),
     '--workers', String(workers),
   ];
-  if (opts.mtls) args.push('--mtls');
+  const mtls = mtlsModeOf(opts.mtls);
+  if (mtls) args.push('--mtls', mtls);
+  if (opts.crlFile !== undefined) args.push('--crl', opts.crlFile);
   if (opts.ciphers !== undefined) args.push('--ciphers', opts.ciphers);
   if (opts.ciphersuites !== undefined) args.push('--ciphersuites', opts.ciphersuites);
   if (opts.groups !== undefined) args.push('--groups', opts.groups);

@@ -10,7 +10,9 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadChain, type CertificateChain } from './pki.js';
 import { serveArgsFromOptions } from './serve-flags.js';
-import type { ServeOptions } from './target-server.js';
+import type { ServeOptions, TargetServerStats } from './target-server.js';
+
+const STATS_TIMEOUT_MS = 2000;
 
 export interface TargetProcessOptions extends Partial<Omit<ServeOptions, 'keyType' | 'tls'>>, Pick<ServeOptions, 'keyType' | 'tls'> {
   /** CPUs to pin the target to with taskset (Linux). Unpinned when taskset is missing. */
@@ -29,6 +31,8 @@ export interface TargetProcess {
   cpus: number[] | null;
   pid: number;
   stop(): Promise<void>;
+  /** The server's own counters now (one process only; null for a cluster or when it does not answer within 2 s). */
+  stats(): Promise<TargetServerStats | null>;
   /**
    * Calls `listener` with a description (`killed by SIGKILL`, `exited with code 1` and its last
    * stderr) if the target exits before stop() was asked for: a run must not go on against nothing.
@@ -116,8 +120,40 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
     await exited;
     throw err;
   }
-  // Drain stdout after the ready line too, for the same reason as stderr.
+  // Read stdout after the ready line too (a full pipe would block the child): answers to 'stats'.
+  const statsWaiters: ((stats: TargetServerStats | null) => void)[] = [];
+  let stdoutLines = '';
+  child.stdout!.on('data', (text: string) => {
+    stdoutLines += text;
+    let newline: number;
+    while ((newline = stdoutLines.indexOf('\n')) !== -1) {
+      const line = stdoutLines.slice(0, newline).trim();
+      stdoutLines = stdoutLines.slice(newline + 1);
+      try {
+        const parsed = JSON.parse(line) as { event?: string; stats?: TargetServerStats };
+        if (parsed.event === 'stats' && parsed.stats) statsWaiters.shift()?.(parsed.stats);
+      } catch {
+        // a line that is not ours
+      }
+    }
+  });
   child.stdout!.resume();
+  const stats = (): Promise<TargetServerStats | null> => {
+    if ((opts.workers ?? 1) > 1 || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = statsWaiters.indexOf(answer);
+        if (i >= 0) statsWaiters.splice(i, 1);
+        resolve(null);
+      }, STATS_TIMEOUT_MS);
+      const answer = (s: TargetServerStats | null) => {
+        clearTimeout(timer);
+        resolve(s);
+      };
+      statsWaiters.push(answer);
+      child.stdin!.write('stats\n');
+    });
+  };
 
   let stopping: Promise<void> | undefined;
   const onUnexpectedExit = (listener: (why: string) => void) => {
@@ -142,13 +178,14 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
   return {
     host: ready.host,
     port: ready.port,
-    chain: await loadChain(ready.certDir, { keyType: opts.keyType }).catch(async (err: unknown) => {
+    chain: await loadChain(ready.certDir, { keyType: opts.keyType, requireOcspResponder: false }).catch(async (err: unknown) => {
       await stop();
       throw err;
     }),
     cpus: taskset ? cpus : null,
     pid: child.pid!,
     stop,
+    stats,
     onUnexpectedExit,
   };
 }

@@ -9,7 +9,12 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { SecureVersion, TLSSocket } from 'node:tls';
 import { ensureChain, type CertificateChain, type KeyType } from './pki.js';
+import { UsageError } from '../config/usage-error.js';
 import { attachSessionCache, type SessionCacheStats } from './session-cache.js';
+import { attachStapler, type StapleChoice, type StaplerStats } from './ocsp-stapler.js';
+import {
+  admitClient, clientCertificateOptions, countRefusedClient, emptyClientCertificateStats, mtlsModeOf, type ClientCertificateStats, type MtlsMode,
+} from './client-certificates.js';
 
 export interface ServeOptions {
   /** Address to listen on. Default 127.0.0.1. */
@@ -22,8 +27,15 @@ export interface ServeOptions {
   /** Keep a session-ID cache (stateful TLS 1.2 resumption). */
   sessionCache: boolean;
   keyType: KeyType;
-  /** Require a client certificate issued by the chain's CA. */
-  mtls: boolean;
+  /**
+   * Ask for a client certificate issued by the chain's CA: `required` (or true) fails a handshake
+   * without one, `optional` accepts it; a certificate sent must verify either way.
+   */
+  mtls: boolean | MtlsMode;
+  /** With mtls: client certificates are also checked against this CRL (PEM or DER file). */
+  crlFile?: string;
+  /** What to staple for a client that asks for OCSP status (status_request). Default none. */
+  ocspStaple?: StapleChoice;
   /** OpenSSL cipher list for TLS 1.2 and below (TLS_* names are moved to ciphersuites). */
   ciphers?: string;
   /** TLS 1.3 cipher suites, colon-separated (TLS_AES_128_GCM_SHA256:...). */
@@ -62,6 +74,10 @@ export interface TargetServerStats {
   requests: number;
   /** Session-ID cache counters, or null when the cache is off. */
   sessionCache: SessionCacheStats | null;
+  /** OCSP staples sent, or null when stapling is off. */
+  ocsp: StaplerStats | null;
+  /** Client certificates asked for, sent, accepted and rejected; null without mtls. */
+  clientCertificates: ClientCertificateStats | null;
   /** Last few tlsClientError codes/messages, newest last, for diagnostics. */
   lastErrors: string[];
 }
@@ -136,6 +152,8 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
   };
 
   const ciphers = composeCipherString(opts.ciphers, opts.ciphersuites);
+  const mtls = mtlsModeOf(opts.mtls);
+  if (opts.crlFile !== undefined && !mtls) throw new UsageError('--crl checks client certificates, which the server asks for only with --mtls: add --mtls');
   const server = tls.createServer({
     key: chain.serverKey,
     cert: chain.serverCert,
@@ -146,7 +164,7 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
     // SSL_OP_NO_TICKET is the only way to stop a Node server issuing tickets.
     ...(opts.tickets ? {} : { secureOptions: cryptoConstants.SSL_OP_NO_TICKET }),
     ...(opts.ticketKeys ? { ticketKeys: opts.ticketKeys } : {}),
-    ...(opts.mtls ? { requestCert: true, rejectUnauthorized: true, ca: chain.caCert } : {}),
+    ...(mtls ? clientCertificateOptions(mtls, chain.caCert, opts.crlFile) : {}),
   });
 
   const stats: TargetServerStats = {
@@ -156,8 +174,11 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
     socketErrors: 0,
     requests: 0,
     sessionCache: null,
+    ocsp: null,
+    clientCertificates: mtls ? emptyClientCertificateStats() : null,
     lastErrors: [],
   };
+  if (opts.ocspStaple && opts.ocspStaple !== 'none') stats.ocsp = attachStapler(server, chain, opts.ocspStaple);
   if (opts.sessionCache) {
     stats.sessionCache = opts.attachSessionCache
       ? opts.attachSessionCache(server)
@@ -174,11 +195,16 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
   });
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     stats.tlsClientErrors++;
-    stats.lastErrors.push(err.code ?? err.message);
+    if (stats.clientCertificates) countRefusedClient(stats.clientCertificates, err, socket);
+    stats.lastErrors.push(socket.authorizationError ? `client certificate: ${String(socket.authorizationError)}` : err.code ?? err.message);
     if (stats.lastErrors.length > LAST_ERRORS_KEPT) stats.lastErrors.shift();
     socket.destroy();
   });
   server.on('secureConnection', (socket: TLSSocket) => {
+    if (stats.clientCertificates && !admitClient(stats.clientCertificates, mtls!, socket)) {
+      socket.destroy();
+      return;
+    }
     stats.handshakes++;
     if (socket.isSessionReused()) stats.resumed++;
     socket.on('error', () => {
