@@ -13,8 +13,9 @@ import type { TimelinePoint } from './timeline.js';
  *    `resumptionGain.serverCpuRatio`.
  * 5: `machines[]` (merged results) carry each machine's source, workers, --start-at and, per
  *    phase, its window, client load and rate: a merged result says how its machines ran.
+ * 6: comparisons carry `gate`, per row `crossed`, per threshold `failed`, `withinNoise`, `noSpread`, `passed`.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export interface RuntimeInfo {
   node: string;
