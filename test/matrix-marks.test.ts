@@ -55,21 +55,44 @@ test('matrix: a cell whose difference from the baseline lies within the repeats\
   assert.match(table, /"within spread": the repeats' spread/);
 });
 
-test('matrix: a cell whose client saturated is marked client-bound in the table, Markdown and HTML (real runs, built-in server)', async () => {
+/** Every format a matrix is read in, for the client-bound mark. */
+function matrixViews(m: MatrixResult, table = renderMatrix(m)): [string, string][] {
+  return [['table', table], ['markdown', renderMatrixAs(m, 'markdown')], ['html', renderHtml({ kind: 'matrix', matrix: m })]];
+}
+
+/** A cell is marked client-bound in every format exactly when its client saturated. */
+function assertClientBoundMarks(m: MatrixResult, table?: string): void {
+  for (const cell of m.cells) {
+    const saturated = cell.result!.phases[0]!.client.saturated;
+    for (const [format, text] of matrixViews(m, table)) {
+      assert.equal(new RegExp(CLIENT_BOUND).test(line(text, cell.name)), saturated, `${format}, ${cell.name} (saturated: ${saturated}):\n${text}`);
+    }
+  }
+}
+
+// A small real matrix recorded once on the project VM (test/fixtures/matrix/saturation.json):
+// `matrix --config` with options {resume: none, workers: 1, duration: 2s, warmup: 1s} and cells
+// idle (--rate 20) and busy (-c 256) against the built-in server. Recorded, because whether 256
+// slots saturate one worker on a shared 2-core machine is the machine's state, not the code's.
+test('matrix: the cell whose client saturated is marked client-bound in the table, Markdown and HTML; the idle one is not (recorded)', async () => {
+  const m = JSON.parse(await readFile(fileURLToPath(new URL('../../test/fixtures/matrix/saturation.json', import.meta.url)), 'utf8')) as MatrixResult;
+  const phase = (name: string) => m.cells.find((c) => c.name === name)!.result!.phases[0]!;
+  assert.equal(phase('busy').client.saturated, true);
+  assert.equal(phase('idle').client.saturated, false);
+  assertClientBoundMarks(m);
+});
+
+test('matrix: a live run marks client-bound exactly the cells whose client saturated (built-in server)', async () => {
   const grid = join(scratch, 'grid.json');
   await writeFile(grid, JSON.stringify({
-    options: { resume: 'none', workers: 1, duration: '2s', warmup: '300ms' },
-    cells: [{ name: 'idle', rate: 20 }, { name: 'busy', connections: 64 }],
+    options: { resume: 'none', workers: 1, duration: '2s', warmup: '1s' },
+    cells: [{ name: 'idle', rate: 20 }, { name: 'busy', connections: 256 }],
   }));
   const out = join(scratch, 'matrix.json');
   const res = await runCli(['matrix', '--config', grid, '--quiet', '--out', out]);
   assert.equal(res.code, 0, res.stderr);
   const m = JSON.parse(await readFile(out, 'utf8')) as MatrixResult;
-  const phase = (name: string) => m.cells.find((c) => c.name === name)!.result!.phases[0]!;
-  assert.equal(phase('busy').client.saturated, true, `busy cell ELU ${phase('busy').client.elu.join(', ')}`);
-  assert.equal(phase('idle').client.saturated, false, `idle cell ELU ${phase('idle').client.elu.join(', ')}`);
-  for (const [format, text] of [['table', res.stdout], ['markdown', renderMatrixAs(m, 'markdown')], ['html', renderHtml({ kind: 'matrix', matrix: m })]] as const) {
-    assert.match(line(text, 'busy'), new RegExp(CLIENT_BOUND), `${format}:\n${text}`);
-    assert.doesNotMatch(line(text, 'idle'), new RegExp(CLIENT_BOUND), `${format}:\n${text}`);
-  }
+  // 20 attempts/s leave one worker mostly idle on any machine.
+  assert.equal(m.cells.find((c) => c.name === 'idle')!.result!.phases[0]!.client.saturated, false);
+  assertClientBoundMarks(m, res.stdout);
 });
