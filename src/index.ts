@@ -31,6 +31,7 @@ export type { RunResult, PhaseResult, PhaseSample, RuntimeInfo, MachineInfo, Mac
 export type { ServeOptions, TargetServer } from './server/target-server.js';
 export type { CapacityResult, CapacitySearch, CapacityStep, CapacityAnswer } from './capacity/capacity-result.js';
 export type { MatrixSpec, MatrixCellSpec, MatrixCell, MatrixResult } from './matrix/matrix-result.js';
+export { GATES, type Gate } from './compare/compare.js';
 export type { Comparison, ComparisonRow, CompareOptions, ComparedSide, ThresholdCheck } from './compare/compare.js';
 export type { MergeOptions } from './merge/merge-runs.js';
 

@@ -159,3 +159,24 @@ test('markdown output is a GitHub table with the failures first', () => {
   assert.ok(lines.some((l) => l.startsWith('- ❌ throughput<-5%: phase full')), md);
   assert.ok(lines.indexOf('| phase | class | metric | main | pr | change | noise ± | verdict |') > lines.findIndex((l) => l.startsWith('- ❌')));
 });
+
+test('gate: a crossing within the noise passes by default and fails with --gate raw; without repeats the raw threshold decides and says so', () => {
+  const wide = [sample(80, 5000), sample(100, 5000), sample(120, 5000)];
+  const base = synthetic([{ name: 'full', full: 1000, latency: 5000, samples: wide }]);
+  const head = synthetic([{ name: 'full', full: 900, latency: 5000, samples: wide }]);
+  const noise = compareResults(base, head, { failIf: ['throughput<-5%'] });
+  assert.equal(noise.gate, 'noise');
+  assert.deepEqual(noise.failures, []);
+  assert.deepEqual(noise.thresholds.map((t) => [t.checked, t.crossed, t.withinNoise, t.failed, t.passed]), [[1, 1, 1, 0, true]]);
+  assert.match(renderComparison(noise, 'table'), /gate noise .*: 1 threshold checked, 1 passed, 0 failed\n {2}pass throughput<-5%: 1 row checked, 1 crossed within the noise \(passed\), none failed/);
+  assert.match(renderComparison(noise, 'table'), /within noise \(crossed throughput<-5% within the noise: passed\)/);
+
+  const raw = compareResults(base, head, { failIf: ['throughput<-5%'], gate: 'raw' });
+  assert.equal(raw.failures.length, 1);
+  assert.match(raw.failures[0]!, /within the noise of the repeats; failed because --gate raw/);
+
+  const bare = compareResults(synthetic([{ name: 'full', full: 1000, latency: 5000 }]), synthetic([{ name: 'full', full: 900, latency: 5000 }]), { failIf: ['throughput<-5%'] });
+  assert.equal(bare.thresholds[0]!.noSpread, 1);
+  assert.match(bare.failures[0]!, /no spread known: judged on the raw threshold; run both sides with --repeat 5/);
+  assert.ok(bare.notes.some((n) => n.includes('--repeat 5')));
+});

@@ -156,9 +156,9 @@ describe('formats, every command', () => {
 
     const md = ok(await runCli([...args, '-f', 'markdown']), 'compare -f markdown').stdout;
     assert.match(md, /\*\*Thresholds checked:\*\*/);
-    for (const t of doc.thresholds) assert.ok(md.includes(`\`${t.text}\`: ${t.checked} rows checked, none crossed`) || md.includes(`\`${t.text}\`: ${t.checked} row checked, none crossed`), `markdown lists ${t.text}`);
+    for (const t of doc.thresholds) assert.ok(md.includes(`\`${t.text}\`: ${t.checked} rows checked, none failed`) || md.includes(`\`${t.text}\`: ${t.checked} row checked, none failed`), `markdown lists ${t.text}`);
     const table = ok(await runCli([...args, '-f', 'table']), 'compare').stdout;
-    assert.match(table, /thresholds checked: throughput<-99%: \d+ rows checked, none crossed/);
+    assert.match(table, /gate noise .*: 3 thresholds checked, 3 passed, 0 failed\n  pass throughput<-99%: \d+ rows checked, none failed/);
     const csv = parseCsv(ok(await runCli([...args, '-f', 'csv']), 'compare -f csv').stdout);
     assertFormat(ok(await runCli([...args, '-f', 'csv']), 'compare -f csv').stdout, 'compare-csv', 'compare -f csv');
     assert.equal(csv.length, doc.rows.length);

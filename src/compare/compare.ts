@@ -8,6 +8,17 @@ import { noiseBand } from './spread.js';
 export type NoiseVerdict = 'better' | 'worse' | 'within noise' | 'no spread known' | 'n/a';
 
 /**
+ * How a --fail-if threshold decides. `noise` (default): a change fails only when it crosses the
+ * threshold AND lies beyond the repeats' noise band; a change that crosses it inside the band
+ * passes, said as such. `raw`: the threshold alone, noise or not.
+ */
+export const GATES = ['noise', 'raw'] as const;
+export type Gate = (typeof GATES)[number];
+
+/** What a run needs so the noise gate can judge a change: the advice every output gives. */
+export const REPEAT_ADVICE = 'run both sides with --repeat 5 so the gate can tell a change from noise';
+
+/**
  * One figure of one phase and class, BASE against HEAD. Throughput is handshakes/s; p50 and
  * p99 are TLS handshake latency (µs); hit-rate (class `all`) is resumed / offered (0..1).
  */
@@ -22,18 +33,29 @@ export interface ComparisonRow {
   /** The noise band in the unit of `change`, or null when no spread is known. */
   noise: number | null;
   verdict: NoiseVerdict;
-  /** The --fail-if thresholds this row crossed. */
+  /** The --fail-if thresholds whose figure this row crossed, noise or not. */
+  crossed: string[];
+  /** The thresholds this row failed under the gate (with --gate raw: every one it crossed). */
   failed: string[];
   /** Each repeat's figure on either side (--repeat), what the noise band is made of; empty without repeats. */
   baseSamples: number[];
   headSamples: number[];
 }
 
-/** A --fail-if threshold as it was applied: how many rows it judged, how many it failed. */
+/** A --fail-if threshold as it was applied: how many rows it judged, crossed and failed. */
 export interface ThresholdCheck extends Threshold {
   /** Rows that had the figure on both sides (for hit-rate: on HEAD). */
   checked: number;
+  /** Rows whose figure crossed the threshold, noise or not. */
   crossed: number;
+  /** Crossed rows that fail it under the gate. */
+  failed: number;
+  /** Crossed rows that pass it because the change lies within the repeats' noise (noise gate only). */
+  withinNoise: number;
+  /** Failed rows judged on the raw threshold because no spread was known (no repeats on either side). */
+  noSpread: number;
+  /** No row failed it. */
+  passed: boolean;
 }
 
 /** Which result a side of the comparison is, in the words of its file. */
@@ -49,6 +71,8 @@ export interface ComparedSide {
 }
 
 export interface Comparison {
+  /** How the thresholds decided (--gate). */
+  gate: Gate;
   base: ComparedSide;
   head: ComparedSide;
   rows: ComparisonRow[];
@@ -64,6 +88,8 @@ export interface CompareOptions {
   /** --fail-if expressions (parsed strictly: a bad one throws UsageError). */
   failIf?: readonly string[];
   labels?: [string, string];
+  /** --gate: `noise` (default) or `raw`. */
+  gate?: Gate;
 }
 
 type Pick = (s: PhaseSample) => number | null | undefined;
@@ -100,7 +126,7 @@ function row(phase: string, cls: HandshakeClass | 'all', metric: ComparedMetric,
   else if (noise === null) verdict = 'no spread known';
   else if (Math.abs(change) <= noise) verdict = 'within noise';
   else verdict = (change > 0) === higherIsBetter[metric] ? 'better' : 'worse';
-  return { phase, cls, metric, base: b, head: h, change, noise, verdict, failed: [], baseSamples, headSamples };
+  return { phase, cls, metric, base: b, head: h, change, noise, verdict, crossed: [], failed: [], baseSamples, headSamples };
 }
 
 function phaseRows(base: PhaseResult, head: PhaseResult): ComparisonRow[] {
@@ -126,11 +152,24 @@ function thresholdFigure(t: Threshold, r: ComparisonRow): number | null {
   return t.metric === 'hit-rate' ? r.head : r.change;
 }
 
-function describeCrossing(t: Threshold, r: ComparisonRow): string {
+/**
+ * Whether a crossed threshold fails the row under the gate. A hit-rate threshold is a level HEAD
+ * reached, not a change between two noisy figures, so it is always judged as given. Without a
+ * spread the change cannot be told from noise: the raw threshold decides, and the failure says so.
+ */
+function gateFails(gate: Gate, t: Threshold, r: ComparisonRow): boolean {
+  if (gate === 'raw' || t.metric === 'hit-rate') return true;
+  return r.verdict !== 'within noise';
+}
+
+function describeCrossing(t: Threshold, r: ComparisonRow, gate: Gate): string {
   const where = `phase ${r.phase}${r.cls === 'all' ? '' : `, ${r.cls} handshakes`}`;
   if (t.metric === 'hit-rate') return `${t.text}: ${where}: hit rate ${formatFigure('hit-rate', r.head)}`;
-  const within = r.verdict === 'within noise' ? ' (within the noise of the repeats)' : '';
-  return `${t.text}: ${where}: ${r.metric} ${formatChange(r.metric, r.change)} (${formatFigure(r.metric, r.base)} → ${formatFigure(r.metric, r.head)})${within}`;
+  const noise = r.noise === null ? '' : `, noise ±${formatChange(r.metric, r.noise, false)}`;
+  const why = gate === 'raw'
+    ? (r.verdict === 'within noise' ? ' (within the noise of the repeats; failed because --gate raw)' : ` (--gate raw${noise})`)
+    : r.verdict === 'no spread known' ? ` (no spread known: judged on the raw threshold; ${REPEAT_ADVICE})` : ` (beyond the noise${noise})`;
+  return `${t.text}: ${where}: ${r.metric} ${formatChange(r.metric, r.change)} (${formatFigure(r.metric, r.base)} → ${formatFigure(r.metric, r.head)})${why}`;
 }
 
 /**
@@ -140,6 +179,7 @@ function describeCrossing(t: Threshold, r: ComparisonRow): string {
  */
 export function compareResults(base: RunResult, head: RunResult, options: CompareOptions = {}): Comparison {
   const thresholds = parseThresholds(options.failIf ?? []);
+  const gate = options.gate ?? 'noise';
   const [baseLabel, headLabel] = options.labels ?? ['BASE', 'HEAD'];
   const notes: string[] = [];
   const rows: ComparisonRow[] = [];
@@ -156,7 +196,7 @@ export function compareResults(base: RunResult, head: RunResult, options: Compar
   const runtime = (r: RunResult) => `Node ${r.runtime.node}, OpenSSL ${r.runtime.openssl}`;
   if (runtime(base) !== runtime(head)) notes.push(`runtimes differ: ${runtime(base)} in ${baseLabel}, ${runtime(head)} in ${headLabel}`);
   if (rows.some((r) => r.verdict === 'no spread known')) {
-    notes.push('no spread known for some figures: run both sides with --repeat N (N ≥ 2, e.g. 3) to tell a change from noise');
+    notes.push(`no spread known for some figures (no repeats): ${REPEAT_ADVICE}`);
   }
   for (const r of [base, head]) if (r.interrupted) notes.push(`${r === base ? baseLabel : headLabel} was interrupted: its figures cover part of the window`);
 
@@ -164,7 +204,7 @@ export function compareResults(base: RunResult, head: RunResult, options: Compar
   const checks: ThresholdCheck[] = [];
   for (const t of thresholds) {
     const relevant = rows.filter((r) => r.metric === t.metric);
-    const check: ThresholdCheck = { ...t, checked: relevant.filter((r) => thresholdFigure(t, r) !== null).length, crossed: 0 };
+    const check: ThresholdCheck = { ...t, checked: relevant.filter((r) => thresholdFigure(t, r) !== null).length, crossed: 0, failed: 0, withinNoise: 0, noSpread: 0, passed: true };
     checks.push(check);
     if (check.checked === 0) {
       const why = t.metric === 'hit-rate' ? ' (no session was offered)' : t.metric === 'server-cpu' ? ' (the server\'s CPU was not measured: built-in server, --server-pid, --server-cgroup or tlsbench observe)' : '';
@@ -173,14 +213,22 @@ export function compareResults(base: RunResult, head: RunResult, options: Compar
     for (const r of relevant) {
       const x = thresholdFigure(t, r);
       if (x === null || !crosses(t, x)) continue;
-      r.failed.push(t.text);
+      r.crossed.push(t.text);
       check.crossed++;
-      failures.push(describeCrossing(t, r));
+      if (!gateFails(gate, t, r)) {
+        check.withinNoise++;
+        continue;
+      }
+      r.failed.push(t.text);
+      check.failed++;
+      check.passed = false;
+      if (t.metric !== 'hit-rate' && r.verdict === 'no spread known') check.noSpread++;
+      failures.push(describeCrossing(t, r, gate));
     }
   }
   const side = (r: RunResult, label: string): ComparedSide => ({
     label, startedAt: r.startedAt, node: r.runtime.node, openssl: r.runtime.openssl,
     repeats: Math.max(1, ...r.phases.map((p) => p.samples?.length ?? 1)), machines: r.machines?.length ?? 1,
   });
-  return { base: side(base, baseLabel), head: side(head, headLabel), rows, thresholds: checks, failures, notes };
+  return { gate, base: side(base, baseLabel), head: side(head, headLabel), rows, thresholds: checks, failures, notes };
 }

@@ -11,18 +11,29 @@ export type CompareFormat = (typeof COMPARE_FORMATS)[number];
 const HEAD = ['phase', 'class', 'metric', 'base', 'head', 'change', 'noise ±', 'verdict'];
 
 function cells(r: ComparisonRow): string[] {
-  const verdict = r.failed.length ? `${r.verdict} ✗ ${r.failed.join(', ')}` : r.verdict;
+  const passedInNoise = r.crossed.filter((t) => !r.failed.includes(t));
+  const verdict = r.verdict + (r.failed.length ? ` ✗ ${r.failed.join(', ')}` : '') +
+    (passedInNoise.length ? ` (crossed ${passedInNoise.join(', ')} within the noise: passed)` : '');
   return [
     r.phase, r.cls, r.metric, formatFigure(r.metric, r.base), formatFigure(r.metric, r.head),
     formatChange(r.metric, r.change), r.noise === null ? '—' : formatChange(r.metric, r.noise, false), verdict,
   ];
 }
 
-/** "throughput<-5%: 6 rows checked, none crossed": one line per threshold, for every text format. */
+/** "throughput<-5%: 6 rows checked, 1 crossed within the noise (passed), none failed": one line per threshold, for every text format. */
 function thresholdLine(t: ThresholdCheck): string {
-  const rows = `${t.checked} row${t.checked === 1 ? '' : 's'} checked`;
-  const crossed = t.crossed ? `${t.crossed} crossed` : 'none crossed';
-  return `${t.text}: ${t.checked ? `${rows}, ${crossed}` : 'nothing to check (no phase has that figure on both sides)'}`;
+  if (!t.checked) return `${t.text}: nothing to check (no phase has that figure on both sides)`;
+  const parts = [`${t.checked} row${t.checked === 1 ? '' : 's'} checked`];
+  if (t.withinNoise) parts.push(`${t.withinNoise} crossed within the noise (passed)`);
+  parts.push(t.failed ? `${t.failed} failed${t.noSpread ? ` (${t.noSpread} with no spread known)` : ''}` : 'none failed');
+  return `${t.text}: ${parts.join(', ')}`;
+}
+
+/** "gate noise: 3 thresholds checked, 2 passed, 1 failed": said also when nothing failed. */
+export function gateSummary(c: Comparison): string {
+  const failed = c.thresholds.filter((t) => !t.passed).length;
+  const how = c.gate === 'noise' ? 'a change fails only beyond the repeats\' noise' : 'raw thresholds, noise ignored';
+  return `gate ${c.gate} (${how}): ${c.thresholds.length} threshold${c.thresholds.length === 1 ? '' : 's'} checked, ${c.thresholds.length - failed} passed, ${failed} failed`;
 }
 
 const NO_THRESHOLDS = 'no --fail-if threshold given: nothing can fail';
@@ -35,7 +46,11 @@ function renderTable(c: Comparison, labels: [string, string]): string {
   });
   for (const r of c.rows) table.push(cells(r));
   const out = [table.toString()];
-  out.push(c.thresholds.length ? `thresholds checked: ${c.thresholds.map(thresholdLine).join(' · ')}` : NO_THRESHOLDS);
+  if (!c.thresholds.length) out.push(NO_THRESHOLDS);
+  else {
+    out.push(gateSummary(c));
+    for (const t of c.thresholds) out.push(`  ${t.passed ? 'pass' : 'FAIL'} ${thresholdLine(t)}`);
+  }
   for (const n of c.notes) out.push(`note: ${n}`);
   for (const f of c.failures) out.push(`FAIL ${f}`);
   return out.join('\n');
@@ -53,7 +68,8 @@ function renderMarkdown(c: Comparison, labels: [string, string]): string {
   }
   out.push('**Thresholds checked:**', '');
   if (!c.thresholds.length) out.push(`- ${NO_THRESHOLDS}`);
-  for (const t of c.thresholds) out.push(`- ${t.crossed ? '❌' : t.checked ? '✅' : '⚠️'} \`${t.text}\`: ${escapeCell(thresholdLine(t).slice(t.text.length + 2))}`);
+  else out.push(escapeCell(gateSummary(c)), '');
+  for (const t of c.thresholds) out.push(`- ${t.failed ? '❌' : t.checked ? '✅' : '⚠️'} \`${t.text}\`: ${escapeCell(thresholdLine(t).slice(t.text.length + 2))}`);
   out.push('');
   const head = HEAD.map((h, i) => (i === 3 ? labels[0] : i === 4 ? labels[1] : h));
   out.push(`| ${head.map(escapeCell).join(' | ')} |`);
@@ -78,12 +94,12 @@ export function comparisonDocument(c: Comparison) {
  * One row per phase × class × metric, in the figures' own units: handshakes/s, µs (p50, p99,
  * server-cpu), 0..1 (hit-rate); change and noise as fractions (hit-rate: points as a fraction).
  */
-export const COMPARE_CSV_HEADER = ['phase', 'class', 'metric', 'base', 'head', 'change', 'noise', 'verdict', 'failed', 'base_samples', 'head_samples'] as const;
+export const COMPARE_CSV_HEADER = ['phase', 'class', 'metric', 'base', 'head', 'change', 'noise', 'verdict', 'crossed', 'failed', 'base_samples', 'head_samples'] as const;
 
 function renderCsv(c: Comparison): string {
   const num = (x: number | null) => (x === null ? '' : Number(x.toPrecision(8)));
   const rows = c.rows.map((r) => csvLine([
-    r.phase, r.cls, r.metric, num(r.base), num(r.head), num(r.change), num(r.noise), r.verdict, r.failed.join(' '),
+    r.phase, r.cls, r.metric, num(r.base), num(r.head), num(r.change), num(r.noise), r.verdict, r.crossed.join(' '), r.failed.join(' '),
     r.baseSamples.map((v) => num(v)).join(' '), r.headSamples.map((v) => num(v)).join(' '),
   ]));
   return [COMPARE_CSV_HEADER.join(','), ...rows].join('\n');

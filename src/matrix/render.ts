@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
-import type { PhaseResult } from '../metrics/run-result.js';
+import { noiseBand } from '../compare/spread.js';
+import type { PhaseResult, PhaseSample } from '../metrics/run-result.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { ms, rate } from '../report/table.js';
 import { cpuMicros } from '../report/server-cost-labels.js';
@@ -38,13 +39,35 @@ export interface CellCosts {
   throughputRelative: string;
 }
 
+/**
+ * True when the repeats' spread (the compare noise band of the two cells' repeats) is at least
+ * the difference the cell reports against the baseline: the ratio shown is not a difference.
+ * False without repeats (nothing known) and for the baseline itself.
+ */
+function withinSpread(phase: PhaseResult, base: PhaseResult | undefined, pick: (s: PhaseSample) => number | null | undefined, mine: number | null, theirs: number | null): boolean {
+  if (!base || base === phase || mine === null || theirs === null) return false;
+  const values = (p: PhaseResult) => (p.samples ?? []).map(pick).filter((v): v is number => typeof v === 'number');
+  const band = noiseBand(values(base), values(phase));
+  return band !== null && band.width >= Math.abs(mine - theirs);
+}
+
+/** The mark on a relative cost whose difference the repeats' spread swallows. */
+export const WITHIN_SPREAD = 'within spread';
+/** The mark on a cell whose client saturated: its throughput is the client's limit. */
+export const CLIENT_BOUND = 'client-bound';
+
 export function cellCosts(phase: PhaseResult, baseline: MatrixCell | undefined): CellCosts {
   const times = (x: number | null) => (x === null ? '—' : `${x.toFixed(2)}×`);
+  const mark = (text: string, ...marks: (string | false)[]) => [text, ...marks.filter(Boolean)].join(' ');
+  const base = baselinePhase(phase, baseline);
   const throughput = relativeCost(phase, baseline);
+  const server = relativeServerCost(phase, baseline);
+  const serverNoise = server !== null && withinSpread(phase, base, (s) => s.serverCpuUs, phase.serverCost?.perHandshakeUs ?? null, base?.serverCost?.perHandshakeUs ?? null);
+  const rateNoise = throughput !== null && withinSpread(phase, base, (s) => s.rate, phase.summary.rate, base?.summary.rate ?? null);
   return {
     serverUs: cpuMicros(phase.serverCost?.perHandshakeUs ?? null),
-    serverRelative: times(relativeServerCost(phase, baseline)),
-    throughputRelative: times(throughput) + (throughput !== null && phase.client.saturated ? ' client-bound' : ''),
+    serverRelative: mark(times(server), serverNoise && WITHIN_SPREAD),
+    throughputRelative: mark(times(throughput), rateNoise && WITHIN_SPREAD, phase.client.saturated && CLIENT_BOUND),
   };
 }
 
@@ -65,7 +88,8 @@ export function cellsByCost(result: MatrixResult): MatrixCell[] {
 
 /** The line under every matrix table: what the cost columns mean. */
 export const COST_LEGEND = 'server µs: server CPU-µs per handshake; server cost: that ÷ the baseline\'s (1.30× = 30 % more server CPU per handshake); ' +
-  'throughput cost: baseline handshakes/s ÷ the cell\'s, a figure of whatever limited the run ("client-bound": the client saturated, so it is the client\'s limit, not the server\'s)';
+  'throughput cost: baseline handshakes/s ÷ the cell\'s, a figure of whatever limited the run ("client-bound": the client saturated, so it is the client\'s limit, not the server\'s); ' +
+  '"within spread": the repeats\' spread (--repeat) is at least the difference from the baseline, so the ratio is not a difference';
 
 /** The staple a class got (mean size), '—' when it asked for none: the ocsp axis's bytes per handshake. */
 function stapleCell(phase: PhaseResult, cls: (typeof HANDSHAKE_CLASSES)[number]): string {

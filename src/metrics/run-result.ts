@@ -16,8 +16,9 @@ import type { TimelinePoint } from './timeline.js';
  *    phase, its window, client load and rate: a merged result says how its machines ran.
  *    Also OCSP stapling: `config.tls.ocsp`/`requireStaple`, `config.server.ocspStaple`,
  *    `target.builtIn.ocspStaple`, per-class `ocsp` in tallies and summaries, `probe.ocsp`.
+ * 6: comparisons carry `gate`, per row `crossed`, per threshold `failed`, `withinNoise`, `noSpread`, `passed`.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export interface RuntimeInfo {
   node: string;
