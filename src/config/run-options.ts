@@ -9,6 +9,7 @@ import { parseTarget, type Target } from './target.js';
 import { parseTlsRange } from './tls-versions.js';
 import { UsageError } from './usage-error.js';
 import { checkClientTls } from './tls-preflight.js';
+import { chooseEngine } from '../engine/native-addon.js';
 
 /** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
 export interface RunOptions {
@@ -54,6 +55,8 @@ export interface RunOptions {
   serverTickets?: string;
   serverSessionCache?: string;
   responseBytes?: number;
+  /** native | node; default native where it is built and carries the run's options (env TLSBENCH_ENGINE). */
+  engine?: string;
 }
 
 export const DEFAULTS = {
@@ -212,6 +215,9 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   }
   const responseBytes = positiveInt(o.responseBytes, '--response-bytes', 0) ?? 0;
 
+  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE || undefined), { rate: rate ?? null, request });
+  if ('error' in engineChoice) problems.push(engineChoice.error);
+
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
 
   const config: RunConfig = {
@@ -249,6 +255,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     requireResumption: !!o.requireResumption,
     startAt,
     server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls: !!o.mtls, responseBytes },
+    engine: 'choice' in engineChoice ? engineChoice.choice : { name: 'node', reason: null },
   };
   checkClientTls(config.tls, credentials);
   return { config, credentials };

@@ -14,6 +14,16 @@ const TICKET_WAIT_GIVE_UP = 3;
 /** Negotiated parameters are read on the first attempts and then on one in this many. */
 const SAMPLE_EVERY = 64;
 
+/**
+ * The seam for an engine whose attempts run outside JS (the native loop): what it has in flight,
+ * and the time it spent waiting outside the event loop, which counts as idle in the utilisation.
+ */
+export interface OutsideLoad {
+  inFlight(): number;
+  /** Cumulative ms spent waiting for the network outside the JS event loop. */
+  idleMs(): number;
+}
+
 /** Local clock of a phase, in this thread's performance.now() milliseconds. */
 export interface LocalClock {
   startAt: number;
@@ -65,6 +75,7 @@ export class Engine implements TicketSink {
   private snapshotTimer: NodeJS.Timeout | undefined;
   private windowElu: EventLoopUtilization | null = null;
   private elu = 0;
+  private outside: OutsideLoad | null = null;
 
   constructor(
     private readonly task: WorkerTask,
@@ -104,7 +115,25 @@ export class Engine implements TicketSink {
   }
 
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.inFlight.size + (this.outside?.inFlight() ?? 0);
+  }
+
+  /** Attaches the native loop (before begin()): its attempts and its idle time count here too. */
+  attachOutsideLoad(outside: OutsideLoad): void {
+    this.outside = outside;
+  }
+
+  /** Event-loop utilisation, where time an outside loop spent waiting counts as idle. */
+  private utilisation(since?: EventLoopUtilization): EventLoopUtilization {
+    const now = performance.eventLoopUtilization();
+    const outsideIdle = this.outside?.idleMs() ?? 0;
+    let idle = now.idle + outsideIdle;
+    let active = now.active - outsideIdle;
+    if (since) {
+      idle -= since.idle;
+      active -= since.active;
+    }
+    return { idle, active, utilization: idle + active > 0 ? Math.max(0, active) / (idle + active) : 0 };
   }
 
   /**
@@ -120,12 +149,12 @@ export class Engine implements TicketSink {
       endAt: clock.endAt - offset,
     };
     this.second = Math.floor((performance.now() - this.clock.windowAt) / 1000);
-    this.secondElu = performance.eventLoopUtilization();
+    this.secondElu = this.utilisation();
     this.scheduleSnapshot();
     const untilEnd = this.clock.endAt - performance.now();
     setTimeout(() => this.stop(), Math.max(0, untilEnd)).unref();
     const untilWindow = this.clock.windowAt - performance.now();
-    setTimeout(() => (this.windowElu = performance.eventLoopUtilization()), Math.max(0, untilWindow)).unref();
+    setTimeout(() => (this.windowElu = this.utilisation()), Math.max(0, untilWindow)).unref();
   }
 
   /**
@@ -167,7 +196,11 @@ export class Engine implements TicketSink {
     if (measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop();
   }
 
-  private record(slot: number, outcome: AttemptOutcome, measured: boolean, intendedAt: number | null): void {
+  /**
+   * Counts one outcome. `completedAt` (local ms): when it completed, for outcomes recorded after the
+   * fact (the native loop hands them over in batches); the timeline's second follows it.
+   */
+  record(slot: number, outcome: AttemptOutcome, measured: boolean, intendedAt: number | null, completedAt = performance.now()): void {
     if (outcome.aborted) {
       if (measured) this.tally.unfinished++;
       return;
@@ -182,8 +215,7 @@ export class Engine implements TicketSink {
       this.waitForTickets = false;
       for (const attempt of [...this.inFlight]) attempt.releaseTicketWait();
     }
-    const now = performance.now();
-    const second = Math.floor((now - this.clock.windowAt) / 1000);
+    const second = Math.floor((completedAt - this.clock.windowAt) / 1000);
     const inSnapshot = measured || second < 0;
     const t = this.tally;
     if (measured) {
@@ -252,8 +284,8 @@ export class Engine implements TicketSink {
   }
 
   private emitSnapshot(): void {
-    const elu = performance.eventLoopUtilization(this.secondElu);
-    this.secondElu = performance.eventLoopUtilization();
+    const elu = this.utilisation(this.secondElu);
+    this.secondElu = this.utilisation();
     const h = this.secondLatency;
     const snapshot: Snapshot = {
       worker: this.task.share.index,
@@ -265,7 +297,7 @@ export class Engine implements TicketSink {
       dropped: this.secondDropped,
       elu: elu.utilization,
       workers: 1,
-      inFlight: this.inFlight.size,
+      inFlight: this.inFlightCount,
       p50: h.totalCount ? h.getValueAtPercentile(50) : 0,
       p99: h.totalCount ? h.getValueAtPercentile(99) : 0,
     };
@@ -282,7 +314,7 @@ export class Engine implements TicketSink {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.windowElu) this.elu = performance.eventLoopUtilization(this.windowElu).utilization;
+    if (this.windowElu) this.elu = this.utilisation(this.windowElu).utilization;
     for (const attempt of [...this.inFlight, ...this.lingering]) attempt.abort();
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
     this.emitSnapshot();
