@@ -3,14 +3,16 @@
 // Never fails the install: without a compiler (or headers) tlsbench runs on the Node engine and
 // says so once in the run line. The build log goes to native/build-native.log.
 //
-// Env: TLSBENCH_SKIP_NATIVE=1 skips the build; TLSBENCH_NATIVE_SANITIZE=1 builds with ASan+UBSan.
+// Env: TLSBENCH_SKIP_NATIVE=1 skips the build; TLSBENCH_NATIVE_SANITIZE=1 builds with ASan+UBSan;
+// TLSBENCH_NATIVE_DIR builds a copy of native/ in another folder.
 import { spawnSync } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dir = path.join(root, 'native');
+// TLSBENCH_NATIVE_DIR: build a copy elsewhere (scripts/sanitize.sh), leaving native/build alone.
+const dir = process.env.TLSBENCH_NATIVE_DIR || path.join(root, 'native');
 const log = path.join(dir, 'build-native.log');
 
 if (process.env.TLSBENCH_SKIP_NATIVE === '1') {
@@ -37,8 +39,10 @@ const fd = openSync(log, 'w');
 const result = spawnSync(command, args, { cwd: dir, env, stdio: ['ignore', fd, fd] });
 closeSync(fd);
 if (result.status === 0) {
-  console.log(`tlsbench: native engine built (native/build/Release/tlsbench_native.node)`);
+  console.log(`tlsbench: native engine built (${path.join(dir, 'build/Release/tlsbench_native.node')})`);
 } else {
   const why = result.error ? result.error.message : `node-gyp exited ${result.status}`;
-  console.log(`tlsbench: native engine not built (${why}; see native/build-native.log): the Node engine will be used`);
+  console.log(`tlsbench: native engine not built (${why}; see ${log}): the Node engine will be used`);
+  // The sanitizer job needs its build: there a failed build is a failure.
+  if (process.env.TLSBENCH_NATIVE_SANITIZE === '1') process.exit(1);
 }

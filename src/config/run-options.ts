@@ -55,7 +55,7 @@ export interface RunOptions {
   serverTickets?: string;
   serverSessionCache?: string;
   responseBytes?: number;
-  /** native | node; default native where it is built and carries the run's options (env TLSBENCH_ENGINE). */
+  /** native | node; default native where it is built and carries the run's options (env TLSBENCH_ENGINE=node: node). */
   engine?: string;
 }
 
@@ -215,7 +215,9 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   }
   const responseBytes = positiveInt(o.responseBytes, '--response-bytes', 0) ?? 0;
 
-  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE || undefined), { rate: rate ?? null, request });
+  // TLSBENCH_ENGINE=node runs everything on the Node engine; =native is the default anyway (and,
+  // unlike --engine native, never turns a run it cannot carry into an error).
+  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined), { rate: rate ?? null, request });
   if ('error' in engineChoice) problems.push(engineChoice.error);
 
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
