@@ -3,7 +3,7 @@
 // TLS 1.2 and 1.3, against one server pinned to another CPU. A third client, a bare Node
 // loop (lab/bare-node-client.ts), shows how much of tlsbench's cost is Node's TLS stack itself.
 //
-//   npm run build && npm run bench -- [--node PATH] [--duration 5] [--rounds 5] [--connections 16] [--server nginx|s_server]
+//   npm run build && npm run bench -- [--node PATH] [--duration 5] [--rounds 5] [--connections 16] [--server nginx|s_server] [--engine native|node]
 //
 // How CPU is measured: both clients run under `bash -c 'taskset -c 0 CMD & wait; times'`.
 // - s_time: handshakes (its own count) ÷ whole-life CPU (bash `times`, exact). Its start-up
@@ -113,7 +113,7 @@ function serverUtilisation(server: CpuSampler, from: number, to: number): number
   return server.cpuBetween(from, to) / Math.max(0.001, (to - from) / 1000);
 }
 
-async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number): Promise<TlsbenchFigures> {
+async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number, engine: string): Promise<TlsbenchFigures> {
   const server = new CpuSampler(target.pid).start();
   const args = [
     CLI, `${target.host}:${target.port}`, '--ca', target.caPath, '--tls', c.tls, '--resume', c.resume,
@@ -122,6 +122,7 @@ async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase,
     // generate an ML-KEM-768 share on every handshake that this server never uses. P-256 stays
     // listed because TLS 1.2 also reads the list as the curves an ECDSA certificate may use.
     '--groups', GROUPS,
+    '--engine', engine,
   ];
   const run = await runMeasured(CLIENT_CPU, node, args, { timeoutMs: (durationSec + 30) * 1000 });
   server.stop();
@@ -210,6 +211,7 @@ function parseOptions(argv: string[]) {
     duration: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '16' },
+    engine: { type: 'string', default: 'native' },
   }, (v, problems) => {
     const durationSec = Number(v.duration);
     const connections = Number(v.connections);
@@ -217,14 +219,15 @@ function parseOptions(argv: string[]) {
     if (!Number.isInteger(rounds) || rounds < 1) problems.push(`--rounds: '${v.rounds}' must be a whole number ≥ 1`);
     if (!Number.isInteger(durationSec) || durationSec < 1) problems.push(`--duration: '${v.duration}' must be whole seconds ≥ 1 (s_time -time takes seconds)`);
     if (!Number.isInteger(connections) || connections < 1) problems.push(`--connections: '${v.connections}' must be a whole number ≥ 1`);
-    return { durationSec, connections, rounds };
+    if (v.engine !== 'native' && v.engine !== 'node') problems.push(`--engine: '${v.engine}' is not native or node`);
+    return { durationSec, connections, rounds, engine: v.engine! };
   });
 }
 
 const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
 const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
 
-function renderMarkdown(env: BenchEnvironment, serverDescription: string, settings: { durationSec: number; connections: number; rounds: number }, results: CaseResult[]): string {
+function renderMarkdown(env: BenchEnvironment, serverDescription: string, settings: { durationSec: number; connections: number; rounds: number; engine: string }, results: CaseResult[]): string {
   const rows = results.map((r) => {
     const last = r.rounds.at(-1)!;
     const spread = r.ratioMin === null ? '' : ` (${r.ratioMin.toFixed(2)}–${r.ratioMax!.toFixed(2)})`;
@@ -246,7 +249,7 @@ function renderMarkdown(env: BenchEnvironment, serverDescription: string, settin
     '',
     ...environmentLines(env),
     `- server: ${serverDescription}`,
-    `- clients pinned to CPU ${CLIENT_CPU}; ${settings.rounds} rounds, each measuring every case for ${settings.durationSec} s per client (the clients rotate which goes first); the ratio is the median of the rounds' ratios, with their range. tlsbench: \`-w 1 -c ${settings.connections} --warmup ${WARMUP_SEC}s --ca CA --groups ${GROUPS}\` (one X25519 key share, as s_time offers); s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`; bare Node loop: bench/lab/bare-node-client.ts, ${settings.connections} connections, the same warm-up, groups and CA, no host-name check and no measurement.`,
+    `- clients pinned to CPU ${CLIENT_CPU}; ${settings.rounds} rounds, each measuring every case for ${settings.durationSec} s per client (the clients rotate which goes first); the ratio is the median of the rounds' ratios, with their range. tlsbench: \`--engine ${settings.engine} -w 1 -c ${settings.connections} --warmup ${WARMUP_SEC}s --ca CA --groups ${GROUPS}\` (one X25519 key share, as s_time offers); s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`; bare Node loop: bench/lab/bare-node-client.ts, ${settings.connections} connections, the same warm-up, groups and CA, no host-name check and no measurement.`,
     '',
     markdownTable(
       ['case', 'tlsbench handshakes / CPU-s (median)', 's_time handshakes / CPU-s (median)', 'ratio: median (range)', 'target', 'bare Node loop / CPU-s (median, ÷ s_time)', 'tlsbench ÷ bare Node loop', 'tlsbench detail (last round)', 's_time detail (last round)'],
@@ -277,7 +280,7 @@ async function main(): Promise<void> {
         process.stderr.write(`round ${round}/${opts.rounds} ${c.name}: `);
         // Rotate which client goes first, so a drift of the machine favours none of them.
         const measurements = [
-          () => measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections),
+          () => measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections, opts.engine),
           () => measureSTime(target, c, opts.durationSec),
           () => measureBareNode(opts.node, target, c, opts.durationSec, opts.connections),
         ] as const;
@@ -320,7 +323,7 @@ async function main(): Promise<void> {
       meetsTarget: ratio === null || c.target === null ? null : ratio >= c.target,
     };
   });
-  const settings = { durationSec: opts.durationSec, connections: opts.connections, rounds: opts.rounds };
+  const settings = { durationSec: opts.durationSec, connections: opts.connections, rounds: opts.rounds, engine: opts.engine };
   const markdown = renderMarkdown(env, target.description, settings, results);
   const files = writeResults('client-cost', env.client.node, { bench: 'client-cost', environment: env, server: target.description, settings, results }, markdown, opts.resultsDir);
   process.stdout.write(`${markdown}\nwritten: ${files.json}, ${files.md}\n`);

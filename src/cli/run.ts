@@ -47,6 +47,7 @@ export function runOptionsBuilder<T>(y: Argv<T>) {
     .option('cert', { type: 'string', describe: 'client certificate (PEM) for mutual TLS', group: 'TLS:' })
     .option('key', { type: 'string', describe: 'client private key (PEM)', group: 'TLS:' })
     .option('key-passphrase', { type: 'string', describe: 'passphrase of --key', group: 'TLS:' })
+    .option('engine', { type: 'string', describe: 'native (C addon, the default where built) | node (tls.connect); env TLSBENCH_ENGINE', group: 'Load:' })
     .option('probe', { type: 'boolean', describe: 'first look at the target: versions, cipher, group, certificate, resumption support (stderr and the result)', group: 'TLS:' })
     .option('keylog', { type: 'string', describe: 'append NSS key log lines to FILE (for Wireshark)', group: 'TLS:' })
     .option('timeout', { type: 'string', describe: `default for every phase timeout (default ${DEFAULTS.timeout})`, group: 'Timeouts:' })

@@ -14,6 +14,7 @@ import { parseTlsRange } from './tls-versions.js';
 import { cannotRead, UsageError } from './usage-error.js';
 import { checkClientTls } from './tls-preflight.js';
 import { resolveMeasuredServer, type MeasuredServer } from '../server-cpu/measured-server.js';
+import { chooseEngine } from '../engine/native-addon.js';
 
 /** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
 export interface RunOptions {
@@ -63,6 +64,8 @@ export interface RunOptions {
   serverPid?: string | number | (string | number)[];
   /** An external server's cgroup v2 directory on this machine whose CPU to measure. */
   serverCgroup?: string;
+  /** native | node; default native where it is built and carries the run's options (env TLSBENCH_ENGINE=node: node). */
+  engine?: string;
 }
 
 export const DEFAULTS = {
@@ -239,6 +242,12 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     problems.push('--server-pid and --server-cgroup name an external server on this machine; the built-in server (no target given) is always measured');
   }
   const measuredServer = builtIn ? null : resolveMeasuredServer(serverPids, o.serverCgroup, { pid: '--server-pid', cgroup: '--server-cgroup' }, problems);
+
+  // TLSBENCH_ENGINE=node runs everything on the Node engine; =native is the default anyway (and,
+  // unlike --engine native, never turns a run it cannot carry into an error).
+  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined), { rate: rate ?? null, request });
+  if ('error' in engineChoice) problems.push(engineChoice.error);
+
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
 
   const config: RunConfig = {
@@ -276,6 +285,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     requireResumption: !!o.requireResumption,
     startAt,
     server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls: !!o.mtls, responseBytes },
+    engine: 'choice' in engineChoice ? engineChoice.choice : { name: 'node', reason: null },
   };
   checkClientTls(config.tls, credentials);
   return { config, credentials, measuredServer };

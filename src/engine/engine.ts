@@ -2,17 +2,27 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
 import { createHistogram, elapsedMicros, encodeHistogram, type Histogram } from '../metrics/histogram.js';
-import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type Tally } from '../metrics/tally.js';
+import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type ResumptionMechanism, type Tally } from '../metrics/tally.js';
 import { emptyCounts, type Snapshot } from '../metrics/timeline.js';
 import { Attempt, type AttemptOutcome, type DialSettings } from './attempt.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
-import { SessionStore, type StoredSession } from './sessions.js';
+import { SessionStore } from './sessions.js';
 import type { CoordinatorMessage, PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from './task.js';
 
 /** Consecutive connections whose server never answered our close_notify before a worker stops waiting. */
 const CLOSE_WAIT_GIVE_UP = 3;
 /** Negotiated parameters are read on the first attempts and then on one in this many. */
 const SAMPLE_EVERY = 64;
+
+/**
+ * The seam for an engine whose attempts run outside JS (the native loop): what it has in flight,
+ * and the time it spent waiting outside the event loop, which counts as idle in the utilisation.
+ */
+export interface OutsideLoad {
+  inFlight(): number;
+  /** Cumulative ms spent waiting for the network outside the JS event loop. */
+  idleMs(): number;
+}
 
 /** Local clock of a phase, in this thread's performance.now() milliseconds. */
 export interface LocalClock {
@@ -64,6 +74,7 @@ export class Engine {
   private snapshotTimer: NodeJS.Timeout | undefined;
   private windowElu: EventLoopUtilization | null = null;
   private elu = 0;
+  private outside: OutsideLoad | null = null;
 
   constructor(
     private readonly task: WorkerTask,
@@ -102,7 +113,25 @@ export class Engine {
   }
 
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.inFlight.size + (this.outside?.inFlight() ?? 0);
+  }
+
+  /** Attaches the native loop (before begin()): its attempts and its idle time count here too. */
+  attachOutsideLoad(outside: OutsideLoad): void {
+    this.outside = outside;
+  }
+
+  /** Event-loop utilisation, where time an outside loop spent waiting counts as idle. */
+  private utilisation(since?: EventLoopUtilization): EventLoopUtilization {
+    const now = performance.eventLoopUtilization();
+    const outsideIdle = this.outside?.idleMs() ?? 0;
+    let idle = now.idle + outsideIdle;
+    let active = now.active - outsideIdle;
+    if (since) {
+      idle -= since.idle;
+      active -= since.active;
+    }
+    return { idle, active, utilization: idle + active > 0 ? Math.max(0, active) / (idle + active) : 0 };
   }
 
   /**
@@ -118,12 +147,12 @@ export class Engine {
       endAt: clock.endAt - offset,
     };
     this.second = Math.floor((performance.now() - this.clock.windowAt) / 1000);
-    this.secondElu = performance.eventLoopUtilization();
+    this.secondElu = this.utilisation();
     this.scheduleSnapshot();
     const untilEnd = this.clock.endAt - performance.now();
     setTimeout(() => this.stop(), Math.max(0, untilEnd)).unref();
     const untilWindow = this.clock.windowAt - performance.now();
-    setTimeout(() => (this.windowElu = performance.eventLoopUtilization()), Math.max(0, untilWindow)).unref();
+    setTimeout(() => (this.windowElu = this.utilisation()), Math.max(0, untilWindow)).unref();
   }
 
   /**
@@ -167,20 +196,23 @@ export class Engine {
       sample: measured && (this.measuredStarted++ < 8 || this.measuredStarted % SAMPLE_EVERY === 0),
     });
     this.inFlight.add(attempt);
-    if (measured) {
-      this.tally.started++;
-      this.measuredInFlight++;
-    }
+    if (measured) this.measuredInFlight++;
     const outcome = await attempt.run();
     this.inFlight.delete(attempt);
     if (measured) this.measuredInFlight--;
-    this.record(slot, outcome, measured, offer, intendedAt);
+    this.record(slot, outcome, measured, offer?.mechanism, intendedAt);
     if (this.quota && measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop();
     return outcome.errorClass;
   }
 
-  private record(slot: number, outcome: AttemptOutcome, measured: boolean, offer: StoredSession | undefined, intendedAt: number | null): void {
+  /**
+   * Counts one outcome, of either engine (the native loop hands its outcomes over in batches).
+   * `measured`: it started inside the window (with --handshakes: it is one of the N).
+   * `offeredMechanism`: how the offered session would resume, where known.
+   */
+  record(slot: number, outcome: AttemptOutcome, measured: boolean, offeredMechanism: ResumptionMechanism | undefined, intendedAt: number | null): void {
     const t = this.tally;
+    if (measured) t.started++;
     const { windowAt, endAt } = this.clock;
     if (outcome.session) this.sessions.store(slot, outcome.session);
     this.learnServerClose(outcome);
@@ -209,9 +241,9 @@ export class Engine {
       else w.errors++;
     } else {
       t.attempts++;
-      if (offer) {
+      if (outcome.offered) {
         t.offered++;
-        t.offeredMechanisms[offer.mechanism] = (t.offeredMechanisms[offer.mechanism] ?? 0) + 1;
+        if (offeredMechanism) t.offeredMechanisms[offeredMechanism] = (t.offeredMechanisms[offeredMechanism] ?? 0) + 1;
       }
       if (outcome.session) t.sessionsReceived++;
       if (outcome.closeWaitExpired) t.closeWaitsExpired++;
@@ -233,7 +265,7 @@ export class Engine {
         for (const ttfb of outcome.ttfbUs) recorder.record('ttfb', ttfb);
         recorder.requests += outcome.ttfbUs.length;
         recorder.bytesRead += outcome.bytesRead;
-        if (outcome.reused && offer) t.mechanisms[offer.mechanism] = (t.mechanisms[offer.mechanism] ?? 0) + 1;
+        if (outcome.reused && offeredMechanism) t.mechanisms[offeredMechanism] = (t.mechanisms[offeredMechanism] ?? 0) + 1;
         if (outcome.negotiated) addNegotiated((t.negotiated[cls] ??= []), outcome.negotiated);
       }
     }
@@ -277,8 +309,8 @@ export class Engine {
   }
 
   private emitSnapshot(): void {
-    const elu = performance.eventLoopUtilization(this.secondElu);
-    this.secondElu = performance.eventLoopUtilization();
+    const elu = this.utilisation(this.secondElu);
+    this.secondElu = this.utilisation();
     const h = this.secondLatency;
     const snapshot: Snapshot = {
       worker: this.task.share.index,
@@ -290,7 +322,7 @@ export class Engine {
       dropped: this.secondDropped,
       elu: elu.utilization,
       workers: 1,
-      inFlight: this.inFlight.size,
+      inFlight: this.inFlightCount,
       p50: h.totalCount ? h.getValueAtPercentile(50) : 0,
       p99: h.totalCount ? h.getValueAtPercentile(99) : 0,
     };
@@ -307,20 +339,21 @@ export class Engine {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.windowElu) this.elu = performance.eventLoopUtilization(this.windowElu).utilization;
+    if (this.windowElu) this.elu = this.utilisation(this.windowElu).utilization;
     for (const attempt of [...this.inFlight]) attempt.abort();
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
-    // An aborted attempt is recorded once its launch() resumes, a microtask later: a handshake
-    // that completed before the window closed (only its close was pending) belongs in the last
-    // second's snapshot too.
-    setImmediate(() => {
-      this.emitSnapshot();
-      this.resolveDone();
-    });
+    this.resolveDone();
   }
 
+  /**
+   * The worker's result, once its pacing (or the native loop) has recorded every outcome: the last
+   * second's snapshot goes out here, not at stop(), because an attempt aborted at stop is recorded
+   * a microtask later (a handshake that completed before the window closed, only its close pending,
+   * belongs in it), and the native loop hands over its last batch after stop() too.
+   */
   async result(): Promise<WorkerResult> {
     await this.done;
+    this.emitSnapshot();
     if (this.keylogStream) await new Promise((resolve) => this.keylogStream!.end(resolve));
     for (const cls of HANDSHAKE_CLASSES) {
       const recorder = this.recorders.get(cls);

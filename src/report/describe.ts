@@ -23,5 +23,8 @@ export function describeRun(c: RunConfig): string {
   if (c.tls.groups) parts.push(`groups ${c.tls.groups}`);
   if (c.request) parts.push(`${c.request.description} ×${c.request.perConnection} per connection`);
   if (c.tls.insecure) parts.push('certificates NOT verified (--insecure)');
+  // Results written before engines existed ran on the Node engine.
+  const engine = c.engine ?? { name: 'node', reason: null };
+  parts.push(`${engine.name} engine${engine.reason ? ` (${engine.reason})` : ''}`);
   return parts.join(', ');
 }

@@ -1,0 +1,89 @@
+/*
+ * The native handshake engine's core: one epoll loop per piscina worker driving that worker's
+ * slots (TCP connect → TLS handshake → close_notify → read until the server closes), plain C on
+ * the running Node's own OpenSSL. The N-API glue (addon.c) is the only caller.
+ */
+#ifndef TLSBENCH_HANDSHAKE_LOOP_H
+#define TLSBENCH_HANDSHAKE_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <openssl/ssl.h>
+
+/* Outcome fields, one double each (a Float64Array shared with JS). Keep in step with native-engine.ts. */
+enum {
+  OUT_SLOT, OUT_FLAGS, OUT_STARTED_AT, OUT_TCP_US, OUT_TLS_US, OUT_HANDSHAKE_AT, OUT_COMPLETED_AT, OUT_DETAIL,
+  OUT_FIELDS
+};
+
+/* OUT_FLAGS bits. */
+#define F_MEASURED 1u
+#define F_OFFERED 2u
+#define F_HANDSHAKE 4u          /* the client's side of the handshake completed (reused is valid) */
+#define F_REUSED 8u
+#define F_SESSION 16u           /* the server issued a session this attempt */
+#define F_TICKET_WAIT_EXPIRED 32u
+#define F_ABORTED 64u
+#define F_DETAIL 128u
+#define F_MECH_SHIFT 8          /* 2 bits: 0 none, 1 tls12-ticket, 2 tls12-session-id, 3 tls13-psk */
+
+enum phase { PHASE_TCP = 0, PHASE_TLS = 1, PHASE_CLOSE = 2 };
+
+/* What JS needs beyond the numbers: rare (errors, 1-in-64 samples), so kept aside. */
+typedef struct detail {
+  int has_error;
+  int phase;                /* enum phase of the error */
+  char code[96];            /* Node-style error code: ECONNRESET, ERR_SSL_…, a verify code, PHASE_TIMEOUT */
+  char syscall[8];          /* "read"/"write"/"connect" for socket errors, "" otherwise */
+  int has_sample;
+  char protocol[16];
+  char cipher[64];
+  char group[48];
+  char alpn[64];
+  char certificate[48];
+  int client_certificate;
+} detail_t;
+
+typedef struct loop_config {
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  const char *servername;   /* SNI, or NULL */
+  int verify;               /* 0 with --insecure */
+  const char *verify_host;  /* host-name check, or NULL */
+  const char *verify_ip;    /* IP check (no SNI, IP target), or NULL */
+  const char *ca_pem;
+  const char *cert_pem, *key_pem, *passphrase;
+  int min_version, max_version;   /* TLS1_VERSION … TLS1_3_VERSION */
+  const char *ciphers, *ciphersuites, *groups, *sigalgs;
+  const unsigned char *alpn; size_t alpn_len;
+  int resume;               /* 0 none, 1 ticket, 2 id (no ticket extension) */
+  double resume_ratio;
+  int scope_worker;
+  double connect_ms, handshake_ms, close_wait_ms;
+  const char *keylog_file;
+  int slots;
+  size_t outcome_capacity;
+} loop_config_t;
+
+typedef struct handshake_loop handshake_loop_t;
+
+/* NULL with a message in err on failure (bad cipher string, unreadable key, …). */
+handshake_loop_t *loop_create(const loop_config_t *config, double *outcomes, char *err, size_t err_len);
+/* The phase clock in CLOCK_MONOTONIC ms; measured < 0: no quota (timed window). */
+void loop_begin(handshake_loop_t *loop, double start_at, double ramp_end_at, double window_at, double end_at, double measured);
+/*
+ * Runs the loop until slice_ms has passed, the outcome buffer is full, or every slot is done.
+ * Returns the number of outcomes written; *finished is set once nothing is left to do.
+ */
+size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished);
+/* Aborts what is in flight (measured ones come out as aborted outcomes on the next loop_run). */
+void loop_stop(handshake_loop_t *loop);
+const detail_t *loop_detail(handshake_loop_t *loop, size_t index);
+size_t loop_in_flight(handshake_loop_t *loop);
+/* Milliseconds spent waiting in epoll_wait since creation: the loop's idle time. */
+double loop_idle_ms(handshake_loop_t *loop);
+void loop_destroy(handshake_loop_t *loop);
+double monotonic_ms(void);
+
+#endif

@@ -1,0 +1,153 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { EngineChoice, RunConfig } from '../config/run-config.js';
+
+/**
+ * The native handshake engine's addon (native/, built by scripts/build-native.mjs at install):
+ * where it is, whether it loads here, and which runs it can carry. The loop itself is driven by
+ * native-engine.ts.
+ */
+
+/** Fields of one outcome in the loop's Float64Array (native/src/handshake_loop.h). */
+export const OUTCOME = {
+  slot: 0, flags: 1, startedAt: 2, tcpUs: 3, tlsUs: 4, handshakeAt: 5, completedAt: 6, detail: 7,
+} as const;
+export const OUTCOME_FIELDS = 8;
+
+/** Bits of OUTCOME.flags. */
+export const FLAG = {
+  measured: 1, offered: 2, handshake: 4, reused: 8, session: 16, ticketWaitExpired: 32, aborted: 64, detail: 128,
+  mechanismShift: 8,
+} as const;
+
+/** What the loop tells about an outcome beyond the numbers: an error, a negotiated sample, or both. */
+export interface NativeDetail {
+  /** `close`: while waiting for the server's close after a completed handshake. */
+  phase?: 'tcp' | 'tls' | 'close';
+  code?: string;
+  syscall?: string;
+  protocol?: string;
+  cipher?: string;
+  group?: string;
+  alpn?: string;
+  certificate?: string;
+  clientCertificate?: boolean;
+}
+
+export interface NativeLoopOptions {
+  host: string;
+  port: number;
+  servername: string | null;
+  verify: boolean;
+  verifyHost: string | null;
+  verifyIp: string | null;
+  ca: string | null;
+  cert: string | null;
+  key: string | null;
+  passphrase: string | null;
+  /** OpenSSL's protocol version numbers (0x0301 … 0x0304). */
+  minVersion: number;
+  maxVersion: number;
+  ciphers: string | null;
+  ciphersuites: string | null;
+  groups: string | null;
+  sigalgs: string | null;
+  alpn: Buffer | null;
+  /** 0 none, 1 ticket, 2 id (no ticket extension). */
+  resume: 0 | 1 | 2;
+  resumeRatio: number;
+  scopeWorker: boolean;
+  connectMs: number;
+  handshakeMs: number;
+  /** Bound on waiting for the server's close after close_notify (the ticket-wait bound). */
+  closeWaitMs: number;
+  keylogFile: string | null;
+  slots: number;
+}
+
+export interface HandshakeLoop {
+  /** Set by run(): nothing is left to do. */
+  readonly finished: boolean;
+  /** The phase clock in monotonic ms (native now()); measured < 0: no quota. */
+  begin(startAt: number, rampEndAt: number, windowAt: number, endAt: number, measured: number): void;
+  /** Drives the loop for up to sliceMs; returns how many outcomes it wrote. */
+  run(sliceMs: number): number;
+  detail(index: number): NativeDetail | null;
+  stop(): void;
+  stats(): { inFlight: number; idleMs: number };
+  close(): void;
+}
+
+export interface NativeAddon {
+  HandshakeLoop: new (options: NativeLoopOptions, outcomes: Float64Array) => HandshakeLoop;
+  /** CLOCK_MONOTONIC in ms: the clock of every time the loop reports. */
+  now(): number;
+  openssl(): { runtime: string; headers: string };
+  OUTCOME_FIELDS: number;
+}
+
+/** dist/src/engine → native/build/Release; TLSBENCH_NATIVE_ADDON points elsewhere (the sanitizer build). */
+export function addonPath(): string {
+  return process.env.TLSBENCH_NATIVE_ADDON || fileURLToPath(new URL('../../../native/build/Release/tlsbench_native.node', import.meta.url));
+}
+
+let loaded: { addon: NativeAddon | null; error: string | null } | null = null;
+
+/** The addon, loaded once per thread; null with the reason when it is not built or does not load. */
+export function loadNativeAddon(): { addon: NativeAddon | null; error: string | null } {
+  if (loaded) return loaded;
+  const file = addonPath();
+  if (!existsSync(file)) {
+    loaded = { addon: null, error: 'not built (no C compiler or headers at install; see native/build-native.log)' };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as NativeAddon;
+    if (addon.OUTCOME_FIELDS !== OUTCOME_FIELDS) throw new Error(`outcome layout ${addon.OUTCOME_FIELDS} ≠ ${OUTCOME_FIELDS}: rebuild it (npm run build:native)`);
+    loaded = { addon, error: null };
+  } catch (err) {
+    loaded = { addon: null, error: `does not load (${(err as Error).message.split('\n')[0]})` };
+  }
+  return loaded;
+}
+
+/** Options of this run the native engine does not carry yet; each makes a run use the Node engine. */
+export function nativeUnsupported(config: Pick<RunConfig, 'rate' | 'request'>): string[] {
+  const missing: string[] = [];
+  if (config.rate !== null) missing.push('open loop (--rate)');
+  if (config.request) missing.push('a request phase (--http/--request)');
+  return missing;
+}
+
+/**
+ * The engine a run uses: native when asked for or by default when it is built and carries every
+ * option of the run; otherwise node, with the reason in one line. Asking for native where it
+ * cannot run is a problem for the user (returned as the error).
+ */
+export function chooseEngine(requested: string | undefined, config: Pick<RunConfig, 'rate' | 'request'>): { choice: EngineChoice } | { error: string } {
+  if (requested !== undefined && requested !== 'native' && requested !== 'node') {
+    return { error: `--engine: '${requested}' is not native or node` };
+  }
+  if (requested === 'node') return { choice: { name: 'node', reason: '--engine node' } };
+  const { error } = loadNativeAddon();
+  const missing = nativeUnsupported(config);
+  if (requested === 'native') {
+    if (error) return { error: `--engine native: the native engine ${error}` };
+    if (missing.length) return { error: `--engine native does not support ${missing.join(', ')} yet: use --engine node` };
+    return { choice: { name: 'native', reason: null } };
+  }
+  if (error) return { choice: { name: 'node', reason: `native engine ${error}` } };
+  if (missing.length) return { choice: { name: 'node', reason: `the native engine does not support ${missing.join(', ')} yet` } };
+  return { choice: { name: 'native', reason: null } };
+}
+
+/** OpenSSL's number for a protocol version name. */
+export function protocolNumber(version: string): number {
+  switch (version) {
+    case 'TLSv1': return 0x0301;
+    case 'TLSv1.1': return 0x0302;
+    case 'TLSv1.2': return 0x0303;
+    default: return 0x0304;
+  }
+}

@@ -1,0 +1,201 @@
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import tls from 'node:tls';
+import type { ResumptionMechanism } from '../metrics/tally.js';
+import type { AttemptOutcome } from './attempt.js';
+import type { Engine } from './engine.js';
+import { classifyError, isTlsAlert } from './errors.js';
+import { FLAG, loadNativeAddon, OUTCOME, OUTCOME_FIELDS, protocolNumber, type HandshakeLoop, type NativeDetail, type NativeLoopOptions } from './native-addon.js';
+import { alpnWireFormat } from './secure-context.js';
+import type { WorkerTask } from './task.js';
+
+/**
+ * The native engine's TypeScript side: runs a worker's closed loop in the C addon (native/) and
+ * records its outcomes through the same Engine.record path as the Node engine, so tally,
+ * histograms, timeline and RunResult are one code path for both.
+ *
+ * JS and C share the thread in slices: run(SLICE_MS) drives the epoll loop for up to a slice and
+ * returns a batch of outcomes; between slices the event loop runs (snapshot timers, the stop
+ * message). C starts each slot's next attempt itself (claim rules mirror Engine.claim and
+ * closed-loop.ts), so a slot never waits for JS between attempts.
+ */
+
+/**
+ * Length of one native slice. Snapshots and the stop message wait at most this long; a slice
+ * also ends early when its outcome buffer fills. 10 ms costs under 0.1 % in JS round trips.
+ */
+const SLICE_MS = 10;
+
+/** Which resumption mechanism a resumed handshake used (OUTCOME.flags bits 8–9). */
+const MECHANISMS: readonly (ResumptionMechanism | null)[] = [null, 'tls12-ticket', 'tls12-session-id', 'tls13-psk'];
+
+export interface NativeOutcome extends AttemptOutcome {
+  mechanism: ResumptionMechanism | null;
+}
+
+/**
+ * Marks "the server issued a session" in AttemptOutcome.session: the native loop keeps the
+ * session itself (an SSL_SESSION*), so no DER copy ever reaches JS.
+ */
+const SESSION_KEPT_NATIVELY = Buffer.alloc(0);
+
+/** A worker's native loop, built before the start barrier so setup errors reach the coordinator. */
+export class NativeWorkerLoop {
+  private readonly loop: HandshakeLoop;
+  private readonly outcomes: Float64Array;
+  /** native monotonic ms − performance.now() ms, read at one instant. */
+  private readonly offsetMs: number;
+
+  constructor(private readonly task: WorkerTask) {
+    const { addon, error } = loadNativeAddon();
+    if (!addon) throw new Error(`the native engine ${error}`);
+    const slots = task.share.slots;
+    this.outcomes = new Float64Array((2 * slots + 1024) * OUTCOME_FIELDS);
+    this.loop = new addon.HandshakeLoop(loopOptions(task), this.outcomes);
+    this.offsetMs = addon.now() - performance.now();
+  }
+
+  /** Runs the phase to its end on `engine`'s clock; every outcome goes through engine.record. */
+  async run(engine: Engine): Promise<void> {
+    const loop = this.loop;
+    const toNative = (local: number) => local + this.offsetMs;
+    const { startAt, rampEndAt, windowAt, endAt } = engine.clock;
+    const quota = this.task.share.handshakes;
+    try {
+      loop.begin(toNative(startAt), toNative(rampEndAt), toNative(windowAt), toNative(endAt), quota ?? -1);
+      for (;;) {
+        if (!engine.running) loop.stop();
+        const n = loop.run(SLICE_MS);
+        for (let i = 0; i < n; i++) this.recordOne(engine, i);
+        if (loop.finished) break;
+        // Let timers (snapshots, the end of the window) and the control port's messages run.
+        await yieldToEventLoop();
+      }
+    } finally {
+      loop.close();
+    }
+  }
+
+  /** For Engine: attempts in flight and the loop's idle time (its epoll wait is not busy time). */
+  outsideLoad() {
+    const loop = this.loop;
+    let last = { inFlight: 0, idleMs: 0 };
+    const read = () => {
+      try {
+        last = loop.stats();
+      } catch {
+        // Closed: keep the last figures (the final snapshot is taken after the loop ends).
+      }
+      return last;
+    };
+    return { inFlight: () => read().inFlight, idleMs: () => read().idleMs };
+  }
+
+  private recordOne(engine: Engine, i: number): void {
+    const o = this.outcomes;
+    const at = i * OUTCOME_FIELDS;
+    const flags = o[at + OUTCOME.flags]!;
+    const has = (bit: number) => (flags & bit) !== 0;
+    const toLocal = (native: number) => native - this.offsetMs;
+    const handshake = has(FLAG.handshake);
+    const outcome: NativeOutcome = {
+      errorClass: null,
+      reused: handshake ? has(FLAG.reused) : null,
+      offered: has(FLAG.offered),
+      startedAt: toLocal(o[at + OUTCOME.startedAt]!),
+      tcpUs: o[at + OUTCOME.tcpUs]!,
+      tlsUs: o[at + OUTCOME.tlsUs]!,
+      handshakeAt: toLocal(o[at + OUTCOME.handshakeAt]!),
+      decidedAt: toLocal(o[at + OUTCOME.completedAt]!),
+      ttfbUs: [],
+      bytesRead: 0,
+      session: has(FLAG.session) ? SESSION_KEPT_NATIVELY : undefined,
+      closeWaitExpired: has(FLAG.ticketWaitExpired),
+      negotiated: null,
+      aborted: has(FLAG.aborted),
+      mechanism: handshake && has(FLAG.reused) ? MECHANISMS[(flags >> FLAG.mechanismShift) & 3]! : null,
+    };
+    if (has(FLAG.detail)) applyDetail(outcome, this.loop.detail(o[at + OUTCOME.detail]!));
+    // A success counts when its handshake completed, a failure when it failed (as the Node engine).
+    if (outcome.errorClass === null && handshake) outcome.decidedAt = outcome.handshakeAt;
+    // The loop names the mechanism of a resumed handshake only: misses are offered, mechanism unknown.
+    engine.record(o[at + OUTCOME.slot]!, outcome, has(FLAG.measured), outcome.mechanism ?? undefined, null);
+  }
+}
+
+/** An error and/or a negotiated sample, classified by errors.ts exactly as the Node engine's. */
+function applyDetail(outcome: NativeOutcome, detail: NativeDetail | null): void {
+  if (!detail) return;
+  if (detail.protocol !== undefined) {
+    outcome.negotiated = {
+      protocol: detail.protocol,
+      cipher: detail.cipher ?? 'unknown',
+      group: detail.group ?? 'unknown',
+      alpn: detail.alpn ?? '',
+      certificate: detail.certificate ?? 'none',
+      clientCertificate: detail.clientCertificate ?? false,
+    };
+  }
+  if (detail.code === undefined || detail.phase === undefined) return;
+  const error = { code: detail.code, ...(detail.syscall ? { syscall: detail.syscall } : {}) };
+  if (detail.phase === 'close') {
+    // While waiting for the server's close, only an alert counts: the server rejected the
+    // handshake after the client's Finished (a TLS 1.3 client certificate check). A reset there
+    // costs nothing that was measured.
+    if (!isTlsAlert(error)) return;
+    outcome.errorClass = classifyError(error, 'tls');
+  } else {
+    outcome.errorClass = classifyError(error, detail.phase);
+  }
+  if (outcome.errorClass.startsWith('tls.')) {
+    // Not a completed handshake: it counts in its error class only.
+    outcome.reused = null;
+    outcome.negotiated = null;
+    outcome.mechanism = null;
+  }
+}
+
+/** Node's default cipher list, split as the loop takes it: TLS 1.3 suites and TLS 1.2 ciphers. */
+function nodeDefaultCiphers(): { suites: string; ciphers: string } {
+  const all = tls.DEFAULT_CIPHERS.split(':');
+  return { suites: all.filter((c) => c.startsWith('TLS_')).join(':'), ciphers: all.filter((c) => !c.startsWith('TLS_')).join(':') };
+}
+
+/** The worker's settings in the loop's terms; the same RunConfig fields the Node engine reads. */
+function loopOptions(task: WorkerTask): NativeLoopOptions {
+  const { config, phase, credentials } = task;
+  const t = config.tls;
+  const servername = t.servername;
+  // Node checks the identity against the SNI name, or else the address dialled.
+  const identity = servername ?? task.host;
+  const defaults = nodeDefaultCiphers();
+  return {
+    host: task.host,
+    port: task.port,
+    servername,
+    verify: !t.insecure,
+    verifyHost: isIP(identity) ? null : identity,
+    verifyIp: isIP(identity) ? identity : null,
+    // Without --ca, Node trusts its own bundled roots (not the system's): so does the loop.
+    ca: credentials.ca ?? tls.rootCertificates.join('\n'),
+    cert: credentials.cert ?? null,
+    key: credentials.key ?? null,
+    passphrase: credentials.passphrase ?? null,
+    minVersion: protocolNumber(t.minVersion),
+    maxVersion: protocolNumber(t.maxVersion),
+    ciphers: t.ciphers ?? defaults.ciphers,
+    ciphersuites: t.ciphersuites ?? defaults.suites,
+    groups: t.groups,
+    sigalgs: t.sigalgs,
+    alpn: alpnWireFormat(t.alpn) ?? null,
+    resume: phase.resume === 'none' ? 0 : phase.resume === 'ticket' ? 1 : 2,
+    resumeRatio: config.resumeRatio,
+    scopeWorker: config.sessionScope === 'worker',
+    connectMs: config.timeouts.connectMs,
+    handshakeMs: config.timeouts.handshakeMs,
+    closeWaitMs: config.closeWaitMs,
+    keylogFile: t.keylogFile,
+    slots: task.share.slots,
+  };
+}
