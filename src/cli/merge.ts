@@ -32,7 +32,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
         'and local file paths (ca, cert, key, keylog); the merged result holds their totals. Every other setting, ' +
         '--start-at included, must match.') as never,
   handler: (argv) => {
-    if (argv.files.length < 2) throw new UsageError('merge needs at least two files: two result files (one per load machine), or a result and a server observation');
+    if (argv.files.length < 2) throw new UsageError('merge needs at least two files: give two result files (one per load machine), or a result and a server observation');
     checkOutputFile(argv.out, '--out');
     const parsed = argv.files.map((file) => ({ file, value: readJsonFile(file) }));
     const observations = parsed.filter((p) => isServerObservation(p.value));
