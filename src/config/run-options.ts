@@ -126,7 +126,6 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   const handshakes = number(o.handshakes, LIMITS.handshakes);
   const durationMs = o.duration !== undefined ? duration(o.duration, LIMITS.duration, 0)
     : handshakes !== undefined ? null : parseDuration(DEFAULTS.duration, '--duration');
-  if (durationMs === 0) problems.push('--duration must be longer than 0');
   const warmupMs = duration(o.warmup ?? DEFAULTS.warmup, LIMITS.warmup, 0);
   const rampMs = duration(o.ramp, LIMITS.ramp, 0);
   const closeWaitMs = duration(o.closeWait ?? DEFAULTS.closeWait, LIMITS.closeWait, 0);
