@@ -105,13 +105,24 @@ static double elapsed_us(double from_ms, double to_ms) {
 
 /* ---------- sessions ---------- */
 
-static int on_new_session(SSL *ssl, SSL_SESSION *session) {
-  slot_t *slot = SSL_get_ex_data(ssl, slot_ex_index);
-  if (!slot) return 0;
+/*
+ * Takes `session` (a reference of its own) as the newest session of the slot's connection, when it
+ * can be resumed at all: a TLS 1.2 server with no session cache and tickets off issues a session
+ * with neither an ID nor a ticket. Node never hands such a session to JS (OpenSSL does not pass it
+ * to the new-session callback), so neither engine keeps or offers it. Returns whether it was kept.
+ */
+static int capture_session(slot_t *slot, SSL_SESSION *session) {
+  if (!SSL_SESSION_is_resumable(session)) return 0;
   /* Some servers issue two TLS 1.3 tickets and honour only the last: keep the newest. */
   if (slot->fresh) SSL_SESSION_free(slot->fresh);
   slot->fresh = session;
-  return 1;   /* we own the reference now */
+  return 1;
+}
+
+static int on_new_session(SSL *ssl, SSL_SESSION *session) {
+  slot_t *slot = SSL_get_ex_data(ssl, slot_ex_index);
+  if (!slot) return 0;
+  return capture_session(slot, session);   /* 1: we own the reference now */
 }
 
 static SSL_SESSION *session_to_offer(handshake_loop_t *loop, slot_t *slot) {
@@ -453,12 +464,7 @@ static void handshake_done(handshake_loop_t *loop, slot_t *slot, double now) {
   if (loop->cfg.resume && !slot->tls13) {
     /* TLS 1.2 sessions are complete at the end of the handshake: a new one unless the offered one resumed. */
     SSL_SESSION *session = SSL_get1_session(ssl);
-    if (session && session != slot->offer) {
-      if (slot->fresh) SSL_SESSION_free(slot->fresh);
-      slot->fresh = session;
-    } else if (session) {
-      SSL_SESSION_free(session);
-    }
+    if (session && (session == slot->offer || !capture_session(slot, session))) SSL_SESSION_free(session);
   }
   if (slot->reused) {
     /* Which mechanism resumed: TLS 1.3 PSK, or for TLS 1.2 whether the offered session held a ticket. */

@@ -1,12 +1,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
-import { createHistogram, elapsedMicros, encodeHistogram, type Histogram } from '../metrics/histogram.js';
+import { elapsedMicros } from '../metrics/histogram.js';
 import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type ResumptionMechanism, type Tally } from '../metrics/tally.js';
-import { emptyCounts, type Snapshot } from '../metrics/timeline.js';
+import type { Snapshot } from '../metrics/timeline.js';
 import { Attempt, type AttemptOutcome, type DialSettings } from './attempt.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
 import { SessionStore } from './sessions.js';
+import { SnapshotSeconds, type SecondCounts } from './snapshot-seconds.js';
 import type { CoordinatorMessage, PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from './task.js';
 
 /** Consecutive connections whose server never answered our close_notify before a worker stops waiting. */
@@ -63,13 +64,8 @@ export class Engine {
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
-  // The second being accumulated for the next snapshot.
-  private second: number;
-  private secondCounts = emptyCounts();
-  private secondErrors: Record<string, number> = {};
-  private secondErrorCount = 0;
-  private secondDropped = 0;
-  private secondLatency: Histogram = createHistogram();
+  // Per-second counts, by the second each outcome was decided in (set up by begin()).
+  private seconds = new SnapshotSeconds(0, 0);
   private secondElu: EventLoopUtilization;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private windowElu: EventLoopUtilization | null = null;
@@ -104,7 +100,6 @@ export class Engine {
     this.quota = task.share.handshakes !== null;
     this.measuredLeft = task.share.handshakes ?? Number.POSITIVE_INFINITY;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.second = 0;
     this.secondElu = performance.eventLoopUtilization();
   }
 
@@ -146,7 +141,7 @@ export class Engine {
       windowAt: clock.windowAt - offset,
       endAt: clock.endAt - offset,
     };
-    this.second = Math.floor((performance.now() - this.clock.windowAt) / 1000);
+    this.seconds = new SnapshotSeconds(Math.floor((performance.now() - this.clock.windowAt) / 1000), this.clock.windowAt);
     this.secondElu = this.utilisation();
     this.scheduleSnapshot();
     const untilEnd = this.clock.endAt - performance.now();
@@ -176,10 +171,21 @@ export class Engine {
     if (claim === 'measured') this.tally.arrivals++;
   }
 
-  /** Counts an arrival that found every slot busy (open loop). */
-  drop(claim: Claim): void {
+  /** Counts an arrival that found every slot busy (open loop); `at`: when it was due. */
+  drop(claim: Claim, at: number): void {
     if (claim === 'measured') this.tally.dropped++;
-    if (claim === 'measured' || this.second < 0) this.secondDropped++;
+    const bucket = this.bucket(claim === 'measured', at);
+    if (bucket) bucket.dropped++;
+  }
+
+  /**
+   * The snapshot second an event decided at `at` is counted in: a counted one in a second of the
+   * window, an uncounted (warm-up) one only before the window opens (null: in no snapshot).
+   */
+  private bucket(counted: boolean, at: number): SecondCounts | null {
+    const second = this.seconds.secondOf(at);
+    if (counted) return this.seconds.at(Math.max(0, second));
+    return second < 0 ? this.seconds.at(second) : null;
   }
 
   /**
@@ -233,7 +239,7 @@ export class Engine {
       return;
     }
     if (outcome.aborted) return;
-    const inSnapshot = counted || this.second < 0;
+    const bucket = this.bucket(counted, outcome.decidedAt);
     if (!counted) {
       const w = t.warmup;
       w.attempts++;
@@ -250,10 +256,7 @@ export class Engine {
     }
     if (outcome.reused !== null) {
       const cls: HandshakeClass = outcome.reused ? 'resumed' : outcome.offered ? 'miss' : 'full';
-      if (inSnapshot) {
-        this.secondCounts[cls]++;
-        this.secondLatency.recordValue(outcome.tlsUs);
-      }
+      bucket?.handshake(cls, outcome.tlsUs);
       if (counted) {
         let recorder = this.recorders.get(cls);
         if (!recorder) this.recorders.set(cls, (recorder = new ClassRecorder()));
@@ -271,10 +274,7 @@ export class Engine {
     }
     if (outcome.errorClass !== null) {
       if (counted) t.errors[outcome.errorClass] = (t.errors[outcome.errorClass] ?? 0) + 1;
-      if (inSnapshot) {
-        this.secondErrors[outcome.errorClass] = (this.secondErrors[outcome.errorClass] ?? 0) + 1;
-        this.secondErrorCount++;
-      }
+      bucket?.error(outcome.errorClass);
     } else if (counted) {
       t.successes++;
     }
@@ -297,13 +297,12 @@ export class Engine {
   }
 
   private scheduleSnapshot(): void {
-    const nextBoundary = this.clock.windowAt + (this.second + 1) * 1000;
+    const nextBoundary = this.clock.windowAt + (this.seconds.open + 1) * 1000;
     // The window's last second is reported by stop(): a tick racing the end-of-window timer
     // would otherwise open a stray second past the window.
     if (nextBoundary >= this.clock.endAt) return;
     this.snapshotTimer = setTimeout(() => {
       this.emitSnapshot();
-      this.second++;
       if (!this.stopping) this.scheduleSnapshot();
     }, Math.max(0, nextBoundary - performance.now()));
   }
@@ -311,28 +310,17 @@ export class Engine {
   private emitSnapshot(): void {
     const elu = this.utilisation(this.secondElu);
     this.secondElu = this.utilisation();
-    const h = this.secondLatency;
+    const { second, counts } = this.seconds.take();
     const snapshot: Snapshot = {
       worker: this.task.share.index,
-      second: this.second,
-      at: Math.round(performance.timeOrigin + this.clock.windowAt + this.second * 1000),
-      handshakes: this.secondCounts,
-      errors: this.secondErrorCount,
-      errorClasses: this.secondErrors,
-      dropped: this.secondDropped,
+      second,
+      at: Math.round(performance.timeOrigin + this.clock.windowAt + second * 1000),
+      ...counts.fields(),
       elu: elu.utilization,
       workers: 1,
       inFlight: this.inFlightCount,
-      p50: h.totalCount ? h.getValueAtPercentile(50) : 0,
-      p99: h.totalCount ? h.getValueAtPercentile(99) : 0,
     };
-    if (h.totalCount) snapshot.latency = encodeHistogram(h);
     this.post({ type: 'snapshot', snapshot });
-    this.secondCounts = emptyCounts();
-    this.secondErrors = {};
-    this.secondErrorCount = 0;
-    this.secondDropped = 0;
-    h.reset();
   }
 
   /** Ends the phase: aborts what is in flight (counted as unfinished if measured). */
@@ -353,7 +341,10 @@ export class Engine {
    */
   async result(): Promise<WorkerResult> {
     await this.done;
-    this.emitSnapshot();
+    // The open second, and any later one an outcome recorded after stop() was decided in.
+    const last = this.seconds.last;
+    do this.emitSnapshot();
+    while (this.seconds.open <= last);
     if (this.keylogStream) await new Promise((resolve) => this.keylogStream!.end(resolve));
     for (const cls of HANDSHAKE_CLASSES) {
       const recorder = this.recorders.get(cls);

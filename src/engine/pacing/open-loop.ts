@@ -27,7 +27,7 @@ export async function runOpenLoop(
         engine.arrive(claim);
         const slot = freeSlots.pop();
         if (slot === undefined) {
-          engine.drop(claim);
+          engine.drop(claim, intended);
         } else {
           const p = engine.launch(slot, claim, intended).then(() => {
             freeSlots.push(slot);
