@@ -5,6 +5,7 @@
 // names on both engines.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { ensureChain, type CertificateChain } from '../src/server/pki.js';
 import { startTargetServer, type ServeOptions, type TargetServer } from '../src/server/target-server.js';
 import { runJson } from './support/cli.js';
 import { ENGINES, nativeBuilt } from './support/engines.js';
+import { startOpenSslServer } from './support/openssl-server.js';
 import { getFreePort } from './support/process.js';
 
 const N = 60;
@@ -47,8 +49,8 @@ async function withServer(opts: Partial<ServeOptions>, body: (server: TargetServ
   }
 }
 
-async function run(server: TargetServer, engine: EngineName, args: string[], expectedCode = 0): Promise<PhaseResult> {
-  const { result, outcome } = await runJson([`127.0.0.1:${server.port}`, '--engine', engine, ...args, ...LOAD]);
+async function run(server: TargetServer, engine: EngineName, args: string[], expectedCode = 0, load = LOAD): Promise<PhaseResult> {
+  const { result, outcome } = await runJson([`127.0.0.1:${server.port}`, '--engine', engine, ...args, ...load]);
   assert.equal(outcome.code, expectedCode, outcome.stderr.slice(-2000));
   assert.equal(result.config.engine.name, engine);
   assert.equal(result.phases.length, 1);
@@ -62,6 +64,16 @@ async function serverHandshakes(server: TargetServer, expected: number): Promise
 }
 
 const skipNative = (engine: EngineName) => engine === 'native' && !nativeBuilt();
+
+/** The window's identities, which every run of either engine must keep. */
+function assertIdentities(phase: PhaseResult): void {
+  const s = phase.summary;
+  assert.equal(s.attempts + s.unfinished, s.started + s.carriedIn, `attempts ${s.attempts} + unfinished ${s.unfinished} = started ${s.started} + carried in ${s.carriedIn}`);
+  if (s.arrivals > 0) assert.equal(s.arrivals, s.started + s.dropped, `arrivals ${s.arrivals} = started ${s.started} + dropped ${s.dropped}`);
+  const handshakes = phase.timeline.reduce((n, p) => n + p.handshakes.full + p.handshakes.resumed + p.handshakes.miss, 0);
+  const classes = Object.values(s.classes).reduce((n, c) => n + (c?.handshakes ?? 0), 0);
+  assert.equal(handshakes, classes, 'the timeline sums to the handshakes counted');
+}
 
 /**
  * Whether the server's own counters can be held against this engine. The Node engine on Node 24
@@ -95,6 +107,7 @@ for (const engine of ENGINES) {
           assert.deepEqual(s.errors, {});
           assert.equal(s.attempts, N);
           assert.equal(s.successes, N);
+          assertIdentities(phase);
           const resumed = s.classes.resumed?.handshakes ?? 0;
           const full = s.classes.full?.handshakes ?? 0;
           assert.equal(s.classes.miss, undefined, 'no offered session was refused');
@@ -112,6 +125,94 @@ for (const engine of ENGINES) {
         });
       });
     }
+
+    test('open loop, -n: exactly N arrivals, each started on its schedule, latency from the intended start; the server resumed what the client says', async (t) => {
+      if (skipNative(engine)) return t.skip('the native engine is not built');
+      await withServer({}, async (server) => {
+        const phase = await run(server, engine, ['--ca', caFile, '--sni', 'localhost', '--tls', '1.3', '--resume', 'ticket'], 0,
+          // As many slots as arrivals: none can be dropped, even if the machine stalls the client.
+          ['-w', '1', '--rate', '200', '--max-connections', String(N), '--warmup', '0', '-n', String(N)]);
+        const s = phase.summary;
+        assert.deepEqual(s.errors, {});
+        assert.equal(s.attempts, N);
+        assert.equal(s.arrivals, N);
+        assert.equal(s.dropped, 0);
+        const full = s.classes.full?.handshakes ?? 0;
+        const resumed = s.classes.resumed?.handshakes ?? 0;
+        assert.equal(full + resumed, N);
+        // A slot's first attempt is full; a free slot that held a session offers it, and it resumes.
+        assert.equal(s.classes.miss, undefined);
+        assert.equal(s.offered, resumed);
+        for (const cls of [s.classes.full, s.classes.resumed]) if (cls) assert.equal(cls.latency.scheduled?.count, cls.handshakes);
+        assertIdentities(phase);
+        if (serverSeesCleanCloses(engine)) {
+          assert.equal(await serverHandshakes(server, N), N);
+          assert.equal(server.stats.resumed, resumed, "the server's own hit bit agrees");
+        }
+      });
+    });
+
+    test('open loop, timed with warm-up: arrivals at the rate asked, identities hold, the timeline sums to the tally', async (t) => {
+      if (skipNative(engine)) return t.skip('the native engine is not built');
+      await withServer({}, async (server) => {
+        const phase = await run(server, engine, ['--ca', caFile, '--sni', 'localhost', '--resume', 'none'], 0,
+          ['-w', '2', '--rate', '150', '--max-connections', '40', '--warmup', '300ms', '-d', '1s']);
+        const s = phase.summary;
+        assert.deepEqual(s.errors, {});
+        // 1 s at 150/s, give or take the arrival on each edge of the window.
+        assert.ok(Math.abs(s.arrivals - 150) <= 2, `arrivals ${s.arrivals}`);
+        assert.ok(s.warmup.attempts > 0, 'warm-up arrivals were made and counted apart');
+        assertIdentities(phase);
+      });
+    });
+
+    test('open loop: arrivals that find every slot busy are dropped, never queued; the busy ones are unfinished', async (t) => {
+      if (skipNative(engine)) return t.skip('the native engine is not built');
+      // A server that accepts and never answers: each attempt holds its slot to the end.
+      const sockets = new Set<net.Socket>();
+      const silent = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => {});
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (silent.address() as net.AddressInfo).port;
+        const { result } = await runJson([`127.0.0.1:${port}`, '--engine', engine, '--rate', '100', '--max-connections', '2', '-d', '1s',
+          '--warmup', '0', '--resume', 'none', '-w', '1', '--handshake-timeout', '30s']);
+        assert.equal(result.config.engine.name, engine);
+        const phase = result.phases[0]!;
+        const s = phase.summary;
+        assert.equal(s.started, 2, 'the two slots took the first two arrivals');
+        assert.equal(s.unfinished, 2);
+        assert.equal(s.attempts, 0);
+        assert.ok(Math.abs(s.dropped - 98) <= 1, `dropped ${s.dropped}: 100 arrivals were due, two found a slot`);
+        assert.equal(sockets.size, 2, 'the server saw two connections, not one per arrival');
+        assert.equal(phase.timeline.reduce((n, p) => n + p.dropped, 0), s.dropped, 'the timeline holds every drop');
+        assert.ok(phase.findings.some((f) => /dropped/.test(f)), phase.findings.join(' | '));
+        assertIdentities(phase);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    });
+
+    test('a TLS 1.2 server with no session cache and no tickets (s_server -no_cache -no_ticket) issues nothing resumable: nothing is offered', async (t) => {
+      if (skipNative(engine)) return t.skip('the native engine is not built');
+      const server = await startOpenSslServer({ certPath: chain.serverCertPath, keyPath: chain.serverKeyPath, tls: '1.2', noTicket: true, extraArgs: ['-no_cache'] });
+      try {
+        const { result, outcome } = await runJson([`127.0.0.1:${server.port}`, '--engine', engine, '--ca', caFile, '--sni', 'localhost',
+          '--tls', '1.2', '--resume', 'id', ...LOAD]);
+        assert.equal(outcome.code, 0, outcome.stderr.slice(-2000));
+        const s = result.phases[0]!.summary;
+        assert.equal(s.successes, N);
+        // The server's session has neither an ID nor a ticket: neither engine keeps it, so none is offered.
+        assert.equal(s.offered, 0);
+        assert.equal(s.classes.full?.handshakes, N);
+        assert.equal(s.classes.miss, undefined);
+      } finally {
+        await server.stop();
+      }
+    });
 
     test('full handshakes: TLS 1.2 and 1.3, negotiated sample, the server counts every one', async (t) => {
       if (skipNative(engine)) return t.skip('the native engine is not built');

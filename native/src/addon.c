@@ -178,6 +178,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   cfg.handshake_ms = get_number(env, o, "handshakeMs", 10000);
   cfg.close_wait_ms = get_number(env, o, "closeWaitMs", 1000);
   cfg.slots = (int)get_number(env, o, "slots", 1);
+  cfg.open_loop = get_number(env, o, "openLoop", 0) != 0;
   cfg.outcome_capacity = ta_length / OUT_FIELDS;
   if (cfg.slots < 1 || cfg.outcome_capacity < (size_t)cfg.slots * 2 + 512) {
     wrapper_free(env, w);
@@ -231,6 +232,26 @@ static napi_value run(napi_env env, napi_callback_info info) {
   CHECK(napi_get_boolean(env, done != 0, &finished));
   CHECK(napi_set_named_property(env, self, "finished", finished));
   CHECK(napi_create_uint32(env, (uint32_t)n, &result));
+  return result;
+}
+
+/* schedule(times: Float64Array) → how many of the arrivals' intended starts the loop took. */
+static napi_value schedule(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  wrapper_t *w = unwrap(env, info, &argc, argv);
+  if (!w) return NULL;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  napi_value ab;
+  size_t offset;
+  if (argc < 1 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "schedule(times: Float64Array)");
+    return NULL;
+  }
+  size_t taken = loop_schedule(w->loop, data, length);
+  CHECK(napi_create_uint32(env, (uint32_t)taken, &result));
   return result;
 }
 
@@ -330,6 +351,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
     { "begin", NULL, begin, NULL, NULL, NULL, napi_default, NULL },
     { "run", NULL, run, NULL, NULL, NULL, napi_default, NULL },
+    { "schedule", NULL, schedule, NULL, NULL, NULL, napi_default, NULL },
     { "detail", NULL, detail, NULL, NULL, NULL, napi_default, NULL },
     { "stop", NULL, stop, NULL, NULL, NULL, napi_default, NULL },
     { "stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL },

@@ -34,7 +34,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-enum state { S_WAITING, S_CONNECTING, S_HANDSHAKE, S_CLOSING, S_DONE };
+/* S_WAITING: closed loop, the slot restarts at its deadline; S_IDLE: open loop, free for an arrival. */
+enum state { S_WAITING, S_IDLE, S_CONNECTING, S_HANDSHAKE, S_CLOSING, S_DONE };
 
 typedef struct slot {
   int index;
@@ -48,6 +49,7 @@ typedef struct slot {
   long verify_error;        /* the last chain error (as Node reports it), X509_V_OK when none */
   int name_mismatch;        /* the host-name / IP check failed */
   double started_at, connected_at, handshake_at;
+  double intended_at;       /* open loop: the arrival's intended start; -1 in a closed loop */
   double tcp_us, tls_us;
   int handshake_done, reused, tls13, mechanism;
   SSL_SESSION *session;     /* the slot's last session (scope slot) */
@@ -75,11 +77,18 @@ struct handshake_loop {
   size_t in_flight;
   int done_slots;           /* slots that will start no more attempts */
   int stop_requested, finished, begun;
+  double closing_at;        /* when the loop first saw the stop or the window's end (0: not yet) */
   /* sessions */
   SSL_SESSION *shared;      /* scope worker: the newest session of any slot */
   double offer_credit;
   double next_scan;
   double idle_ms;
+  /* open loop: queued arrivals (intended starts, ascending) and the slots free for them */
+  double *arrivals;
+  size_t arrivals_head, arrivals_tail;
+  int arrivals_done;        /* an arrival could not be claimed: the schedule is over */
+  int *free_slots;
+  int nfree;
   unsigned char sink[16384];   /* application data read while waiting for the close: discarded */
 };
 
@@ -89,6 +98,8 @@ struct handshake_loop {
 /* Bytes discarded per readiness event while waiting for the server's close: bounds a chatty server. */
 #define CLOSE_READ_BUDGET (256 * 1024)
 #define MAX_EVENTS 256
+/* Open loop: arrivals queued at most (JS feeds a slice's worth at a time). */
+#define ARRIVALS_CAPACITY 65536
 
 static int slot_ex_index = -1;
 
@@ -395,6 +406,7 @@ static void emit(handshake_loop_t *loop, slot_t *slot, unsigned flags, double no
   o[OUT_HANDSHAKE_AT] = slot->handshake_at;
   o[OUT_COMPLETED_AT] = now;
   o[OUT_DETAIL] = -1;
+  o[OUT_INTENDED_AT] = slot->intended_at;
   if (slot->detail && !(flags & F_ABORTED)) {
     flags |= F_DETAIL;
     o[OUT_DETAIL] = (double)loop->ndetails;
@@ -421,7 +433,7 @@ static void release_connection(handshake_loop_t *loop, slot_t *slot) {
     SSL_SESSION_free(slot->offer);
     slot->offer = NULL;
   }
-  if (slot->state != S_WAITING && slot->state != S_DONE) loop->in_flight--;
+  if (slot->state == S_CONNECTING || slot->state == S_HANDSHAKE || slot->state == S_CLOSING) loop->in_flight--;
   if (slot->measured) loop->measured_in_flight--;
   slot->measured = 0;
   slot->generation++;
@@ -436,6 +448,13 @@ static void finish(handshake_loop_t *loop, slot_t *slot, unsigned flags, double 
   }
   emit(loop, slot, flags, now);
   release_connection(loop, slot);
+  if (loop->cfg.open_loop) {
+    /* Free for the next arrival. */
+    slot->state = S_IDLE;
+    slot->deadline = 1e300;
+    loop->free_slots[loop->nfree++] = slot->index;
+    return;
+  }
   slot->state = S_WAITING;
   set_deadline(loop, slot, now);   /* restart at once */
 }
@@ -576,14 +595,9 @@ static int claim(handshake_loop_t *loop, double now) {
   return 2;
 }
 
-static void start_attempt(handshake_loop_t *loop, slot_t *slot, double now) {
-  int c = claim(loop, now);
-  if (c == 0) {
-    slot->state = S_DONE;
-    slot->deadline = 1e300;
-    loop->done_slots++;
-    return;
-  }
+/* Starts an attempt on `slot`: claim 1 unmeasured, 2 measured; intended_at: the open loop's arrival, or -1. */
+static void launch(handshake_loop_t *loop, slot_t *slot, int c, double intended_at, double now) {
+  slot->intended_at = intended_at;
   memset(&slot->pending, 0, sizeof slot->pending);
   slot->detail = NULL;
   slot->verify_error = X509_V_OK;
@@ -629,6 +643,105 @@ static void start_attempt(handshake_loop_t *loop, slot_t *slot, double now) {
     return fail(loop, slot, now);
   }
   set_deadline(loop, slot, now + loop->cfg.connect_ms);
+}
+
+/* Closed loop: the slot's next attempt, if one may start. */
+static void start_attempt(handshake_loop_t *loop, slot_t *slot, double now) {
+  int c = claim(loop, now);
+  if (c == 0) {
+    slot->state = S_DONE;
+    slot->deadline = 1e300;
+    loop->done_slots++;
+    return;
+  }
+  launch(loop, slot, c, -1, now);
+}
+
+/* Open loop: an arrival that found every slot busy, dropped on the spot (never queued). */
+static void emit_drop(handshake_loop_t *loop, int c, double intended_at) {
+  double *o = loop->outcomes + loop->count * OUT_FIELDS;
+  for (int i = 0; i < OUT_FIELDS; i++) o[i] = 0;
+  o[OUT_SLOT] = -1;
+  o[OUT_FLAGS] = F_DROPPED | (c == 2 ? F_MEASURED : 0);
+  o[OUT_STARTED_AT] = intended_at;
+  o[OUT_COMPLETED_AT] = intended_at;
+  o[OUT_DETAIL] = -1;
+  o[OUT_INTENDED_AT] = intended_at;
+  loop->count++;
+}
+
+/*
+ * Open loop (open-loop.ts in C): every arrival due by `now` is claimed by its intended time, then
+ * takes a free slot or is dropped. Each produces at most one outcome now (a drop, or a socket that
+ * failed at once), so it stops while the batch has no room and goes on in the next slice.
+ */
+static void take_arrivals(handshake_loop_t *loop, double now) {
+  while (!loop->arrivals_done && loop->arrivals_head < loop->arrivals_tail) {
+    double at = loop->arrivals[loop->arrivals_head];
+    if (at > now) return;
+    if (loop->count + (size_t)loop->nslots + MAX_EVENTS + 1 > loop->capacity) return;
+    loop->arrivals_head++;
+    int c = claim(loop, at);
+    if (c == 0) {
+      loop->arrivals_done = 1;
+      return;
+    }
+    if (loop->nfree == 0) {
+      emit_drop(loop, c, at);
+      continue;
+    }
+    slot_t *slot = &loop->slots[loop->free_slots[--loop->nfree]];
+    launch(loop, slot, c, at, now);
+  }
+}
+
+/*
+ * Open loop, at the window's end (or a stop): arrivals due before it that the loop had not reached
+ * yet (a late slice) still arrived. Each is dropped when every slot is busy, else counted as started
+ * and at once unfinished (aborted before it dialled), as open-loop.ts does, so arrivals =
+ * started + dropped and no arrival of the window goes uncounted. Needs room for every one.
+ */
+static void close_arrivals(handshake_loop_t *loop, double now) {
+  double until = now < loop->end_at ? now : loop->end_at;
+  while (!loop->arrivals_done && loop->arrivals_head < loop->arrivals_tail) {
+    if (loop->count + (size_t)loop->nslots + 1 > loop->capacity) return;   /* abort_all needs its room */
+    double at = loop->arrivals[loop->arrivals_head];
+    if (at >= until) break;
+    loop->arrivals_head++;
+    int c = at < loop->window_at ? 1 : loop->measured_left == 0 ? 0 : 2;
+    if (c == 0) break;
+    if (c == 2 && loop->measured_left > 0) loop->measured_left--;
+    if (loop->nfree == 0) {
+      emit_drop(loop, c, at);
+      continue;
+    }
+    slot_t *slot = &loop->slots[loop->free_slots[loop->nfree - 1]];
+    slot->measured = c == 2;
+    slot->offered = 0;
+    slot->handshake_done = 0;
+    slot->detail = NULL;
+    slot->started_at = at;
+    slot->intended_at = at;
+    slot->tcp_us = slot->tls_us = slot->handshake_at = 0;
+    emit(loop, slot, F_ABORTED, now);
+    slot->measured = 0;
+  }
+  loop->arrivals_done = 1;
+}
+
+size_t loop_schedule(handshake_loop_t *loop, const double *times, size_t n) {
+  if (!loop->cfg.open_loop || loop->arrivals_done) return n;   /* nothing more will start: take and forget */
+  if (loop->arrivals_head == loop->arrivals_tail) loop->arrivals_head = loop->arrivals_tail = 0;
+  if (loop->arrivals_head > 0) {
+    memmove(loop->arrivals, loop->arrivals + loop->arrivals_head, (loop->arrivals_tail - loop->arrivals_head) * sizeof *loop->arrivals);
+    loop->arrivals_tail -= loop->arrivals_head;
+    loop->arrivals_head = 0;
+  }
+  size_t room = ARRIVALS_CAPACITY - loop->arrivals_tail;
+  if (n > room) n = room;
+  memcpy(loop->arrivals + loop->arrivals_tail, times, n * sizeof *times);
+  loop->arrivals_tail += n;
+  return n;
 }
 
 static void on_event(handshake_loop_t *loop, slot_t *slot, uint32_t events, double now) {
@@ -686,7 +799,7 @@ static void scan_deadlines(handshake_loop_t *loop, double now) {
   loop->next_scan = next;
 }
 
-/* Ends every attempt in flight; measured ones become aborted outcomes (unfinished). */
+/* Ends every attempt in flight as an aborted outcome (unfinished, when the window had opened). */
 static void abort_all(handshake_loop_t *loop, double now) {
   for (int i = 0; i < loop->nslots; i++) {
     slot_t *slot = &loop->slots[i];
@@ -697,7 +810,8 @@ static void abort_all(handshake_loop_t *loop, double now) {
         SSL_shutdown(slot->ssl);
         ERR_clear_error();
       }
-      if (slot->measured) emit(loop, slot, F_ABORTED, now);
+      /* Every one, measured or not (a warm-up attempt still undecided is carried in and unfinished), as the Node engine. */
+      emit(loop, slot, F_ABORTED, now);
       release_connection(loop, slot);
     }
     slot->state = S_DONE;
@@ -719,6 +833,11 @@ size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished) {
   struct epoll_event events[MAX_EVENTS];
   for (;;) {
     if (loop->stop_requested || now >= loop->end_at) {
+      if (loop->closing_at == 0) loop->closing_at = now;
+      if (loop->cfg.open_loop && !loop->arrivals_done) {
+        close_arrivals(loop, loop->closing_at);
+        if (!loop->arrivals_done) break;   /* the batch is full: the rest in the next one */
+      }
       /* Aborted outcomes need room for every slot: with a partly filled batch, come back. */
       if (loop->count + (size_t)loop->nslots > loop->capacity) break;
       abort_all(loop, now);
@@ -726,6 +845,7 @@ size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished) {
     }
     /* Room for every outcome the next step can produce (one per slot, one per event). */
     if (loop->count + (size_t)loop->nslots + MAX_EVENTS > loop->capacity) break;
+    if (loop->cfg.open_loop) take_arrivals(loop, now);
     scan_deadlines(loop, now);
     if (loop->measured_in_flight == 0 && loop->measured_left == 0 && now >= loop->window_at) {
       /* --handshakes: the quota is spent and the last measured attempt is in. */
@@ -733,12 +853,15 @@ size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished) {
       break;
     }
     if (now >= slice_end) break;
-    if (loop->done_slots == loop->nslots) {
+    if (loop->done_slots == loop->nslots || (loop->arrivals_done && loop->in_flight == 0)) {
       loop->finished = 1;
       break;
     }
     double until = slice_end;
     if (loop->next_scan < until) until = loop->next_scan;
+    if (!loop->arrivals_done && loop->arrivals_head < loop->arrivals_tail && loop->arrivals[loop->arrivals_head] < until) {
+      until = loop->arrivals[loop->arrivals_head];
+    }
     if (loop->end_at < until) until = loop->end_at;
     double wait = until - now;
     /* epoll's timeout is whole ms: round up, never spin on a sub-millisecond remainder. */
@@ -767,6 +890,18 @@ void loop_begin(handshake_loop_t *loop, double start_at, double ramp_end_at, dou
   loop->end_at = end_at;
   loop->measured_left = measured < 0 ? -1 : measured;
   loop->begun = 1;
+  if (loop->cfg.open_loop) {
+    /* Every slot free; slot 0 is taken first (open-loop.ts's stack). The ramp is in the arrival times. */
+    loop->nfree = 0;
+    for (int i = loop->nslots - 1; i >= 0; i--) {
+      slot_t *slot = &loop->slots[i];
+      slot->state = S_IDLE;
+      slot->deadline = 1e300;
+      loop->free_slots[loop->nfree++] = i;
+    }
+    loop->next_scan = 1e300;
+    return;
+  }
   /* With a ramp, slot i joins at start + ramp·i/slots (closed-loop.ts). */
   for (int i = 0; i < loop->nslots; i++) {
     slot_t *slot = &loop->slots[i];
@@ -880,7 +1015,11 @@ handshake_loop_t *loop_create(const loop_config_t *config, double *outcomes, cha
   loop->nslots = config->slots;
   loop->slots = calloc((size_t)config->slots, sizeof *loop->slots);
   loop->details = calloc(config->outcome_capacity, sizeof *loop->details);
-  if (!loop->slots || !loop->details) {
+  if (config->open_loop) {
+    loop->arrivals = malloc(ARRIVALS_CAPACITY * sizeof *loop->arrivals);
+    loop->free_slots = malloc((size_t)config->slots * sizeof *loop->free_slots);
+  }
+  if (!loop->slots || !loop->details || (config->open_loop && (!loop->arrivals || !loop->free_slots))) {
     snprintf(err, err_len, "out of memory");
     goto fail;
   }
@@ -982,5 +1121,7 @@ void loop_destroy(handshake_loop_t *loop) {
   if (loop->keylog_fd >= 0) close(loop->keylog_fd);
   free(loop->slots);
   free(loop->details);
+  free(loop->arrivals);
+  free(loop->free_slots);
   free(loop);
 }

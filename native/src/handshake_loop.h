@@ -14,6 +14,7 @@
 /* Outcome fields, one double each (a Float64Array shared with JS). Keep in step with native-engine.ts. */
 enum {
   OUT_SLOT, OUT_FLAGS, OUT_STARTED_AT, OUT_TCP_US, OUT_TLS_US, OUT_HANDSHAKE_AT, OUT_COMPLETED_AT, OUT_DETAIL,
+  OUT_INTENDED_AT,          /* open loop: the arrival's intended start (ms); -1 in a closed loop */
   OUT_FIELDS
 };
 
@@ -26,6 +27,7 @@ enum {
 #define F_TICKET_WAIT_EXPIRED 32u
 #define F_ABORTED 64u
 #define F_DETAIL 128u
+#define F_DROPPED 1024u         /* open loop: an arrival that found no free slot (OUT_INTENDED_AT: when it was due) */
 #define F_MECH_SHIFT 8          /* 2 bits: 0 none, 1 tls12-ticket, 2 tls12-session-id, 3 tls13-psk */
 
 enum phase { PHASE_TCP = 0, PHASE_TLS = 1, PHASE_CLOSE = 2 };
@@ -62,7 +64,8 @@ typedef struct loop_config {
   int scope_worker;
   double connect_ms, handshake_ms, close_wait_ms;
   const char *keylog_file;
-  int slots;
+  int slots;                /* closed loop: slots; open loop: the cap on attempts in flight */
+  int open_loop;            /* arrivals come from loop_schedule(), not from slots restarting */
   size_t outcome_capacity;
 } loop_config_t;
 
@@ -77,7 +80,12 @@ void loop_begin(handshake_loop_t *loop, double start_at, double ramp_end_at, dou
  * Returns the number of outcomes written; *finished is set once nothing is left to do.
  */
 size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished);
-/* Aborts what is in flight (measured ones come out as aborted outcomes on the next loop_run). */
+/*
+ * Open loop: queues arrivals' intended start times (monotonic ms, ascending), computed by the
+ * TypeScript pacing (arrivals.ts). Returns how many it took (the queue is bounded).
+ */
+size_t loop_schedule(handshake_loop_t *loop, const double *times, size_t n);
+/* Aborts what is in flight (each comes out as an aborted outcome on the next loop_run). */
 void loop_stop(handshake_loop_t *loop);
 const detail_t *loop_detail(handshake_loop_t *loop, size_t index);
 size_t loop_in_flight(handshake_loop_t *loop);

@@ -61,6 +61,8 @@ export class Engine {
   private closeWaitsInARow = 0;
   private serverClosesSeen = 0;
   private stopping = false;
+  /** When stop() ran (local ms). */
+  private stoppedAt = Number.POSITIVE_INFINITY;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
@@ -166,6 +168,30 @@ export class Engine {
     return at < this.clock.endAt ? 'measured' : 'none';
   }
 
+  /**
+   * Open loop, once stopped: an arrival due before the stop and the window's end that a late tick
+   * had not reached yet still arrived; classified as claim() would have done on time ('none': it
+   * was due after). With a free slot it is started and unfinished at once (arrivalAtClose).
+   */
+  claimLate(at: number): Claim {
+    if (at >= Math.min(this.stoppedAt, this.clock.endAt)) return 'none';
+    if (at < this.clock.windowAt) return 'unmeasured';
+    if (this.quota) {
+      if (this.measuredLeft <= 0) return 'none';
+      this.measuredLeft--;
+    }
+    return 'measured';
+  }
+
+  /** Open loop: a late arrival (claimLate) that found a free slot after the stop: aborted before it dialled. */
+  arrivalAtClose(slot: number, claim: Claim, intendedAt: number): void {
+    const outcome: AttemptOutcome = {
+      errorClass: null, reused: null, offered: false, startedAt: intendedAt, tcpUs: 0, tlsUs: 0, handshakeAt: 0,
+      decidedAt: 0, ttfbUs: [], bytesRead: 0, session: undefined, closeWaitExpired: false, negotiated: null, aborted: true,
+    };
+    this.record(slot, outcome, claim === 'measured', undefined, intendedAt);
+  }
+
   /** Open loop: an arrival was due at its claimed time (counted when it was due inside the window). */
   arrive(claim: Claim): void {
     if (claim === 'measured') this.tally.arrivals++;
@@ -232,7 +258,10 @@ export class Engine {
       const decidedAt = outcome.aborted ? performance.now() : outcome.decidedAt;
       counted = !outcome.aborted && decidedAt >= windowAt && decidedAt < endAt;
       unfinished = decidedAt >= windowAt && !counted;
-      if ((counted || unfinished) && outcome.startedAt < windowAt) t.carriedIn++;
+      // Carried in: claimed before the window (open loop: due before it, though it may have
+      // started late, inside it), so `started` does not hold it. By the claim, not by startedAt,
+      // or attempts + unfinished = started + carriedIn would not hold.
+      if ((counted || unfinished) && !measured) t.carriedIn++;
     }
     if (unfinished) {
       t.unfinished++;
@@ -327,6 +356,7 @@ export class Engine {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.stoppedAt = performance.now();
     if (this.windowElu) this.elu = this.utilisation(this.windowElu).utilization;
     for (const attempt of [...this.inFlight]) attempt.abort();
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);

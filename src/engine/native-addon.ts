@@ -11,14 +11,14 @@ import type { EngineChoice, RunConfig } from '../config/run-config.js';
 
 /** Fields of one outcome in the loop's Float64Array (native/src/handshake_loop.h). */
 export const OUTCOME = {
-  slot: 0, flags: 1, startedAt: 2, tcpUs: 3, tlsUs: 4, handshakeAt: 5, completedAt: 6, detail: 7,
+  slot: 0, flags: 1, startedAt: 2, tcpUs: 3, tlsUs: 4, handshakeAt: 5, completedAt: 6, detail: 7, intendedAt: 8,
 } as const;
-export const OUTCOME_FIELDS = 8;
+export const OUTCOME_FIELDS = 9;
 
 /** Bits of OUTCOME.flags. */
 export const FLAG = {
   measured: 1, offered: 2, handshake: 4, reused: 8, session: 16, ticketWaitExpired: 32, aborted: 64, detail: 128,
-  mechanismShift: 8,
+  mechanismShift: 8, dropped: 1024,
 } as const;
 
 /** What the loop tells about an outcome beyond the numbers: an error, a negotiated sample, or both. */
@@ -63,7 +63,10 @@ export interface NativeLoopOptions {
   /** Bound on waiting for the server's close after close_notify (the ticket-wait bound). */
   closeWaitMs: number;
   keylogFile: string | null;
+  /** Closed loop: slots; open loop: the cap on attempts in flight. */
   slots: number;
+  /** Open loop: attempts start at the arrivals' intended times given to schedule(). */
+  openLoop: boolean;
 }
 
 export interface HandshakeLoop {
@@ -73,6 +76,8 @@ export interface HandshakeLoop {
   begin(startAt: number, rampEndAt: number, windowAt: number, endAt: number, measured: number): void;
   /** Drives the loop for up to sliceMs; returns how many outcomes it wrote. */
   run(sliceMs: number): number;
+  /** Open loop: queues arrivals' intended starts (monotonic ms, ascending); returns how many it took. */
+  schedule(times: Float64Array): number;
   detail(index: number): NativeDetail | null;
   stop(): void;
   stats(): { inFlight: number; idleMs: number };
@@ -115,7 +120,6 @@ export function loadNativeAddon(): { addon: NativeAddon | null; error: string | 
 /** Options of this run the native engine does not carry yet; each makes a run use the Node engine. */
 export function nativeUnsupported(config: Pick<RunConfig, 'rate' | 'request'>): string[] {
   const missing: string[] = [];
-  if (config.rate !== null) missing.push('open loop (--rate)');
   if (config.request) missing.push('a request phase (--http/--request)');
   return missing;
 }

@@ -4,9 +4,10 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import tls from 'node:tls';
 import type { ResumptionMechanism } from '../metrics/tally.js';
 import type { AttemptOutcome } from './attempt.js';
-import type { Engine } from './engine.js';
+import type { Claim, Engine } from './engine.js';
 import { classifyError, isTlsAlert } from './errors.js';
 import { FLAG, loadNativeAddon, OUTCOME, OUTCOME_FIELDS, protocolNumber, type HandshakeLoop, type NativeDetail, type NativeLoopOptions } from './native-addon.js';
+import { arrivalTime } from './pacing/arrivals.js';
 import { alpnWireFormat } from './secure-context.js';
 import type { WorkerTask } from './task.js';
 
@@ -18,7 +19,9 @@ import type { WorkerTask } from './task.js';
  * JS and C share the thread in slices: run(SLICE_MS) drives the epoll loop for up to a slice and
  * returns a batch of outcomes; between slices the event loop runs (snapshot timers, the stop
  * message). C starts each slot's next attempt itself (claim rules mirror Engine.claim and
- * closed-loop.ts), so a slot never waits for JS between attempts.
+ * closed-loop.ts), so a slot never waits for JS between attempts. In an open loop JS computes
+ * the arrivals' intended starts (arrivals.ts, the one schedule of both engines) a slice ahead and
+ * C starts each on time, or drops it when every slot is busy (open-loop.ts's rules).
  */
 
 /**
@@ -26,6 +29,9 @@ import type { WorkerTask } from './task.js';
  * also ends early when its outcome buffer fills. 10 ms costs under 0.1 % in JS round trips.
  */
 const SLICE_MS = 10;
+
+/** Open loop: arrivals handed to the loop per call (it queues up to 65536). */
+const ARRIVALS_PER_FEED = 8192;
 
 /** Which resumption mechanism a resumed handshake used (OUTCOME.flags bits 8–9). */
 const MECHANISMS: readonly (ResumptionMechanism | null)[] = [null, 'tls12-ticket', 'tls12-session-id', 'tls13-psk'];
@@ -64,8 +70,11 @@ export class NativeWorkerLoop {
     const quota = this.task.share.handshakes;
     try {
       loop.begin(toNative(startAt), toNative(rampEndAt), toNative(windowAt), toNative(endAt), quota ?? -1);
+      const feed = this.arrivalFeed(engine);
       for (;;) {
         if (!engine.running) loop.stop();
+        // Every arrival due before this slice can end is queued before it starts.
+        feed?.(performance.now() + 2 * SLICE_MS);
         const n = loop.run(SLICE_MS);
         for (let i = 0; i < n; i++) this.recordOne(engine, i);
         if (loop.finished) break;
@@ -75,6 +84,29 @@ export class NativeWorkerLoop {
     } finally {
       loop.close();
     }
+  }
+
+  /**
+   * Open loop: a function that queues, in the loop, every arrival of this worker due by a horizon
+   * (local ms). Worker i of W takes arrivals i, i+W, … of the whole stream (open-loop.ts).
+   */
+  private arrivalFeed(engine: Engine): ((horizon: number) => void) | null {
+    const { config, share } = this.task;
+    if (share.rate === null || config.rate === null) return null;
+    const totalRate = config.rate;
+    const { startAt, rampEndAt } = engine.clock;
+    const rampMs = rampEndAt - startAt;
+    const times = new Float64Array(ARRIVALS_PER_FEED);
+    let k = share.rateOffset;
+    return (horizon) => {
+      let n = 0;
+      for (; n < times.length; n++) {
+        const at = startAt + arrivalTime(k + n * config.workers, totalRate, rampMs);
+        if (at > horizon) break;
+        times[n] = at + this.offsetMs;
+      }
+      if (n > 0) k += this.loop.schedule(times.subarray(0, n)) * config.workers;
+    };
   }
 
   /** For Engine: attempts in flight and the loop's idle time (its epoll wait is not busy time). */
@@ -98,6 +130,14 @@ export class NativeWorkerLoop {
     const flags = o[at + OUTCOME.flags]!;
     const has = (bit: number) => (flags & bit) !== 0;
     const toLocal = (native: number) => native - this.offsetMs;
+    const intended = o[at + OUTCOME.intendedAt]!;
+    const intendedAt = intended >= 0 ? toLocal(intended) : null;
+    if (intendedAt !== null) {
+      // Open loop: every measured arrival is one outcome, started (its attempt) or dropped.
+      const claim: Claim = has(FLAG.measured) ? 'measured' : 'unmeasured';
+      engine.arrive(claim);
+      if (has(FLAG.dropped)) return engine.drop(claim, intendedAt);
+    }
     const handshake = has(FLAG.handshake);
     const outcome: NativeOutcome = {
       errorClass: null,
@@ -120,7 +160,7 @@ export class NativeWorkerLoop {
     // A success counts when its handshake completed, a failure when it failed (as the Node engine).
     if (outcome.errorClass === null && handshake) outcome.decidedAt = outcome.handshakeAt;
     // The loop names the mechanism of a resumed handshake only: misses are offered, mechanism unknown.
-    engine.record(o[at + OUTCOME.slot]!, outcome, has(FLAG.measured), outcome.mechanism ?? undefined, null);
+    engine.record(o[at + OUTCOME.slot]!, outcome, has(FLAG.measured), outcome.mechanism ?? undefined, intendedAt);
   }
 }
 
@@ -197,5 +237,6 @@ function loopOptions(task: WorkerTask): NativeLoopOptions {
     closeWaitMs: config.closeWaitMs,
     keylogFile: t.keylogFile,
     slots: task.share.slots,
+    openLoop: task.share.rate !== null,
   };
 }

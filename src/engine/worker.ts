@@ -15,7 +15,7 @@ export default async function runWorker(task: WorkerTask): Promise<WorkerResult 
   let native: NativeWorkerLoop | null = null;
   try {
     engine = new Engine(task, post);
-    // The native engine (config.engine, chosen by the coordinator) runs the closed loop in C.
+    // The native engine (config.engine, chosen by the coordinator) runs the closed or open loop in C.
     if (config.engine?.name === 'native') {
       native = new NativeWorkerLoop(task);
       engine.attachOutsideLoad(native.outsideLoad());
