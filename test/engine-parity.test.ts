@@ -19,6 +19,7 @@ import { ensureChain, type CertificateChain } from '../src/server/pki.js';
 import { startTargetServer, type ServeOptions, type TargetServer } from '../src/server/target-server.js';
 import { runJson } from './support/cli.js';
 import { ENGINES, nativeBuilt } from './support/engines.js';
+import { createHostileCertificates, startCloseOnRequest, startSilentAfterHandshake, type HostileCertificates, type HostileServer } from './hostile/index.js';
 import { startOpenSslServer } from './support/openssl-server.js';
 import { getFreePort } from './support/process.js';
 
@@ -282,6 +283,83 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('the request phase on both engines', () => {
+  const bothBuilt = () => nativeBuilt();
+  /** Requests, response bytes and ttfb samples per class of one run, with its errors. */
+  const exchanges = (phase: PhaseResult) => ({
+    errors: phase.summary.errors,
+    classes: Object.fromEntries(Object.entries(phase.summary.classes).map(([cls, c]) => [cls, {
+      handshakes: c!.handshakes, requests: c!.requests, bytesRead: c!.bytesRead, ttfb: c!.latency.ttfb?.count ?? 0,
+    }])),
+  });
+
+  test('HTTP/1.1, three exchanges per connection: the same requests, bytes and ttfb samples, byte for byte', async (t) => {
+    if (!bothBuilt()) return t.skip('the native engine is not built');
+    await withServer({ responseBytes: 3000 }, async (server) => {
+      const seen = [];
+      for (const engine of ENGINES) {
+        const phase = await run(server, engine, ['--ca', caFile, '--sni', 'localhost', '--tls', '1.3', '--resume', 'ticket',
+          '--http', '/', '--requests-per-connection', '3']);
+        assertIdentities(phase);
+        seen.push(exchanges(phase));
+      }
+      const [node, native] = seen;
+      assert.deepEqual(native, node);
+      assert.deepEqual(node!.errors, {});
+      const all = Object.values(node!.classes);
+      assert.equal(all.reduce((n, c) => n + c.requests, 0), 3 * N);
+      assert.equal(all.reduce((n, c) => n + c.ttfb, 0), 3 * N, 'one ttfb per response');
+      for (const c of all) assert.ok(c.bytesRead >= c.requests * 3000, `${c.bytesRead} bytes for ${c.requests} responses of 3000+`);
+    });
+  });
+
+  test('raw bytes, --read-bytes: the response ends on the byte count', async (t) => {
+    if (!bothBuilt()) return t.skip('the native engine is not built');
+    await withServer({ responseBytes: 5000 }, async (server) => {
+      const seen = [];
+      for (const engine of ENGINES) {
+        const phase = await run(server, engine, ['--ca', caFile, '--sni', 'localhost', '--resume', 'none',
+          '--request', 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', '--read-bytes', '100']);
+        seen.push(exchanges(phase));
+      }
+      assert.deepEqual(seen[1], seen[0]);
+      assert.deepEqual(seen[0]!.errors, {});
+      assert.equal(seen[0]!.classes.full?.requests, N);
+    });
+  });
+
+  describe('a server that fails the exchange: the same app.* class on both engines', () => {
+    let certs: HostileCertificates;
+    const servers: HostileServer[] = [];
+    before(async () => {
+      certs = await createHostileCertificates();
+    });
+    after(async () => {
+      for (const s of servers) await s.stop();
+      await certs?.cleanup();
+    });
+    const cases = [
+      { name: 'app.closed: closes after the request without answering', start: () => startCloseOnRequest(certs.good), args: [] as string[], cls: 'app.closed' },
+      { name: 'app.timeout: never answers the request', start: () => startSilentAfterHandshake(certs.good), args: ['--response-timeout', '300ms'], cls: 'app.timeout' },
+    ];
+    for (const c of cases) {
+      test(c.name, async (t) => {
+        if (!bothBuilt()) return t.skip('the native engine is not built');
+        const server = await c.start();
+        servers.push(server);
+        for (const engine of ENGINES) {
+          const { result } = await runJson([`${server.host}:${server.port}`, '--engine', engine, '--ca', certs.caPath, '--resume', 'none',
+            '--http', '/', ...c.args, ...LOAD]);
+          const s = result.phases[0]!.summary;
+          assert.deepEqual(s.errors, { [c.cls]: N }, engine);
+          // The handshakes themselves completed: measured, though the exchanges failed.
+          assert.equal(s.classes.full?.handshakes, N, engine);
+        }
+      });
+    }
+  });
+});
 
 test('one native binary loads on the machine\'s Node and on Node 24, and calls each one\'s own OpenSSL', (t) => {
   if (!nativeBuilt()) return t.skip('the native engine is not built');

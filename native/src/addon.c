@@ -36,6 +36,7 @@ typedef struct wrapper {
   char *strings[16];
   int nstrings;
   unsigned char *alpn;
+  unsigned char *request;
 } wrapper_t;
 
 static void wrapper_free(napi_env env, wrapper_t *w) {
@@ -48,6 +49,8 @@ static void wrapper_free(napi_env env, wrapper_t *w) {
   w->nstrings = 0;
   free(w->alpn);
   w->alpn = NULL;
+  free(w->request);
+  w->request = NULL;
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -179,6 +182,23 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   cfg.close_wait_ms = get_number(env, o, "closeWaitMs", 1000);
   cfg.slots = (int)get_number(env, o, "slots", 1);
   cfg.open_loop = get_number(env, o, "openLoop", 0) != 0;
+  napi_value request;
+  is_buffer = false;
+  if (napi_get_named_property(env, o, "request", &request) == napi_ok && napi_is_buffer(env, request, &is_buffer) == napi_ok && is_buffer) {
+    void *data;
+    size_t len;
+    napi_get_buffer_info(env, request, &data, &len);
+    /* An empty request still starts the exchange (the response is read), as the Node engine. */
+    if ((w->request = malloc(len ? len : 1)) != NULL) {
+      memcpy(w->request, data, len);
+      cfg.request = w->request;
+      cfg.request_len = len;
+    }
+    cfg.framing = (int)get_number(env, o, "framing", 0);
+    cfg.framing_count = get_number(env, o, "framingCount", 0);
+    cfg.per_connection = get_number(env, o, "perConnection", 1);
+    cfg.response_ms = get_number(env, o, "responseMs", 10000);
+  }
   cfg.outcome_capacity = ta_length / OUT_FIELDS;
   if (cfg.slots < 1 || cfg.outcome_capacity < (size_t)cfg.slots * 2 + 512) {
     wrapper_free(env, w);
@@ -255,6 +275,21 @@ static napi_value schedule(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* ttfbs() → a Float64Array (a copy) of every ttfb µs of the last run()'s outcomes. */
+static napi_value ttfbs(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  wrapper_t *w = unwrap(env, info, &argc, NULL);
+  if (!w) return NULL;
+  size_t n = 0;
+  const double *values = loop_ttfbs(w->loop, &n);
+  void *data = NULL;
+  napi_value ab, array;
+  CHECK(napi_create_arraybuffer(env, n * sizeof(double), &data, &ab));
+  if (n) memcpy(data, values, n * sizeof(double));
+  CHECK(napi_create_typedarray(env, napi_float64_array, n, ab, 0, &array));
+  return array;
+}
+
 static napi_value set_str(napi_env env, napi_value obj, const char *key, const char *value) {
   napi_value v;
   if (napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v) != napi_ok) return NULL;
@@ -278,7 +313,7 @@ static napi_value detail(napi_env env, napi_callback_info info) {
   }
   CHECK(napi_create_object(env, &obj));
   if (d->has_error) {
-    static const char *phases[] = { "tcp", "tls", "close" };
+    static const char *phases[] = { "tcp", "tls", "close", "app" };
     set_str(env, obj, "phase", phases[d->phase]);
     set_str(env, obj, "code", d->code);
     if (d->syscall[0]) set_str(env, obj, "syscall", d->syscall);
@@ -352,6 +387,7 @@ NAPI_MODULE_INIT() {
     { "begin", NULL, begin, NULL, NULL, NULL, napi_default, NULL },
     { "run", NULL, run, NULL, NULL, NULL, napi_default, NULL },
     { "schedule", NULL, schedule, NULL, NULL, NULL, napi_default, NULL },
+    { "ttfbs", NULL, ttfbs, NULL, NULL, NULL, napi_default, NULL },
     { "detail", NULL, detail, NULL, NULL, NULL, napi_default, NULL },
     { "stop", NULL, stop, NULL, NULL, NULL, napi_default, NULL },
     { "stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL },

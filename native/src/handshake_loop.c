@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "handshake_loop.h"
+#include "response_reader.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -35,7 +36,8 @@
 #include <openssl/x509v3.h>
 
 /* S_WAITING: closed loop, the slot restarts at its deadline; S_IDLE: open loop, free for an arrival. */
-enum state { S_WAITING, S_IDLE, S_CONNECTING, S_HANDSHAKE, S_CLOSING, S_DONE };
+enum state { S_WAITING, S_IDLE, S_CONNECTING, S_HANDSHAKE, S_APP, S_CLOSING, S_DONE };
+#define CONNECTED(state) ((state) == S_CONNECTING || (state) == S_HANDSHAKE || (state) == S_APP || (state) == S_CLOSING)
 
 typedef struct slot {
   int index;
@@ -57,6 +59,14 @@ typedef struct slot {
   SSL_SESSION *offer;       /* the session this attempt offers (a reference of its own) */
   detail_t *detail;         /* while the attempt runs: its pending detail, or NULL */
   detail_t pending;
+  /* the request phase */
+  response_reader_t *reader;
+  double exchanges_left;
+  size_t written;           /* bytes of the request written so far */
+  double written_at;
+  double bytes_read;
+  double *ttfb;             /* this attempt's ttfb µs, one per response */
+  size_t nttfb, ttfb_cap;
 } slot_t;
 
 struct handshake_loop {
@@ -89,6 +99,9 @@ struct handshake_loop {
   int arrivals_done;        /* an arrival could not be claimed: the schedule is over */
   int *free_slots;
   int nfree;
+  /* the request phase: ttfb µs of this batch's outcomes */
+  double *ttfb_batch;
+  size_t ttfb_count, ttfb_cap;
   unsigned char sink[16384];   /* application data read while waiting for the close: discarded */
 };
 
@@ -390,6 +403,18 @@ static void set_deadline(handshake_loop_t *loop, slot_t *slot, double at) {
   if (at < loop->next_scan) loop->next_scan = at;
 }
 
+/* Grows *buf to hold `need` doubles (doubling); 0 when out of memory. */
+static int grow(double **buf, size_t *cap, size_t need) {
+  if (need <= *cap) return 1;
+  size_t n = *cap ? *cap : 64;
+  while (n < need) n *= 2;
+  double *p = realloc(*buf, n * sizeof *p);
+  if (!p) return 0;
+  *buf = p;
+  *cap = n;
+  return 1;
+}
+
 static void emit(handshake_loop_t *loop, slot_t *slot, unsigned flags, double now) {
   double *o = loop->outcomes + loop->count * OUT_FIELDS;
   if (slot->measured) flags |= F_MEASURED;
@@ -407,6 +432,14 @@ static void emit(handshake_loop_t *loop, slot_t *slot, unsigned flags, double no
   o[OUT_COMPLETED_AT] = now;
   o[OUT_DETAIL] = -1;
   o[OUT_INTENDED_AT] = slot->intended_at;
+  o[OUT_BYTES_READ] = slot->bytes_read;
+  o[OUT_TTFB_AT] = (double)loop->ttfb_count;
+  o[OUT_TTFB_COUNT] = 0;
+  if (slot->nttfb && !(flags & F_ABORTED) && grow(&loop->ttfb_batch, &loop->ttfb_cap, loop->ttfb_count + slot->nttfb)) {
+    memcpy(loop->ttfb_batch + loop->ttfb_count, slot->ttfb, slot->nttfb * sizeof *slot->ttfb);
+    loop->ttfb_count += slot->nttfb;
+    o[OUT_TTFB_COUNT] = (double)slot->nttfb;
+  }
   if (slot->detail && !(flags & F_ABORTED)) {
     flags |= F_DETAIL;
     o[OUT_DETAIL] = (double)loop->ndetails;
@@ -433,7 +466,7 @@ static void release_connection(handshake_loop_t *loop, slot_t *slot) {
     SSL_SESSION_free(slot->offer);
     slot->offer = NULL;
   }
-  if (slot->state == S_CONNECTING || slot->state == S_HANDSHAKE || slot->state == S_CLOSING) loop->in_flight--;
+  if (CONNECTED(slot->state)) loop->in_flight--;
   if (slot->measured) loop->measured_in_flight--;
   slot->measured = 0;
   slot->generation++;
@@ -464,6 +497,10 @@ static void fail(handshake_loop_t *loop, slot_t *slot, double now) {
 }
 
 static void drive_close(handshake_loop_t *loop, slot_t *slot, double now);
+static void drive_app(handshake_loop_t *loop, slot_t *slot, double now);
+static void start_close(handshake_loop_t *loop, slot_t *slot, double now);
+static void start_request(handshake_loop_t *loop, slot_t *slot, double now);
+static void session_cache_mode(handshake_loop_t *loop, int on);
 
 static void handshake_done(handshake_loop_t *loop, slot_t *slot, double now) {
   SSL *ssl = slot->ssl;
@@ -490,10 +527,101 @@ static void handshake_done(handshake_loop_t *loop, slot_t *slot, double now) {
     slot->mechanism = slot->tls13 ? 3 : slot->offered_ticket ? 1 : 2;
   }
   if (slot->sample) take_sample(loop, slot);
+  if (loop->cfg.request) {
+    slot->state = S_APP;
+    slot->exchanges_left = loop->cfg.per_connection;
+    start_request(loop, slot, now);
+    return drive_app(loop, slot, now);
+  }
+  start_close(loop, slot, now);
+}
+
+/* The client is done: close_notify and FIN now, then read until the server closes (bounded). */
+static void start_close(handshake_loop_t *loop, slot_t *slot, double now) {
   slot->state = S_CLOSING;
   slot->shutdown_sent = 0;
   set_deadline(loop, slot, now + loop->cfg.close_wait_ms);
   drive_close(loop, slot, now);
+}
+
+/* The next exchange: its response timer starts as its request is written. */
+static void start_request(handshake_loop_t *loop, slot_t *slot, double now) {
+  slot->exchanges_left--;
+  reader_reset(slot->reader);
+  slot->written = 0;
+  slot->written_at = now;
+  set_deadline(loop, slot, now + loop->cfg.response_ms);
+}
+
+/*
+ * The request phase (attempt.ts's 'app' phase): write the request, read its response until the
+ * reader says it is complete, again per_connection times, then close. The first byte of each
+ * response is its ttfb. A server that closes early fails the attempt (EARLY_CLOSE), unless the
+ * response is framed by the close.
+ */
+static void drive_app(handshake_loop_t *loop, slot_t *slot, double now) {
+  SSL *ssl = slot->ssl;
+  /* Tickets may arrive with the response: the cache mode lets them through (see session_cache_mode). */
+  session_cache_mode(loop, 1);
+  size_t budget = CLOSE_READ_BUDGET;
+  for (;;) {
+    while (slot->written < loop->cfg.request_len) {
+      ERR_clear_error();
+      errno = 0;
+      int w = SSL_write(ssl, loop->cfg.request + slot->written, (int)(loop->cfg.request_len - slot->written));
+      if (w > 0) {
+        slot->written += (size_t)w;
+        continue;
+      }
+      int saved_errno = errno;
+      int e = SSL_get_error(ssl, w);
+      if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) return;
+      set_ssl_error(loop, slot, PHASE_APP, e, saved_errno);
+      return fail(loop, slot, now);
+    }
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(ssl, loop->sink, (int)sizeof loop->sink);
+    if (r > 0) {
+      response_reader_t *reader = slot->reader;
+      if (reader->bytes == 0 && grow(&slot->ttfb, &slot->ttfb_cap, slot->nttfb + 1)) slot->ttfb[slot->nttfb++] = elapsed_us(slot->written_at, now);
+      slot->bytes_read += r;
+      int complete = reader_consume(reader, loop->sink, (size_t)r);
+      if (complete < 0) {
+        set_error(slot, PHASE_APP, "RESPONSE_HEAD_TOO_LARGE", NULL);
+        return fail(loop, slot, now);
+      }
+      if (complete) {
+        if (slot->exchanges_left <= 0) return start_close(loop, slot, now);
+        start_request(loop, slot, now);
+        continue;
+      }
+      if ((size_t)r >= budget) return;   /* more at the next readiness event; the response timer bounds it */
+      budget -= (size_t)r;
+      continue;
+    }
+    int saved_errno = errno;
+    int e = SSL_get_error(ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
+    int eof = e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && saved_errno == 0);
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+    if (e == SSL_ERROR_SSL) {
+      unsigned long err = ERR_peek_error();
+      if (ERR_GET_LIB(err) == ERR_LIB_SSL && ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING) eof = 1;
+    }
+#endif
+    if (eof) {
+      /* The server closed: a response framed by the close is complete here (as onEnd). */
+      if (reader_complete_at_end(slot->reader) && slot->exchanges_left <= 0) {
+        ERR_clear_error();
+        return start_close(loop, slot, now);
+      }
+      set_error(slot, PHASE_APP, "EARLY_CLOSE", NULL);
+      return fail(loop, slot, now);
+    }
+    set_ssl_error(loop, slot, PHASE_APP, e, saved_errno);
+    return fail(loop, slot, now);
+  }
 }
 
 
@@ -617,6 +745,8 @@ static void launch(handshake_loop_t *loop, slot_t *slot, int c, double intended_
   if (offer && SSL_SESSION_up_ref(offer)) slot->offer = offer;
   slot->handshake_done = slot->reused = slot->tls13 = slot->mechanism = 0;
   slot->tcp_us = slot->tls_us = slot->handshake_at = 0;
+  slot->bytes_read = 0;
+  slot->nttfb = 0;
   slot->started_at = now;
   slot->state = S_CONNECTING;
   loop->in_flight++;
@@ -762,6 +892,7 @@ static void on_event(handshake_loop_t *loop, slot_t *slot, uint32_t events, doub
       return on_connected(loop, slot, now);
     }
     case S_HANDSHAKE: return drive_handshake(loop, slot, now);
+    case S_APP: return drive_app(loop, slot, now);
     case S_CLOSING: return drive_close(loop, slot, now);
     default: return;
   }
@@ -775,6 +906,9 @@ static void on_deadline(handshake_loop_t *loop, slot_t *slot, double now) {
       return fail(loop, slot, now);
     case S_HANDSHAKE:
       set_error(slot, PHASE_TLS, "PHASE_TIMEOUT", NULL);
+      return fail(loop, slot, now);
+    case S_APP:
+      set_error(slot, PHASE_APP, "PHASE_TIMEOUT", NULL);
       return fail(loop, slot, now);
     case S_CLOSING: {
       /* The server kept the connection open past the bound: the handshake still succeeded. */
@@ -803,9 +937,9 @@ static void scan_deadlines(handshake_loop_t *loop, double now) {
 static void abort_all(handshake_loop_t *loop, double now) {
   for (int i = 0; i < loop->nslots; i++) {
     slot_t *slot = &loop->slots[i];
-    if (slot->state == S_CONNECTING || slot->state == S_HANDSHAKE || slot->state == S_CLOSING) {
+    if (CONNECTED(slot->state)) {
       /* A handshake that completed gets its close_notify: the server sees a clean close. */
-      if (slot->state == S_CLOSING && !slot->shutdown_sent) {
+      if ((slot->state == S_CLOSING && !slot->shutdown_sent) || slot->state == S_APP) {
         ERR_clear_error();
         SSL_shutdown(slot->ssl);
         ERR_clear_error();
@@ -826,6 +960,7 @@ static void abort_all(handshake_loop_t *loop, double now) {
 size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished) {
   loop->count = 0;
   loop->ndetails = 0;
+  loop->ttfb_count = 0;
   *finished = loop->finished;
   if (!loop->begun || loop->finished) return 0;
   double now = monotonic_ms();
@@ -913,6 +1048,11 @@ void loop_begin(handshake_loop_t *loop, double start_at, double ramp_end_at, dou
 
 void loop_stop(handshake_loop_t *loop) {
   loop->stop_requested = 1;
+}
+
+const double *loop_ttfbs(handshake_loop_t *loop, size_t *count) {
+  *count = loop->ttfb_count;
+  return loop->ttfb_batch;
 }
 
 const detail_t *loop_detail(handshake_loop_t *loop, size_t index) {
@@ -1027,6 +1167,14 @@ handshake_loop_t *loop_create(const loop_config_t *config, double *outcomes, cha
     loop->slots[i].index = i;
     loop->slots[i].fd = -1;
     loop->slots[i].state = S_DONE;
+    if (config->request && !(loop->slots[i].reader = malloc(sizeof *loop->slots[i].reader))) {
+      snprintf(err, err_len, "out of memory");
+      goto fail;
+    }
+    if (config->request) {
+      loop->slots[i].reader->framing = config->framing;
+      loop->slots[i].reader->count = config->framing_count;
+    }
   }
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (loop->epfd < 0) {
@@ -1110,9 +1258,11 @@ void loop_destroy(handshake_loop_t *loop) {
   if (loop->slots) {
     for (int i = 0; i < loop->nslots; i++) {
       slot_t *slot = &loop->slots[i];
-      if (slot->state == S_CONNECTING || slot->state == S_HANDSHAKE || slot->state == S_CLOSING) release_connection(loop, slot);
+      if (CONNECTED(slot->state)) release_connection(loop, slot);
       if (slot->session) SSL_SESSION_free(slot->session);
       slot->session = NULL;
+      free(slot->reader);
+      free(slot->ttfb);
     }
   }
   if (loop->shared) SSL_SESSION_free(loop->shared);
@@ -1123,5 +1273,6 @@ void loop_destroy(handshake_loop_t *loop) {
   free(loop->details);
   free(loop->arrivals);
   free(loop->free_slots);
+  free(loop->ttfb_batch);
   free(loop);
 }

@@ -15,6 +15,8 @@
 enum {
   OUT_SLOT, OUT_FLAGS, OUT_STARTED_AT, OUT_TCP_US, OUT_TLS_US, OUT_HANDSHAKE_AT, OUT_COMPLETED_AT, OUT_DETAIL,
   OUT_INTENDED_AT,          /* open loop: the arrival's intended start (ms); -1 in a closed loop */
+  OUT_BYTES_READ,           /* request phase: response bytes read */
+  OUT_TTFB_AT, OUT_TTFB_COUNT,   /* request phase: this outcome's ttfb µs in loop_ttfbs() */
   OUT_FIELDS
 };
 
@@ -30,7 +32,7 @@ enum {
 #define F_DROPPED 1024u         /* open loop: an arrival that found no free slot (OUT_INTENDED_AT: when it was due) */
 #define F_MECH_SHIFT 8          /* 2 bits: 0 none, 1 tls12-ticket, 2 tls12-session-id, 3 tls13-psk */
 
-enum phase { PHASE_TCP = 0, PHASE_TLS = 1, PHASE_CLOSE = 2 };
+enum phase { PHASE_TCP = 0, PHASE_TLS = 1, PHASE_CLOSE = 2, PHASE_APP = 3 };
 
 /* What JS needs beyond the numbers: rare (errors, 1-in-64 samples), so kept aside. */
 typedef struct detail {
@@ -66,6 +68,12 @@ typedef struct loop_config {
   const char *keylog_file;
   int slots;                /* closed loop: slots; open loop: the cap on attempts in flight */
   int open_loop;            /* arrivals come from loop_schedule(), not from slots restarting */
+  /* The request phase: `request` written after the handshake, per_connection times, each response
+     framed as response_reader.h says; NULL: none. */
+  const unsigned char *request; size_t request_len;
+  int framing; double framing_count;
+  double per_connection;
+  double response_ms;
   size_t outcome_capacity;
 } loop_config_t;
 
@@ -88,6 +96,8 @@ size_t loop_schedule(handshake_loop_t *loop, const double *times, size_t n);
 /* Aborts what is in flight (each comes out as an aborted outcome on the next loop_run). */
 void loop_stop(handshake_loop_t *loop);
 const detail_t *loop_detail(handshake_loop_t *loop, size_t index);
+/* The request phase: every ttfb (µs) of the last loop_run's outcomes (OUT_TTFB_AT/COUNT index it). */
+const double *loop_ttfbs(handshake_loop_t *loop, size_t *count);
 size_t loop_in_flight(handshake_loop_t *loop);
 /* Milliseconds spent waiting in epoll_wait since creation: the loop's idle time. */
 double loop_idle_ms(handshake_loop_t *loop);

@@ -243,8 +243,8 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   const measuredServer = builtIn ? null : resolveMeasuredServer(serverPids, o.serverCgroup, { pid: '--server-pid', cgroup: '--server-cgroup' }, problems);
 
   // TLSBENCH_ENGINE=node runs everything on the Node engine; =native is the default anyway (and,
-  // unlike --engine native, never turns a run it cannot carry into an error).
-  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined), { rate: rate ?? null, request });
+  // unlike --engine native, never turns a machine without the build into an error).
+  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined));
   if ('error' in engineChoice) problems.push(engineChoice.error);
 
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { EngineChoice, RunConfig } from '../config/run-config.js';
+import type { EngineChoice } from '../config/run-config.js';
 
 /**
  * The native handshake engine's addon (native/, built by scripts/build-native.mjs at install):
@@ -12,8 +12,9 @@ import type { EngineChoice, RunConfig } from '../config/run-config.js';
 /** Fields of one outcome in the loop's Float64Array (native/src/handshake_loop.h). */
 export const OUTCOME = {
   slot: 0, flags: 1, startedAt: 2, tcpUs: 3, tlsUs: 4, handshakeAt: 5, completedAt: 6, detail: 7, intendedAt: 8,
+  bytesRead: 9, ttfbAt: 10, ttfbCount: 11,
 } as const;
-export const OUTCOME_FIELDS = 9;
+export const OUTCOME_FIELDS = 12;
 
 /** Bits of OUTCOME.flags. */
 export const FLAG = {
@@ -24,7 +25,7 @@ export const FLAG = {
 /** What the loop tells about an outcome beyond the numbers: an error, a negotiated sample, or both. */
 export interface NativeDetail {
   /** `close`: while waiting for the server's close after a completed handshake. */
-  phase?: 'tcp' | 'tls' | 'close';
+  phase?: 'tcp' | 'tls' | 'close' | 'app';
   code?: string;
   syscall?: string;
   protocol?: string;
@@ -67,6 +68,13 @@ export interface NativeLoopOptions {
   slots: number;
   /** Open loop: attempts start at the arrivals' intended times given to schedule(). */
   openLoop: boolean;
+  /** The request phase (absent: none): written after the handshake, perConnection times. */
+  request?: Buffer;
+  /** How a response ends: 0 first byte, 1 `framingCount` bytes, 2 the server's close, 3 HTTP/1.1. */
+  framing?: 0 | 1 | 2 | 3;
+  framingCount?: number;
+  perConnection?: number;
+  responseMs?: number;
 }
 
 export interface HandshakeLoop {
@@ -79,6 +87,8 @@ export interface HandshakeLoop {
   /** Open loop: queues arrivals' intended starts (monotonic ms, ascending); returns how many it took. */
   schedule(times: Float64Array): number;
   detail(index: number): NativeDetail | null;
+  /** The request phase: every ttfb (µs) of the last run()'s outcomes (OUTCOME.ttfbAt/ttfbCount index it). */
+  ttfbs(): Float64Array;
   stop(): void;
   stats(): { inFlight: number; idleMs: number };
   close(): void;
@@ -117,32 +127,23 @@ export function loadNativeAddon(): { addon: NativeAddon | null; error: string | 
   return loaded;
 }
 
-/** Options of this run the native engine does not carry yet; each makes a run use the Node engine. */
-export function nativeUnsupported(config: Pick<RunConfig, 'rate' | 'request'>): string[] {
-  const missing: string[] = [];
-  if (config.request) missing.push('a request phase (--http/--request)');
-  return missing;
-}
-
 /**
- * The engine a run uses: native when asked for or by default when it is built and carries every
- * option of the run; otherwise node, with the reason in one line. Asking for native where it
- * cannot run is a problem for the user (returned as the error).
+ * The engine a run uses: native when asked for, or by default when it is built and loads here;
+ * otherwise node, with the reason in one line. The native engine carries every mode of a run
+ * (closed and open loop, the request phase). Asking for native where it is not built or does not
+ * load is a problem for the user (returned as the error).
  */
-export function chooseEngine(requested: string | undefined, config: Pick<RunConfig, 'rate' | 'request'>): { choice: EngineChoice } | { error: string } {
+export function chooseEngine(requested: string | undefined): { choice: EngineChoice } | { error: string } {
   if (requested !== undefined && requested !== 'native' && requested !== 'node') {
     return { error: `--engine: '${requested}' is not native or node` };
   }
   if (requested === 'node') return { choice: { name: 'node', reason: '--engine node' } };
   const { error } = loadNativeAddon();
-  const missing = nativeUnsupported(config);
   if (requested === 'native') {
     if (error) return { error: `--engine native: the native engine ${error}` };
-    if (missing.length) return { error: `--engine native does not support ${missing.join(', ')} yet: use --engine node` };
     return { choice: { name: 'native', reason: null } };
   }
   if (error) return { choice: { name: 'node', reason: `native engine ${error}` } };
-  if (missing.length) return { choice: { name: 'node', reason: `the native engine does not support ${missing.join(', ')} yet` } };
   return { choice: { name: 'native', reason: null } };
 }
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import tls from 'node:tls';
+import type { RequestConfig } from '../config/run-config.js';
 import type { ResumptionMechanism } from '../metrics/tally.js';
 import type { AttemptOutcome } from './attempt.js';
 import type { Claim, Engine } from './engine.js';
@@ -76,12 +77,15 @@ export class NativeWorkerLoop {
         // Every arrival due before this slice can end is queued before it starts.
         feed?.(performance.now() + 2 * SLICE_MS);
         const n = loop.run(SLICE_MS);
-        for (let i = 0; i < n; i++) this.recordOne(engine, i);
+        const ttfbs = this.task.config.request && n > 0 ? loop.ttfbs() : null;
+        for (let i = 0; i < n; i++) this.recordOne(engine, i, ttfbs);
         if (loop.finished) break;
         // Let timers (snapshots, the end of the window) and the control port's messages run.
         await yieldToEventLoop();
       }
     } finally {
+      // The last second's snapshot is taken after the loop closes: its idle time must be in.
+      this.readStats();
       loop.close();
     }
   }
@@ -109,22 +113,23 @@ export class NativeWorkerLoop {
     };
   }
 
-  /** For Engine: attempts in flight and the loop's idle time (its epoll wait is not busy time). */
-  outsideLoad() {
-    const loop = this.loop;
-    let last = { inFlight: 0, idleMs: 0 };
-    const read = () => {
-      try {
-        last = loop.stats();
-      } catch {
-        // Closed: keep the last figures (the final snapshot is taken after the loop ends).
-      }
-      return last;
-    };
-    return { inFlight: () => read().inFlight, idleMs: () => read().idleMs };
+  private lastStats = { inFlight: 0, idleMs: 0 };
+
+  private readStats(): { inFlight: number; idleMs: number } {
+    try {
+      this.lastStats = this.loop.stats();
+    } catch {
+      // Closed: the figures read just before it closed (run() reads them then).
+    }
+    return this.lastStats;
   }
 
-  private recordOne(engine: Engine, i: number): void {
+  /** For Engine: attempts in flight and the loop's idle time (its epoll wait is not busy time). */
+  outsideLoad() {
+    return { inFlight: () => this.readStats().inFlight, idleMs: () => this.readStats().idleMs };
+  }
+
+  private recordOne(engine: Engine, i: number, ttfbs: Float64Array | null): void {
     const o = this.outcomes;
     const at = i * OUTCOME_FIELDS;
     const flags = o[at + OUTCOME.flags]!;
@@ -148,8 +153,8 @@ export class NativeWorkerLoop {
       tlsUs: o[at + OUTCOME.tlsUs]!,
       handshakeAt: toLocal(o[at + OUTCOME.handshakeAt]!),
       decidedAt: toLocal(o[at + OUTCOME.completedAt]!),
-      ttfbUs: [],
-      bytesRead: 0,
+      ttfbUs: ttfbs ? Array.from(ttfbs.subarray(o[at + OUTCOME.ttfbAt]!, o[at + OUTCOME.ttfbAt]! + o[at + OUTCOME.ttfbCount]!)) : [],
+      bytesRead: o[at + OUTCOME.bytesRead]!,
       session: has(FLAG.session) ? SESSION_KEPT_NATIVELY : undefined,
       closeWaitExpired: has(FLAG.ticketWaitExpired),
       negotiated: null,
@@ -238,5 +243,19 @@ function loopOptions(task: WorkerTask): NativeLoopOptions {
     keylogFile: t.keylogFile,
     slots: task.share.slots,
     openLoop: task.share.rate !== null,
+    ...requestOptions(config.request, config.timeouts.responseMs),
+  };
+}
+
+/** The request phase in the loop's terms (response-reader.ts's framings, numbered). */
+function requestOptions(request: RequestConfig | null, responseMs: number): Partial<NativeLoopOptions> {
+  if (!request) return {};
+  const f = request.framing;
+  return {
+    request: Buffer.from(request.payloadBase64, 'base64'),
+    framing: f.kind === 'first-byte' ? 0 : f.kind === 'bytes' ? 1 : f.kind === 'until-close' ? 2 : 3,
+    framingCount: f.kind === 'bytes' ? f.count : 0,
+    perConnection: request.perConnection,
+    responseMs,
   };
 }
