@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import tls from 'node:tls';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -212,6 +213,30 @@ for (const engine of ENGINES) {
         assert.equal(s.classes.miss, undefined);
       } finally {
         await server.stop();
+      }
+    });
+
+    test('a server that never answers close_notify: three close waits expire, then the engine stops waiting for one', async (t) => {
+      if (skipNative(engine)) return t.skip('the native engine is not built');
+      // allowHalfOpen: the server never ends its side, so no close_notify or FIN ever comes back.
+      const sockets = new Set<net.Socket>();
+      const server = tls.createServer({ key: chain.serverKey, cert: chain.serverCert, allowHalfOpen: true }, (socket) => socket.on('error', () => {}));
+      // Every TCP connection, TLS or not yet, so the server can close at the end.
+      server.on('connection', (socket: net.Socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (server.address() as net.AddressInfo).port;
+        const { result, outcome } = await runJson([`127.0.0.1:${port}`, '--engine', engine, '--ca', caFile, '--sni', 'localhost',
+          '--resume', 'none', '--close-wait', '1s', ...LOAD]);
+        assert.equal(outcome.code, 0, outcome.stderr.slice(-2000));
+        const s = result.phases[0]!.summary;
+        assert.deepEqual(s.errors, {});
+        assert.equal(s.successes, N);
+        // The three slots' first connections each waited the whole bound; after them, none did.
+        assert.equal(result.phases[0]!.tally.closeWaitsExpired, 3);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
       }
     });
 

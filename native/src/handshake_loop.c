@@ -88,6 +88,10 @@ struct handshake_loop {
   int done_slots;           /* slots that will start no more attempts */
   int stop_requested, finished, begun;
   double closing_at;        /* when the loop first saw the stop or the window's end (0: not yet) */
+  /* learn_server_close */
+  int await_server_close;
+  int close_waits_in_a_row;
+  long server_closes_seen;
   /* sessions */
   SSL_SESSION *shared;      /* scope worker: the newest session of any slot */
   double offer_credit;
@@ -111,6 +115,8 @@ struct handshake_loop {
 /* Bytes discarded per readiness event while waiting for the server's close: bounds a chatty server. */
 #define CLOSE_READ_BUDGET (256 * 1024)
 #define MAX_EVENTS 256
+/* Consecutive connections whose server never answered our close_notify before the loop stops waiting (engine.ts). */
+#define CLOSE_WAIT_GIVE_UP 3
 /* Open loop: arrivals queued at most (JS feeds a slice's worth at a time). */
 #define ARRIVALS_CAPACITY 65536
 
@@ -497,6 +503,7 @@ static void fail(handshake_loop_t *loop, slot_t *slot, double now) {
 }
 
 static void drive_close(handshake_loop_t *loop, slot_t *slot, double now);
+static void learn_server_close(handshake_loop_t *loop, int closed, double now);
 static void drive_app(handshake_loop_t *loop, slot_t *slot, double now);
 static void start_close(handshake_loop_t *loop, slot_t *slot, double now);
 static void start_request(handshake_loop_t *loop, slot_t *slot, double now);
@@ -668,10 +675,16 @@ static void drive_close(handshake_loop_t *loop, slot_t *slot, double now) {
       if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) return;
       /* The server is already gone (EPIPE, reset): the handshake still completed. */
       ERR_clear_error();
-      return finish(loop, slot, 0, now);
+      finish(loop, slot, 0, now);
+      return learn_server_close(loop, 1, now);
     }
     slot->shutdown_sent = 1;
-    if (r == 1) return finish(loop, slot, 0, now);
+    if (r == 1) {
+      finish(loop, slot, 0, now);
+      return learn_server_close(loop, 1, now);
+    }
+    /* This server never answers a close_notify (learn_server_close): done once ours is sent. */
+    if (!loop->await_server_close) return finish(loop, slot, 0, now);
   }
   size_t budget = CLOSE_READ_BUDGET;
   for (;;) {
@@ -691,7 +704,9 @@ static void drive_close(handshake_loop_t *loop, slot_t *slot, double now) {
       set_ssl_error(loop, slot, PHASE_CLOSE, e, saved_errno);
     }
     ERR_clear_error();
-    return finish(loop, slot, 0, now);   /* close_notify, FIN or reset: the server has closed */
+    finish(loop, slot, 0, now);   /* close_notify, FIN or reset: the server has closed */
+    if (e != SSL_ERROR_SSL) learn_server_close(loop, 1, now);
+    return;
   }
 }
 
@@ -809,7 +824,7 @@ static void take_arrivals(handshake_loop_t *loop, double now) {
   while (!loop->arrivals_done && loop->arrivals_head < loop->arrivals_tail) {
     double at = loop->arrivals[loop->arrivals_head];
     if (at > now) return;
-    if (loop->count + (size_t)loop->nslots + MAX_EVENTS + 1 > loop->capacity) return;
+    if (loop->count + 2 * (size_t)loop->nslots + MAX_EVENTS + 1 > loop->capacity) return;
     loop->arrivals_head++;
     int c = claim(loop, at);
     if (c == 0) {
@@ -898,6 +913,26 @@ static void on_event(handshake_loop_t *loop, slot_t *slot, uint32_t events, doub
   }
 }
 
+/*
+ * Engine.learnServerClose in C: a server that never answers a close_notify would hold every slot
+ * for the whole close wait. After CLOSE_WAIT_GIVE_UP such connections in a row, with no close ever
+ * seen, the loop stops waiting for one, and releases the slots waiting now.
+ */
+static void learn_server_close(handshake_loop_t *loop, int closed, double now) {
+  if (!loop->await_server_close) return;
+  if (closed) {
+    loop->server_closes_seen++;
+    loop->close_waits_in_a_row = 0;
+    return;
+  }
+  if (++loop->close_waits_in_a_row < CLOSE_WAIT_GIVE_UP || loop->server_closes_seen > 0) return;
+  loop->await_server_close = 0;
+  for (int i = 0; i < loop->nslots; i++) {
+    slot_t *slot = &loop->slots[i];
+    if (slot->state == S_CLOSING && slot->shutdown_sent) finish(loop, slot, 0, now);
+  }
+}
+
 static void on_deadline(handshake_loop_t *loop, slot_t *slot, double now) {
   switch (slot->state) {
     case S_WAITING: return start_attempt(loop, slot, now);
@@ -910,12 +945,10 @@ static void on_deadline(handshake_loop_t *loop, slot_t *slot, double now) {
     case S_APP:
       set_error(slot, PHASE_APP, "PHASE_TIMEOUT", NULL);
       return fail(loop, slot, now);
-    case S_CLOSING: {
+    case S_CLOSING:
       /* The server kept the connection open past the bound: the handshake still succeeded. */
-      unsigned flags = 0;
-      if (slot->tls13 && !slot->reused && !slot->fresh && loop->cfg.resume) flags |= F_TICKET_WAIT_EXPIRED;
-      return finish(loop, slot, flags, now);
-    }
+      finish(loop, slot, F_CLOSE_WAIT_EXPIRED, now);
+      return learn_server_close(loop, 0, now);
     default: return;
   }
 }
@@ -978,8 +1011,12 @@ size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished) {
       abort_all(loop, now);
       break;
     }
-    /* Room for every outcome the next step can produce (one per slot, one per event). */
-    if (loop->count + (size_t)loop->nslots + MAX_EVENTS > loop->capacity) break;
+    /*
+     * Room for every outcome the next step can produce: one per event, and per slot up to two (its
+     * attempt ends, and the next one fails at once), which also covers learn_server_close releasing
+     * every slot once.
+     */
+    if (loop->count + 2 * (size_t)loop->nslots + MAX_EVENTS > loop->capacity) break;
     if (loop->cfg.open_loop) take_arrivals(loop, now);
     scan_deadlines(loop, now);
     if (loop->measured_in_flight == 0 && loop->measured_left == 0 && now >= loop->window_at) {
@@ -1247,6 +1284,7 @@ handshake_loop_t *loop_create(const loop_config_t *config, double *outcomes, cha
   }
   loop->end_at = 1e300;
   loop->next_scan = 1e300;
+  loop->await_server_close = 1;
   return loop;
 fail:
   loop_destroy(loop);

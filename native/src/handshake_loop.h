@@ -26,7 +26,7 @@ enum {
 #define F_HANDSHAKE 4u          /* the client's side of the handshake completed (reused is valid) */
 #define F_REUSED 8u
 #define F_SESSION 16u           /* the server issued a session this attempt */
-#define F_TICKET_WAIT_EXPIRED 32u
+#define F_CLOSE_WAIT_EXPIRED 32u   /* the server did not close within the close wait */
 #define F_ABORTED 64u
 #define F_DETAIL 128u
 #define F_DROPPED 1024u         /* open loop: an arrival that found no free slot (OUT_INTENDED_AT: when it was due) */

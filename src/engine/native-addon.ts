@@ -18,7 +18,7 @@ export const OUTCOME_FIELDS = 12;
 
 /** Bits of OUTCOME.flags. */
 export const FLAG = {
-  measured: 1, offered: 2, handshake: 4, reused: 8, session: 16, ticketWaitExpired: 32, aborted: 64, detail: 128,
+  measured: 1, offered: 2, handshake: 4, reused: 8, session: 16, closeWaitExpired: 32, aborted: 64, detail: 128,
   mechanismShift: 8, dropped: 1024,
 } as const;
 

@@ -156,7 +156,7 @@ export class NativeWorkerLoop {
       ttfbUs: ttfbs ? Array.from(ttfbs.subarray(o[at + OUTCOME.ttfbAt]!, o[at + OUTCOME.ttfbAt]! + o[at + OUTCOME.ttfbCount]!)) : [],
       bytesRead: o[at + OUTCOME.bytesRead]!,
       session: has(FLAG.session) ? SESSION_KEPT_NATIVELY : undefined,
-      closeWaitExpired: has(FLAG.ticketWaitExpired),
+      closeWaitExpired: has(FLAG.closeWaitExpired),
       negotiated: null,
       aborted: has(FLAG.aborted),
       mechanism: handshake && has(FLAG.reused) ? MECHANISMS[(flags >> FLAG.mechanismShift) & 3]! : null,
