@@ -6,9 +6,23 @@
 // Env: TLSBENCH_SKIP_NATIVE=1 skips the build; TLSBENCH_NATIVE_SANITIZE=1 builds with ASan+UBSan;
 // TLSBENCH_NATIVE_DIR builds a copy of native/ in another folder.
 import { spawnSync } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { existsSync, openSync, closeSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** node-gyp of the npm found on PATH (npm's bin is npm-cli.js in npm/bin, node-gyp in npm/node_modules). */
+function npmOnPathGyp() {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const npm = path.join(dir, 'npm');
+    if (!dir || !existsSync(npm)) continue;
+    try {
+      return path.resolve(path.dirname(realpathSync(npm)), '../node_modules/node-gyp/bin/node-gyp.js');
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // TLSBENCH_NATIVE_DIR: build a copy elsewhere (scripts/sanitize.sh), leaving native/build alone.
@@ -21,9 +35,10 @@ if (process.env.TLSBENCH_SKIP_NATIVE === '1') {
 }
 
 // npm names its bundled node-gyp in npm_config_node_gyp; outside npm, npm's own copy beside this
-// Node, else one on PATH.
+// Node, else the copy of the npm on PATH (a Node without npm, e.g. .runtimes/node24, runs this
+// script in scripts/sanitize.sh), else a node-gyp on PATH.
 const bundled = path.resolve(path.dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
-const gyp = [process.env.npm_config_node_gyp, bundled].find((file) => file && existsSync(file));
+const gyp = [process.env.npm_config_node_gyp, bundled, npmOnPathGyp()].find((file) => file && existsSync(file));
 const [command, prefix] = gyp ? [process.execPath, [gyp]] : ['node-gyp', []];
 const env = { ...process.env };
 // Headers: npm's nodedir setting when there is one, else the running Node's own include/node
