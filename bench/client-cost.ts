@@ -1,10 +1,17 @@
-// tlsbench's own client cost beside openssl s_time's: handshakes per client CPU-second
-// (user + system time of the whole client process, every thread), for full and resumed
-// TLS 1.2 and 1.3, against one server pinned to another CPU. A third client, a bare Node
-// loop (lab/bare-node-client.ts), shows how much of tlsbench's cost is Node's TLS stack itself.
+// tlsbench's own client cost, on each of its engines, beside openssl s_time's and tls-perf's:
+// handshakes per client CPU-second (user + system time of the whole client process, every
+// thread), for full and resumed TLS 1.2 and 1.3, against one server pinned to another CPU.
+// A bare Node loop (lab/bare-node-client.ts) shows how much of the Node engine's cost is Node's
+// TLS stack itself. Every client's handshakes and resumptions are also counted in the server's
+// own log (nginx), never taken from the client's word alone.
 //
 //   npm run build && npm run bench -- [--node PATH] [--duration 5] [--rounds 5] [--connections 16] [--server nginx|s_server]
+//                                     [--engines native,node] [--tls-perf DIR]
 //
+// - tls-perf: built from its unmodified source (--tls-perf, default ../shared/peers/tls-perf) into
+//   a scratch folder, skipped with a note when it cannot be built; one thread, -l CONNECTIONS,
+//   -T DURATION; handshakes (its own count) ÷ whole-life CPU, as s_time. It verifies nothing and
+//   resets every connection; tlsbench verifies the chain and the host name and closes cleanly.
 // How CPU is measured: both clients run under `bash -c 'taskset -c 0 CMD & wait; times'`.
 // - s_time: handshakes (its own count) ÷ whole-life CPU (bash `times`, exact). Its start-up
 //   (reading the CA file) is a few ms of a run of seconds.
@@ -13,6 +20,7 @@
 //   so Node's start-up, the worker pool and the warm-up are not charged. The whole-life figure
 //   is reported beside it.
 // - bare Node loop: its own window (same warm-up and length), CPU from process.cpuUsage().
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../src/config/usage-error.js';
 import type { RunResult } from '../src/metrics/run-result.js';
@@ -22,6 +30,7 @@ import { runMeasured } from './lab/measured-run.js';
 import { parseBenchOptions } from './lab/options.js';
 import { startPinnedTarget, type PinnedTarget } from './lab/pinned-target.js';
 import { markdownTable, writeResults } from './lab/results-file.js';
+import { buildTlsPerf, tlsPerfArgs, tlsPerfHandshakes } from './lab/tls-perf.js';
 
 const CLIENT_CPU = '0';
 const SERVER_CPU = '1';
@@ -37,18 +46,22 @@ interface BenchCase {
   resume: 'none' | 'ticket';
   /** The handshake class that counts for this case. */
   cls: 'full' | 'resumed';
-  /** The issue's target for tlsbench ÷ s_time, when it sets one. */
+  /** Issue 11's target for the native engine ÷ tls-perf, when it sets one. */
   target: number | null;
 }
 
 const CASES: BenchCase[] = [
-  { name: 'full TLS 1.3', tls: '1.3', resume: 'none', cls: 'full', target: 1.3 },
-  { name: 'full TLS 1.2', tls: '1.2', resume: 'none', cls: 'full', target: 1.3 },
-  { name: 'resumed TLS 1.2 (tickets)', tls: '1.2', resume: 'ticket', cls: 'resumed', target: 0.6 },
+  { name: 'full TLS 1.3', tls: '1.3', resume: 'none', cls: 'full', target: 1.0 },
+  { name: 'full TLS 1.2', tls: '1.2', resume: 'none', cls: 'full', target: 1.0 },
+  { name: 'resumed TLS 1.2 (tickets)', tls: '1.2', resume: 'ticket', cls: 'resumed', target: 1.0 },
   { name: 'resumed TLS 1.3 (tickets)', tls: '1.3', resume: 'ticket', cls: 'resumed', target: null },
 ];
 
-interface ToolFigures {
+type EngineName = 'native' | 'node';
+/** The clients, in the order they take turns. */
+type Tool = `tlsbench ${EngineName}` | 's_time' | 'tls-perf' | 'bare Node loop';
+
+interface Figures {
   /** Handshakes of the case's class that were counted. */
   handshakes: number;
   /** Share of counted connections that were of the case's class (resumed cases: the hit rate). */
@@ -59,47 +72,27 @@ interface ToolFigures {
   /** CPU ÷ wall over the measured span: ~1 means the client had the core to itself and used it. */
   cpuUtilisation: number;
   serverCpuUtilisation: number;
-}
-
-interface TlsbenchFigures extends ToolFigures {
-  wholeLifeCpuSec: number;
-  elu: number[];
-  errors: number;
-  negotiated: string;
-}
-
-interface STimeFigures extends ToolFigures {
-  /** s_time's own figure: connections per *user* second. */
-  ownConnectionsPerUserSecond: number | null;
-  /** Why the figure cannot be compared, when it cannot. */
+  /** The server's own log over the client's whole run (warm-up included); null: no log (s_server). */
+  server: { handshakes: number; resumed: number } | null;
+  /** Why the figure cannot stand beside the others, when it cannot. */
   invalid: string | null;
+  /** One line for the table. */
+  detail: string;
 }
 
 interface RoundResult {
-  tlsbench: TlsbenchFigures;
-  sTime: STimeFigures;
-  bare: ToolFigures;
-  /** tlsbench ÷ s_time handshakes per CPU-second; null when s_time's figure is not valid. */
-  ratio: number | null;
-  /** The bare Node loop ÷ s_time: what Node's TLS stack itself allows here. */
-  bareRatio: number | null;
-  /** tlsbench ÷ the bare Node loop: the share of it tlsbench keeps while measuring. */
-  ofBare: number;
+  figures: Partial<Record<Tool, Figures>>;
 }
 
 interface CaseResult {
   case: BenchCase;
-  /** One measurement of both tools per round; the rounds interleave the cases. */
   rounds: RoundResult[];
-  /** Median over the rounds (the headline), and the spread. */
+  /** Median handshakes per CPU-second per client over the rounds (null: no valid figure). */
+  perCpuSecond: Partial<Record<Tool, number | null>>;
+  /** Median of the rounds' native ÷ tls-perf, with its range. */
   ratio: number | null;
   ratioMin: number | null;
   ratioMax: number | null;
-  tlsbenchPerCpuSecond: number;
-  sTimePerCpuSecond: number;
-  barePerCpuSecond: number;
-  bareRatio: number | null;
-  ofBare: number;
   meetsTarget: boolean | null;
 }
 
@@ -113,7 +106,26 @@ function serverUtilisation(server: CpuSampler, from: number, to: number): number
   return server.cpuBetween(from, to) / Math.max(0.001, (to - from) / 1000);
 }
 
-async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number): Promise<TlsbenchFigures> {
+const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
+
+/**
+ * What the server logged for a client's run, and whether it agrees that the case's class was made:
+ * a resumed case must be resumed in the server's log (all but the first handshake of each
+ * connection slot), a full case never.
+ */
+async function serverCheck(target: PinnedTarget, c: BenchCase, from: number, to: number): Promise<{ server: Figures['server']; invalid: string | null }> {
+  const server = await target.handshakesLogged(from, to);
+  if (!server) return { server: null, invalid: null };
+  if (server.handshakes === 0) return { server, invalid: 'the server logged no handshake' };
+  const share = server.resumed / server.handshakes;
+  if (c.cls === 'resumed' && share < 0.95) return { server, invalid: `the server resumed only ${pct(share)} of its handshakes` };
+  if (c.cls === 'full' && server.resumed > 0) return { server, invalid: `the server resumed ${server.resumed} handshakes of a full case` };
+  return { server, invalid: null };
+}
+
+const serverText = (f: Figures) => (f.server ? `server log ${f.server.resumed}/${f.server.handshakes} resumed` : 'no server log');
+
+async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number, engine: EngineName): Promise<Figures> {
   const server = new CpuSampler(target.pid).start();
   const args = [
     CLI, `${target.host}:${target.port}`, '--ca', target.caPath, '--tls', c.tls, '--resume', c.resume,
@@ -122,11 +134,13 @@ async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase,
     // generate an ML-KEM-768 share on every handshake that this server never uses. P-256 stays
     // listed because TLS 1.2 also reads the list as the curves an ECDSA certificate may use.
     '--groups', GROUPS,
+    '--engine', engine,
   ];
   const run = await runMeasured(CLIENT_CPU, node, args, { timeoutMs: (durationSec + 30) * 1000 });
   server.stop();
-  if (run.exitCode !== 0) throw new Error(`tlsbench exited ${run.exitCode} on ${c.name}:\n${run.stderr}`);
+  if (run.exitCode !== 0) throw new Error(`tlsbench --engine ${engine} exited ${run.exitCode} on ${c.name}:\n${run.stderr}`);
   const result = JSON.parse(run.stdout) as RunResult;
+  if (result.config.engine.name !== engine) throw new Error(`tlsbench ran the ${result.config.engine.name} engine, not ${engine} (${result.config.engine.reason ?? ''})`);
   const phase = result.phases[0]!;
   const s = phase.summary;
   const from = phase.windowStartedAt;
@@ -134,23 +148,27 @@ async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase,
   const cpuSec = run.sampler.cpuBetween(from, to);
   const handshakes = s.classes[c.cls]?.handshakes ?? 0;
   const allHandshakes = Object.values(s.classes).reduce((a, k) => a + (k?.handshakes ?? 0), 0);
+  const classShare = allHandshakes ? handshakes / allHandshakes : 0;
   const n = s.classes[c.cls]?.negotiated[0];
-  return {
+  const check = await serverCheck(target, c, run.startedAt, run.endedAt);
+  const figures: Figures = {
     handshakes,
-    classShare: allHandshakes ? handshakes / allHandshakes : 0,
+    classShare,
     cpuSec,
     wallSec: phase.windowMs / 1000,
     perCpuSecond: handshakes / cpuSec,
     cpuUtilisation: cpuSec / (phase.windowMs / 1000),
     serverCpuUtilisation: serverUtilisation(server, from, to),
-    wholeLifeCpuSec: run.userSec + run.sysSec,
-    elu: phase.client.elu,
-    errors: s.errorCount,
-    negotiated: n ? `${n.protocol} ${n.cipher} ${n.group}` : 'none sampled',
+    server: check.server,
+    invalid: s.errorCount ? `${s.errorCount} errors` : classShare < 0.99 ? `only ${pct(classShare)} ${c.cls}` : check.invalid,
+    detail: '',
   };
+  figures.detail = `${handshakes} in ${cpuSec.toFixed(2)} CPU-s (${pct(classShare)} ${c.cls}, ELU ${phase.client.elu.map(pct).join(',')}, ` +
+    `whole life ${(run.userSec + run.sysSec).toFixed(2)} CPU-s, ${n ? `${n.protocol} ${n.cipher} ${n.group}` : 'none sampled'}, ${serverText(figures)})`;
+  return figures;
 }
 
-async function measureBareNode(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number): Promise<ToolFigures> {
+async function measureBareNode(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number): Promise<Figures> {
   const server = new CpuSampler(target.pid).start();
   const args = [BARE_CLIENT, target.host, String(target.port), target.caPath, c.tls, c.resume, String(connections), String(WARMUP_SEC), String(durationSec), GROUPS];
   const run = await runMeasured(CLIENT_CPU, node, args, { timeoutMs: (durationSec + 30) * 1000 });
@@ -159,18 +177,25 @@ async function measureBareNode(node: string, target: PinnedTarget, c: BenchCase,
   const counts = JSON.parse(run.stdout) as { full: number; resumed: number; errors: number; cpuSec: number; wallSec: number };
   const handshakes = counts[c.cls];
   const windowEnd = run.endedAt;
-  return {
+  const check = await serverCheck(target, c, run.startedAt, run.endedAt);
+  const classShare = handshakes / Math.max(1, counts.full + counts.resumed);
+  const figures: Figures = {
     handshakes,
-    classShare: handshakes / Math.max(1, counts.full + counts.resumed),
+    classShare,
     cpuSec: counts.cpuSec,
     wallSec: counts.wallSec,
     perCpuSecond: handshakes / counts.cpuSec,
     cpuUtilisation: counts.cpuSec / counts.wallSec,
     serverCpuUtilisation: serverUtilisation(server, windowEnd - counts.wallSec * 1000, windowEnd),
+    server: check.server,
+    invalid: counts.errors ? `${counts.errors} errors` : check.invalid,
+    detail: '',
   };
+  figures.detail = `${handshakes} in ${counts.cpuSec.toFixed(2)} CPU-s (${pct(classShare)} ${c.cls}, ${serverText(figures)})`;
+  return figures;
 }
 
-async function measureSTime(target: PinnedTarget, c: BenchCase, durationSec: number): Promise<STimeFigures> {
+async function measureSTime(target: PinnedTarget, c: BenchCase, durationSec: number): Promise<Figures> {
   const server = new CpuSampler(target.pid).start();
   const args = [
     's_time', '-connect', `${target.host}:${target.port}`, '-CAfile', target.caPath,
@@ -188,11 +213,12 @@ async function measureSTime(target: PinnedTarget, c: BenchCase, durationSec: num
   const classShare = c.cls === 'resumed' ? reused / Math.max(1, marks.length) : (marks.length - reused) / Math.max(1, marks.length);
   const cpuSec = run.userSec + run.sysSec;
   const wallSec = (run.endedAt - run.startedAt) / 1000;
+  const check = await serverCheck(target, c, run.startedAt, run.endedAt);
   const invalid = classShare < 0.99
     ? `only ${(classShare * 100).toFixed(1)} % of s_time's connections were ${c.cls}` +
       (c.cls === 'resumed' && c.tls === '1.3' ? ': s_time -reuse never resumes TLS 1.3 (it closes before the post-handshake ticket arrives)' : '')
-    : null;
-  return {
+    : check.invalid;
+  const figures: Figures = {
     handshakes: connections,
     classShare,
     cpuSec,
@@ -200,68 +226,110 @@ async function measureSTime(target: PinnedTarget, c: BenchCase, durationSec: num
     perCpuSecond: connections / cpuSec,
     cpuUtilisation: cpuSec / wallSec,
     serverCpuUtilisation: serverUtilisation(server, run.startedAt, run.endedAt),
-    ownConnectionsPerUserSecond: Number(summary[3]),
+    server: check.server,
     invalid,
+    detail: '',
   };
+  figures.detail = `${connections} in ${cpuSec.toFixed(2)} CPU-s (${pct(classShare)} ${c.cls}, own figure ${summary[3]} connections/user-s, ${serverText(figures)})`;
+  return figures;
+}
+
+async function measureTlsPerf(binary: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number): Promise<Figures> {
+  const server = new CpuSampler(target.pid).start();
+  const args = tlsPerfArgs(target.host, target.port, c.tls, c.resume !== 'none', connections, durationSec);
+  const run = await runMeasured(CLIENT_CPU, binary, args, { timeoutMs: (durationSec + 30) * 1000 });
+  server.stop();
+  if (run.exitCode !== 0) throw new Error(`tls-perf ${args.join(' ')} exited ${run.exitCode}:\n${run.stdout}\n${run.stderr}`);
+  const handshakes = tlsPerfHandshakes(run.stdout);
+  if (handshakes === null) throw new Error(`cannot read tls-perf's summary:\n${run.stdout}`);
+  const cpuSec = run.userSec + run.sysSec;
+  const wallSec = (run.endedAt - run.startedAt) / 1000;
+  // tls-perf does not say what resumed: the server's log does.
+  const check = await serverCheck(target, c, run.startedAt, run.endedAt);
+  const classShare = check.server && check.server.handshakes
+    ? (c.cls === 'resumed' ? check.server.resumed : check.server.handshakes - check.server.resumed) / check.server.handshakes
+    : Number.NaN;
+  const invalid = check.invalid && c.cls === 'resumed' && c.tls === '1.3' ? `${check.invalid}: tls-perf does not resume TLS 1.3` : check.invalid;
+  const figures: Figures = {
+    handshakes,
+    classShare,
+    cpuSec,
+    wallSec,
+    perCpuSecond: handshakes / cpuSec,
+    cpuUtilisation: cpuSec / wallSec,
+    serverCpuUtilisation: serverUtilisation(server, run.startedAt, run.endedAt),
+    server: check.server,
+    invalid,
+    detail: '',
+  };
+  figures.detail = `${handshakes} in ${cpuSec.toFixed(2)} CPU-s (no verification, RST close; ${serverText(figures)})`;
+  return figures;
 }
 
 function parseOptions(argv: string[]) {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   return parseBenchOptions(argv, {
     duration: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '16' },
+    engines: { type: 'string', default: 'native,node' },
+    'tls-perf': { type: 'string', default: path.resolve(root, '../shared/peers/tls-perf') },
   }, (v, problems) => {
     const durationSec = Number(v.duration);
     const connections = Number(v.connections);
     const rounds = Number(v.rounds);
+    const engines = v.engines!.split(',').filter((e) => e !== '');
     if (!Number.isInteger(rounds) || rounds < 1) problems.push(`--rounds: '${v.rounds}' must be a whole number ≥ 1`);
     if (!Number.isInteger(durationSec) || durationSec < 1) problems.push(`--duration: '${v.duration}' must be whole seconds ≥ 1 (s_time -time takes seconds)`);
     if (!Number.isInteger(connections) || connections < 1) problems.push(`--connections: '${v.connections}' must be a whole number ≥ 1`);
-    return { durationSec, connections, rounds };
+    if (!engines.length || engines.some((e) => e !== 'native' && e !== 'node')) problems.push(`--engines: '${v.engines}' must list native and/or node, comma-separated`);
+    return { durationSec, connections, rounds, engines: engines as EngineName[], tlsPerfSource: v['tls-perf']! };
   });
 }
 
-const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
-const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
+const x = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v.toFixed(2)}×`);
 
-function renderMarkdown(env: BenchEnvironment, serverDescription: string, settings: { durationSec: number; connections: number; rounds: number }, results: CaseResult[]): string {
+interface Settings { durationSec: number; connections: number; rounds: number; engines: EngineName[]; tlsPerf: string }
+
+function renderMarkdown(env: BenchEnvironment, serverDescription: string, settings: Settings, tools: Tool[], results: CaseResult[]): string {
+  const cell = (r: CaseResult, tool: Tool) => {
+    const v = r.perCpuSecond[tool];
+    if (v === undefined) return '—';
+    const invalid = r.rounds.at(-1)!.figures[tool]?.invalid;
+    return v === null ? `— (${invalid ?? 'no valid round'})` : v.toFixed(0);
+  };
   const rows = results.map((r) => {
-    const last = r.rounds.at(-1)!;
     const spread = r.ratioMin === null ? '' : ` (${r.ratioMin.toFixed(2)}–${r.ratioMax!.toFixed(2)})`;
     return [
       r.case.name,
-      r.tlsbenchPerCpuSecond.toFixed(0),
-      last.sTime.invalid ? `(${r.sTimePerCpuSecond.toFixed(0)}, not ${r.case.cls})` : r.sTimePerCpuSecond.toFixed(0),
+      ...tools.map((tool) => cell(r, tool)),
       `${x(r.ratio)}${spread}`,
       r.case.target === null ? '—' : `≥ ${r.case.target}× ${r.meetsTarget === null ? '' : r.meetsTarget ? '✓' : '✗'}`,
-      `${r.barePerCpuSecond.toFixed(0)} (${x(r.bareRatio)} s_time)`,
-      pct(r.ofBare),
-      `${last.tlsbench.handshakes} in ${last.tlsbench.cpuSec.toFixed(2)} CPU-s (${pct(last.tlsbench.classShare)} ${r.case.cls}, ELU ${last.tlsbench.elu.map(pct).join(',')}, server ${pct(last.tlsbench.serverCpuUtilisation)})`,
-      `${last.sTime.handshakes} in ${last.sTime.cpuSec.toFixed(2)} CPU-s (${pct(last.sTime.classShare)} ${r.case.cls}, CPU ${pct(last.sTime.cpuUtilisation)}, server ${pct(last.sTime.serverCpuUtilisation)})`,
     ];
   });
-  const notes = results.filter((r) => r.rounds.at(-1)!.sTime.invalid).map((r) => `- ${r.case.name}: no ratio: ${r.rounds.at(-1)!.sTime.invalid}.`);
+  const details = results.flatMap((r) => tools.map((tool) => {
+    const f = r.rounds.at(-1)!.figures[tool];
+    return f ? `- ${r.case.name}, ${tool}: ${f.detail}${f.invalid ? ` — not comparable: ${f.invalid}` : ''}` : null;
+  })).filter((line): line is string => line !== null);
   return [
-    `# Client cost: tlsbench vs openssl s_time (Node ${env.client.node})`,
+    `# Client cost: tlsbench (${settings.engines.join(', ')} engine${settings.engines.length > 1 ? 's' : ''}) vs tls-perf and openssl s_time (Node ${env.client.node})`,
     '',
     ...environmentLines(env),
     `- server: ${serverDescription}`,
-    `- clients pinned to CPU ${CLIENT_CPU}; ${settings.rounds} rounds, each measuring every case for ${settings.durationSec} s per client (the clients rotate which goes first); the ratio is the median of the rounds' ratios, with their range. tlsbench: \`-w 1 -c ${settings.connections} --warmup ${WARMUP_SEC}s --ca CA --groups ${GROUPS}\` (one X25519 key share, as s_time offers); s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`; bare Node loop: bench/lab/bare-node-client.ts, ${settings.connections} connections, the same warm-up, groups and CA, no host-name check and no measurement.`,
+    `- ${settings.tlsPerf}`,
+    `- clients pinned to CPU ${CLIENT_CPU}; ${settings.rounds} rounds, each measuring every case for ${settings.durationSec} s per client (the clients rotate which goes first); the ratio is the median of the rounds' ratios, with their range. tlsbench: \`--engine E -w 1 -c ${settings.connections} --warmup ${WARMUP_SEC}s --ca CA --groups ${GROUPS}\` (one X25519 key share, as s_time offers); tls-perf: \`-t 1 -l ${settings.connections} -T ${settings.durationSec} --tls V -K on|off\`; s_time: \`-new\` or \`-reuse\`, \`-CAfile CA\`; bare Node loop: bench/lab/bare-node-client.ts, ${settings.connections} connections, the same warm-up, groups and CA, no host-name check and no measurement.`,
     '',
-    markdownTable(
-      ['case', 'tlsbench handshakes / CPU-s (median)', 's_time handshakes / CPU-s (median)', 'ratio: median (range)', 'target', 'bare Node loop / CPU-s (median, ÷ s_time)', 'tlsbench ÷ bare Node loop', 'tlsbench detail (last round)', 's_time detail (last round)'],
-      rows,
-    ),
+    markdownTable(['case', ...tools.map((t) => `${t} handshakes / CPU-s (median)`), 'tlsbench native ÷ tls-perf: median (range)', 'target'], rows),
     '',
     'CPU = user + system time of the whole client process (all threads). tlsbench: CPU inside its measured window',
-    '(interpolated from /proc/<pid>/stat samples), handshakes of that window. s_time: its connection count ÷ its',
-    'whole-life CPU (bash `times`). Both verify the server certificate against the test CA; tlsbench also checks',
-    'the host name. "server" is the server\'s CPU use over the run: well below 100 % means the server was not the limit.',
-    'The bare Node loop makes the same handshakes through Node\'s public TLS API with nothing on top (chain verified,',
-    'no host-name check, nothing measured): bare ÷ s_time is what Node\'s TLS stack itself allows on this machine, and',
-    'tlsbench ÷ bare is the share of it tlsbench keeps while measuring. tlsbench can beat it only where it does less',
-    'than Node does by default: it stores TLS 1.3 sessions without the server certificate, which every offer would decode.',
-    ...(notes.length ? ['', ...notes] : []),
+    '(interpolated from /proc/<pid>/stat samples), handshakes of that window. s_time and tls-perf: their own connection',
+    'count ÷ their whole-life CPU (bash `times`). tlsbench and s_time verify the server certificate against the test CA',
+    '(tlsbench also checks the host name) and close with close_notify; tls-perf verifies nothing and resets. Every',
+    'client\'s resumption is checked in the server\'s own log (nginx\'s $ssl_session_reused per connection): a client',
+    'whose handshakes the server did not resume (or resumed in a full case) has no figure in the table.',
+    '',
+    'Last round, per client:',
+    ...details,
     '',
   ].join('\n');
 }
@@ -269,59 +337,69 @@ function renderMarkdown(env: BenchEnvironment, serverDescription: string, settin
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const env = describeEnvironment(opts.node);
+  const tlsPerf = buildTlsPerf(opts.tlsPerfSource);
+  process.stderr.write(`${tlsPerf.note}\n`);
+  const tools: Tool[] = [
+    ...opts.engines.map((e): Tool => `tlsbench ${e}`),
+    ...(tlsPerf.binary ? ['tls-perf' as const] : []),
+    's_time',
+    'bare Node loop',
+  ];
+  const measure = (tool: Tool, c: BenchCase): Promise<Figures> => {
+    if (tool === 's_time') return measureSTime(target, c, opts.durationSec);
+    if (tool === 'tls-perf') return measureTlsPerf(tlsPerf.binary!, target, c, opts.durationSec, opts.connections);
+    if (tool === 'bare Node loop') return measureBareNode(opts.node, target, c, opts.durationSec, opts.connections);
+    return measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections, tool.slice('tlsbench '.length) as EngineName);
+  };
   const target = await startPinnedTarget(opts.server, SERVER_CPU);
   const rounds: RoundResult[][] = CASES.map(() => []);
   try {
     for (let round = 1; round <= opts.rounds; round++) {
       for (const [i, c] of CASES.entries()) {
-        process.stderr.write(`round ${round}/${opts.rounds} ${c.name}: `);
+        process.stderr.write(`round ${round}/${opts.rounds} ${c.name}:`);
+        const figures: RoundResult['figures'] = {};
         // Rotate which client goes first, so a drift of the machine favours none of them.
-        const measurements = [
-          () => measureTlsbench(opts.node, target, c, opts.durationSec, opts.connections),
-          () => measureSTime(target, c, opts.durationSec),
-          () => measureBareNode(opts.node, target, c, opts.durationSec, opts.connections),
-        ] as const;
-        const figures: (TlsbenchFigures | STimeFigures | ToolFigures)[] = [];
-        for (let k = 0; k < measurements.length; k++) {
-          const which = (k + round - 1) % measurements.length;
-          figures[which] = await measurements[which]!();
+        for (let k = 0; k < tools.length; k++) {
+          const tool = tools[(k + round - 1) % tools.length]!;
+          const f = await measure(tool, c);
+          figures[tool] = f;
+          process.stderr.write(` ${tool} ${f.perCpuSecond.toFixed(0)}/CPU-s${f.invalid ? ` (${f.invalid})` : ''};`);
         }
-        const tlsbench = figures[0] as TlsbenchFigures;
-        const sTime = figures[1] as STimeFigures;
-        const bare = figures[2]!;
-        const ratio = sTime.invalid ? null : tlsbench.perCpuSecond / sTime.perCpuSecond;
-        const bareRatio = sTime.invalid ? null : bare.perCpuSecond / sTime.perCpuSecond;
-        const ofBare = tlsbench.perCpuSecond / bare.perCpuSecond;
-        process.stderr.write(
-          `tlsbench ${tlsbench.perCpuSecond.toFixed(0)}/CPU-s, s_time ${sTime.perCpuSecond.toFixed(0)}/CPU-s${sTime.invalid ? ' (not comparable)' : ''}, ` +
-          `bare Node ${bare.perCpuSecond.toFixed(0)}/CPU-s; ratio ${x(ratio)}, of bare ${pct(ofBare)}\n`,
-        );
-        rounds[i]!.push({ tlsbench, sTime, bare, ratio, bareRatio, ofBare });
+        process.stderr.write('\n');
+        rounds[i]!.push({ figures });
       }
     }
   } finally {
     await target.stop();
+    tlsPerf.cleanup();
   }
   const results: CaseResult[] = CASES.map((c, i) => {
     const caseRounds = rounds[i]!;
-    const ratios = caseRounds.map((r) => r.ratio).filter((r): r is number => r !== null);
-    const ratio = ratios.length === caseRounds.length ? median(ratios) : null;
+    const valid = (tool: Tool) => caseRounds.map((r) => r.figures[tool]).filter((f): f is Figures => !!f && !f.invalid);
+    const perCpuSecond: CaseResult['perCpuSecond'] = {};
+    for (const tool of tools) {
+      const v = valid(tool);
+      perCpuSecond[tool] = v.length === caseRounds.length ? median(v.map((f) => f.perCpuSecond)) : null;
+    }
+    const ratios = caseRounds.map((r) => {
+      const native = r.figures['tlsbench native'];
+      const peer = r.figures['tls-perf'];
+      return native && peer && !native.invalid && !peer.invalid ? native.perCpuSecond / peer.perCpuSecond : null;
+    });
+    const all = ratios.filter((r): r is number => r !== null);
+    const ratio = all.length && all.length === caseRounds.length ? median(all) : null;
     return {
       case: c,
       rounds: caseRounds,
+      perCpuSecond,
       ratio,
-      ratioMin: ratio === null ? null : Math.min(...ratios),
-      ratioMax: ratio === null ? null : Math.max(...ratios),
-      tlsbenchPerCpuSecond: median(caseRounds.map((r) => r.tlsbench.perCpuSecond)),
-      sTimePerCpuSecond: median(caseRounds.map((r) => r.sTime.perCpuSecond)),
-      barePerCpuSecond: median(caseRounds.map((r) => r.bare.perCpuSecond)),
-      bareRatio: ratio === null ? null : median(caseRounds.map((r) => r.bareRatio!)),
-      ofBare: median(caseRounds.map((r) => r.ofBare)),
+      ratioMin: ratio === null ? null : Math.min(...all),
+      ratioMax: ratio === null ? null : Math.max(...all),
       meetsTarget: ratio === null || c.target === null ? null : ratio >= c.target,
     };
   });
-  const settings = { durationSec: opts.durationSec, connections: opts.connections, rounds: opts.rounds };
-  const markdown = renderMarkdown(env, target.description, settings, results);
+  const settings: Settings = { durationSec: opts.durationSec, connections: opts.connections, rounds: opts.rounds, engines: opts.engines, tlsPerf: tlsPerf.note };
+  const markdown = renderMarkdown(env, target.description, settings, tools, results);
   const files = writeResults('client-cost', env.client.node, { bench: 'client-cost', environment: env, server: target.description, settings, results }, markdown, opts.resultsDir);
   process.stdout.write(`${markdown}\nwritten: ${files.json}, ${files.md}\n`);
 }

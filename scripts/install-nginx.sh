@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs Debian's nginx (nginx-light) for the tests that run an external nginx target.
-# Idempotent: skips when `nginx -v` works. The tests start their own nginx with their own
+# Installs Debian's nginx (nginx-light) for the tests that run an external nginx target, and its
+# stream module (libnginx-mod-stream: a TLS server that logs every handshake, request or not, which
+# the client-cost bench reads to check each client's resumption). Idempotent: skips when `nginx -v`
+# works and the module is there. The tests start their own nginx with their own
 # config and prefix (test/support/nginx-server.ts), so the install must not leave a system
 # nginx service running: package scripts are told not to start services (policy-rc.d), and
 # a system nginx that the install started anyway is stopped.
@@ -8,13 +10,14 @@ set -euo pipefail
 
 # Debian puts nginx in /usr/sbin, which a non-root PATH may lack.
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
-if nginx_version="$("$nginx_bin" -v 2>&1)"; then
+stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
+if nginx_version="$("$nginx_bin" -v 2>&1)" && [[ -f "$stream_module" ]]; then
   echo "install-nginx: already installed: $nginx_version"
   exit 0
 fi
 
 if [[ "$(id -u)" != 0 ]]; then
-  echo "install-nginx: nginx is missing and installing it needs root" >&2
+  echo "install-nginx: nginx or its stream module is missing and installing it needs root" >&2
   exit 1
 fi
 
@@ -38,7 +41,7 @@ if [[ -z "$(find "$apt_stamp" -mmin -60 2>/dev/null)" ]]; then
   apt-get update
   touch "$apt_stamp"
 fi
-apt-get install -y --no-install-recommends nginx-light
+apt-get install -y --no-install-recommends nginx-light libnginx-mod-stream
 
 # If a system nginx is running after all (pid file of the Debian default config), stop it.
 if [[ -s /run/nginx.pid ]] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then

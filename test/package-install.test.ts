@@ -65,17 +65,24 @@ describe('the packed tarball, installed into a fresh project', { timeout: 600_00
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('ships built JavaScript, its licences and no source map or TypeScript source', () => {
-    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'vendor/chart.js/chart.umd.min.js', 'vendor/chart.js/LICENSE.md']) {
+    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'vendor/chart.js/chart.umd.min.js', 'vendor/chart.js/LICENSE.md',
+      'native/binding.gyp', 'scripts/build-native.mjs']) {
       assert.ok(tarballFiles.includes(file), `${file} is not in the tarball`);
     }
     assert.deepEqual(tarballFiles.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), []);
-    assert.deepEqual(tarballFiles.filter((f) => f.startsWith('dist/test') || f.startsWith('dist/bench')), []);
+    assert.deepEqual(tarballFiles.filter((f) => f.startsWith('dist/test') || f.startsWith('dist/bench') || f.startsWith('native/build')), []);
+    assert.ok(tarballFiles.some((f) => f.startsWith('native/src/') && f.endsWith('.c')), 'the native engine\'s C sources are not in the tarball');
     const shipped = readFileSync(join(app, 'node_modules', OWN.name, 'dist/src/cli/main.js'), 'utf8');
     assert.doesNotMatch(shipped, /sourceMappingURL/);
   });
 
-  it('installs without running any build: no lifecycle script, no TypeScript in the project', () => {
-    assert.doesNotMatch(install.stdout + install.stderr, /^> tlsbench@/m, 'npm ran a script of tlsbench at install');
+  it('installs without building TypeScript: its one install script builds the native engine, no TypeScript in the project', () => {
+    // The native engine is compiled against the installing Node's headers (or skipped, with the
+    // Node engine as fallback, where no compiler exists): npm's `install` script, and nothing else.
+    const scripts = [...(install.stdout + install.stderr).matchAll(/^> tlsbench@\S+ (\S+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(scripts, ['install'], `npm ran these scripts of tlsbench: ${scripts.join(', ')}`);
+    assert.match(install.stdout + install.stderr, /^> node scripts\/build-native\.mjs$/m);
+    assert.match(install.stdout + install.stderr, /tlsbench: native engine (built|not built)/);
     assert.doesNotMatch(install.stderr, /allowScripts|prepare/);
     assert.ok(!existsSync(join(app, 'node_modules', 'typescript')), 'typescript was installed with the package');
     assert.ok(!existsSync(join(app, 'node_modules', 'chart.js')), 'chart.js is vendored, not a dependency');
@@ -96,6 +103,8 @@ describe('the packed tarball, installed into a fresh project', { timeout: 600_00
     const result = JSON.parse(readFileSync(resultFile, 'utf8')) as RunResult;
     assert.equal(result.tool.version, OWN.version);
     assert.deepEqual(result.phases.map((p) => p.name), ['full', 'resumed']);
+    // Built at install on a machine with a compiler (CI installs one first): the default engine.
+    assert.equal(result.config.engine.name, /native engine built/.test(install.stdout + install.stderr) ? 'native' : 'node');
     for (const phase of result.phases) {
       assert.ok(phase.tally.successes > 0, `${phase.name}: no handshake`);
       assert.equal(phase.tally.attempts, phase.tally.successes, `${phase.name}: errors ${JSON.stringify(phase.tally.errors)}`);

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestCerts, type TestCerts } from './support/certs.js';
 import { startNginx } from './support/nginx-server.js';
 import { startOpenSslServer, type ExternalServer } from './support/openssl-server.js';
+import { nativeBuilt } from './support/engines.js';
 import { assertNegotiated, externalTarget, tlsRun } from './support/tls-run.js';
 
 const SMALL = ['-w', '1', '-c', '2', '--warmup', '0', '-n', '20'];
@@ -79,7 +80,9 @@ describe('openssl s_server -Verify 1', () => {
   test('TLS 1.3, no client certificate, no request, no resumption: still the certificate_required alert, never a success', async () => {
     // The client reads to the server's close after its own close_notify, so the rejection that
     // follows its Finished is seen in every mode.
-    assert.equal(await missing(['--tls', '1.3', '--resume', 'none']), 'tls.alert.certificate_required');
+    for (const engine of ['node', 'native']) {
+      assert.equal(await missing(['--engine', engine, '--tls', '1.3', '--resume', 'none']), 'tls.alert.certificate_required', engine);
+    }
   });
 
   test('an untrusted client certificate: rejected in its alert class, TLS 1.2 and 1.3', async () => {
@@ -93,6 +96,11 @@ describe('openssl s_server -Verify 1', () => {
     } finally {
       await stranger.cleanup();
     }
+  });
+
+  test('TLS 1.3, no client certificate, no request, no resumption: the native engine reads to the server\'s close and sees the alert', async (t) => {
+    if (!nativeBuilt()) return t.skip('the native engine is not built');
+    assert.equal(await missing(['--engine', 'native', '--tls', '1.3', '--resume', 'none']), 'tls.alert.certificate_required');
   });
 });
 

@@ -4,6 +4,7 @@ import { classifyError } from '../src/engine/errors.js';
 import { arrivalTime } from '../src/engine/pacing/arrivals.js';
 import { ResponseReader } from '../src/engine/response-reader.js';
 import { SessionStore } from '../src/engine/sessions.js';
+import { SnapshotSeconds } from '../src/engine/snapshot-seconds.js';
 
 test('error classes: one per failure, by phase', () => {
   assert.equal(classifyError({ code: 'ECONNREFUSED' }, 'tcp'), 'tcp.refused');
@@ -81,4 +82,24 @@ test('HTTP responses end by Content-Length, chunked encoding, or close', () => {
   const bytes = new ResponseReader({ kind: 'bytes', count: 4 });
   assert.equal(bytes.consume(Buffer.from('ab')), false);
   assert.equal(bytes.consume(Buffer.from('cd')), true);
+});
+
+test('snapshot seconds: an outcome counts in the second it was decided in, whenever the timer sends that second', () => {
+  // The window opens at 1000 ms; the lead-in second (-1) is still open: its timer is late.
+  const seconds = new SnapshotSeconds(-1, 1000);
+  // Decided 5 ms into the window, recorded before the late timer sent second -1: it is second 0's.
+  assert.equal(seconds.secondOf(1005), 0);
+  seconds.at(seconds.secondOf(1005)).handshake('full', 100);
+  seconds.at(seconds.secondOf(990)).handshake('full', 100);
+  const lead = seconds.take();
+  assert.deepEqual([lead.second, lead.counts.counts.full], [-1, 1]);
+  // Decided late in second 0 while it is still open.
+  seconds.at(seconds.secondOf(1999)).handshake('resumed', 50);
+  const first = seconds.take();
+  assert.deepEqual([first.second, first.counts.counts.full, first.counts.counts.resumed], [0, 1, 1]);
+  // Second 0 is sent: what was decided in it and recorded only now goes into the open second, never lost.
+  assert.equal(seconds.secondOf(1500), 1);
+  seconds.at(seconds.secondOf(3500)).error('tls.timeout');
+  // The last second holding anything, for the final snapshots.
+  assert.equal(seconds.last, 2);
 });

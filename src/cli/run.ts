@@ -55,6 +55,7 @@ export function runOptionsBuilder<T>(y: Argv<T>, switchesAsAxes = false) {
     .option('cert', { type: 'string', describe: 'client certificate (PEM) for mutual TLS', group: 'TLS:' })
     .option('key', { type: 'string', describe: 'client private key (PEM)', group: 'TLS:' })
     .option('key-passphrase', { type: 'string', describe: 'passphrase of --key', group: 'TLS:' })
+    .option('engine', { type: 'string', describe: 'native (C addon, the default where built) | node (tls.connect); env TLSBENCH_ENGINE', group: 'Load:' })
     .option('probe', { type: 'boolean', describe: 'first look at the target: versions, cipher, group, certificate, resumption support (stderr and the result)', group: 'TLS:' })
     .option('ocsp', { type: switchesAsAxes ? 'string' : 'boolean', describe: 'ask for a stapled OCSP response on every handshake and check it (status, signature, freshness); a bad staple fails the attempt (tls.ocsp.*)', group: 'Revocation:' })
     .option('crl', { type: 'string', describe: 'check the server certificate against this CRL (PEM or DER); revoked: tls.verify.CERT_REVOKED; a stale CRL or one not signed by --ca is refused before the run', group: 'Revocation:' })

@@ -10,6 +10,16 @@ export const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2
 
 export type SessionScope = 'slot' | 'worker';
 
+/** node: tls.connect per attempt (the reference). native: the C addon's epoll loop (native/). */
+export type EngineName = 'native' | 'node';
+export const ENGINE_NAMES: readonly EngineName[] = ['native', 'node'];
+
+export interface EngineChoice {
+  name: EngineName;
+  /** Why this engine, for the run line: null when it is the default and nothing stood in the way. */
+  reason: string | null;
+}
+
 /** Client TLS settings: one SecureContext per worker is built from exactly these. */
 export interface ClientTlsConfig {
   minVersion: TlsVersion;
@@ -121,6 +131,8 @@ export interface RunConfig {
   /** Epoch ms at which every load machine starts; null: as soon as the workers are ready. */
   startAt: number | null;
   server: BuiltInServerConfig;
+  /** The handshake engine every worker runs (absent in results written before engines existed: node). */
+  engine: EngineChoice;
 }
 
 /** What one phase of a run does: the whole config plus the resumption mode of this phase. */

@@ -17,6 +17,7 @@ import { resolveMeasuredServer, type MeasuredServer } from '../server-cpu/measur
 import { STAPLE_CHOICES, type StapleChoice } from '../server/ocsp-stapler.js';
 import { checkCrl } from '../trust/crl.js';
 import { MTLS_MODES, type MtlsMode } from '../server/client-certificates.js';
+import { chooseEngine } from '../engine/native-addon.js';
 
 /** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
 export interface RunOptions {
@@ -78,6 +79,8 @@ export interface RunOptions {
   serverPid?: string | number | (string | number)[];
   /** An external server's cgroup v2 directory on this machine whose CPU to measure. */
   serverCgroup?: string;
+  /** native | node; default native where it is built and carries the run's options (env TLSBENCH_ENGINE=node: node). */
+  engine?: string;
 }
 
 export const DEFAULTS = {
@@ -279,6 +282,18 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     problems.push('--server-pid and --server-cgroup name an external server on this machine; the built-in server (no target given) is always measured');
   }
   const measuredServer = builtIn ? null : resolveMeasuredServer(serverPids, o.serverCgroup, { pid: '--server-pid', cgroup: '--server-cgroup' }, problems);
+
+  // TLSBENCH_ENGINE=node runs everything on the Node engine; =native is the default anyway (and,
+  // unlike --engine native, never turns a machine without the build into an error).
+  // What the native engine does not do yet: such a run goes to the Node engine, and says why.
+  const nodeOnly = [
+    ...(ocsp ? ['--ocsp'] : []),
+    ...(credentials.crl ? ['--crl'] : []),
+    ...(request ? ['the request phase\'s HTTP status classes (--http/--request)'] : []),
+  ];
+  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined), nodeOnly);
+  if ('error' in engineChoice) problems.push(engineChoice.error);
+
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
 
   const config: RunConfig = {
@@ -319,6 +334,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     requireResumption: !!o.requireResumption,
     startAt,
     server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls, ocspStaple: serverOcspStaple as StapleChoice, crlFile: o.serverCrl ?? null, certDir: o.serverCertDir ?? null, responseBytes },
+    engine: 'choice' in engineChoice ? engineChoice.choice : { name: 'node', reason: null },
   };
   checkClientTls(config.tls, credentials);
   return { config, credentials, measuredServer };

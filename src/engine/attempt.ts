@@ -102,11 +102,13 @@ export class Attempt {
   private staple: Buffer | null = null;
   /** The client's own verdict on a completed handshake (a bad staple): the attempt fails in it after a clean close. */
   private rejection: string | null = null;
+  private awaitServerClose: boolean;
 
   constructor(
     private readonly settings: DialSettings,
     private readonly options: AttemptOptions,
   ) {
+    this.awaitServerClose = options.awaitServerClose;
     this.outcome = {
       errorClass: null, reused: null, offered: options.session !== undefined,
       startedAt: 0, tcpUs: 0, tlsUs: 0, handshakeAt: 0, decidedAt: 0, ttfbUs: [], statuses: [], bytesRead: 0,
@@ -161,8 +163,12 @@ export class Attempt {
     this.finish(null);
   }
 
-  /** Stops waiting for the server's close: the worker has seen this server never sends one. */
+  /**
+   * Stops waiting for the server's close: the worker has seen this server never sends one. An
+   * attempt still before its close will not wait when it gets there.
+   */
   releaseCloseWait(): void {
+    this.awaitServerClose = false;
     if (this.phase === 'closing') this.finish(null);
   }
 
@@ -258,7 +264,7 @@ export class Attempt {
   private close(): void {
     this.phase = 'closing';
     this.socket.end();
-    if (!this.options.awaitServerClose) return this.finish(null);
+    if (!this.awaitServerClose) return this.finish(null);
     // Without a reader the stream stays paused and never reports the server's close.
     if (!this.settings.request) this.socket.resume();
     this.arm(this.settings.closeWaitMs);

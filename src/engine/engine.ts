@@ -1,20 +1,31 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
-import { createHistogram, elapsedMicros, encodeHistogram, type Histogram } from '../metrics/histogram.js';
-import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type Tally } from '../metrics/tally.js';
-import { emptyCounts, type Snapshot } from '../metrics/timeline.js';
+import { elapsedMicros } from '../metrics/histogram.js';
+import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type ResumptionMechanism, type Tally } from '../metrics/tally.js';
+import type { Snapshot } from '../metrics/timeline.js';
 import { addOcspObservation, emptyOcspTally } from '../metrics/ocsp-tally.js';
 import { Attempt, type AttemptOutcome, type DialSettings } from './attempt.js';
 import { OcspClient } from './ocsp-client.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
-import { SessionStore, type StoredSession } from './sessions.js';
+import { SessionStore } from './sessions.js';
+import { SnapshotSeconds, type SecondCounts } from './snapshot-seconds.js';
 import type { CoordinatorMessage, PhaseClock, WorkerMessage, WorkerResult, WorkerTask } from './task.js';
 
 /** Consecutive connections whose server never answered our close_notify before a worker stops waiting. */
 const CLOSE_WAIT_GIVE_UP = 3;
 /** Negotiated parameters are read on the first attempts and then on one in this many. */
 const SAMPLE_EVERY = 64;
+
+/**
+ * The seam for an engine whose attempts run outside JS (the native loop): what it has in flight,
+ * and the time it spent waiting outside the event loop, which counts as idle in the utilisation.
+ */
+export interface OutsideLoad {
+  inFlight(): number;
+  /** Cumulative ms spent waiting for the network outside the JS event loop. */
+  idleMs(): number;
+}
 
 /** Local clock of a phase, in this thread's performance.now() milliseconds. */
 export interface LocalClock {
@@ -52,20 +63,18 @@ export class Engine {
   private closeWaitsInARow = 0;
   private serverClosesSeen = 0;
   private stopping = false;
+  /** When stop() ran (local ms). */
+  private stoppedAt = Number.POSITIVE_INFINITY;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
-  // The second being accumulated for the next snapshot.
-  private second: number;
-  private secondCounts = emptyCounts();
-  private secondErrors: Record<string, number> = {};
-  private secondErrorCount = 0;
-  private secondDropped = 0;
-  private secondLatency: Histogram = createHistogram();
+  // Per-second counts, by the second each outcome was decided in (set up by begin()).
+  private seconds = new SnapshotSeconds(0, 0);
   private secondElu: EventLoopUtilization;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private windowElu: EventLoopUtilization | null = null;
   private elu = 0;
+  private outside: OutsideLoad | null = null;
 
   constructor(
     private readonly task: WorkerTask,
@@ -96,7 +105,6 @@ export class Engine {
     this.quota = task.share.handshakes !== null;
     this.measuredLeft = task.share.handshakes ?? Number.POSITIVE_INFINITY;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.second = 0;
     this.secondElu = performance.eventLoopUtilization();
   }
 
@@ -105,7 +113,25 @@ export class Engine {
   }
 
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.inFlight.size + (this.outside?.inFlight() ?? 0);
+  }
+
+  /** Attaches the native loop (before begin()): its attempts and its idle time count here too. */
+  attachOutsideLoad(outside: OutsideLoad): void {
+    this.outside = outside;
+  }
+
+  /** Event-loop utilisation, where time an outside loop spent waiting counts as idle. */
+  private utilisation(since?: EventLoopUtilization): EventLoopUtilization {
+    const now = performance.eventLoopUtilization();
+    const outsideIdle = this.outside?.idleMs() ?? 0;
+    let idle = now.idle + outsideIdle;
+    let active = now.active - outsideIdle;
+    if (since) {
+      idle -= since.idle;
+      active -= since.active;
+    }
+    return { idle, active, utilization: idle + active > 0 ? Math.max(0, active) / (idle + active) : 0 };
   }
 
   /**
@@ -120,13 +146,13 @@ export class Engine {
       windowAt: clock.windowAt - offset,
       endAt: clock.endAt - offset,
     };
-    this.second = Math.floor((performance.now() - this.clock.windowAt) / 1000);
-    this.secondElu = performance.eventLoopUtilization();
+    this.seconds = new SnapshotSeconds(Math.floor((performance.now() - this.clock.windowAt) / 1000), this.clock.windowAt);
+    this.secondElu = this.utilisation();
     this.scheduleSnapshot();
     const untilEnd = this.clock.endAt - performance.now();
     setTimeout(() => this.stop(), Math.max(0, untilEnd)).unref();
     const untilWindow = this.clock.windowAt - performance.now();
-    setTimeout(() => (this.windowElu = performance.eventLoopUtilization()), Math.max(0, untilWindow)).unref();
+    setTimeout(() => (this.windowElu = this.utilisation()), Math.max(0, untilWindow)).unref();
   }
 
   /**
@@ -145,15 +171,50 @@ export class Engine {
     return at < this.clock.endAt ? 'measured' : 'none';
   }
 
+  /**
+   * Open loop, once stopped: an arrival due before the stop and the window's end that a late tick
+   * had not reached yet still arrived; classified as claim() would have done on time ('none': it
+   * was due after). With a free slot it is started and unfinished at once (arrivalAtClose).
+   */
+  claimLate(at: number): Claim {
+    if (at >= Math.min(this.stoppedAt, this.clock.endAt)) return 'none';
+    if (at < this.clock.windowAt) return 'unmeasured';
+    if (this.quota) {
+      if (this.measuredLeft <= 0) return 'none';
+      this.measuredLeft--;
+    }
+    return 'measured';
+  }
+
+  /** Open loop: a late arrival (claimLate) that found a free slot after the stop: aborted before it dialled. */
+  arrivalAtClose(slot: number, claim: Claim, intendedAt: number): void {
+    const outcome: AttemptOutcome = {
+      errorClass: null, reused: null, offered: false, startedAt: intendedAt, tcpUs: 0, tlsUs: 0, handshakeAt: 0,
+      decidedAt: 0, ttfbUs: [], statuses: [], bytesRead: 0, session: undefined, closeWaitExpired: false, negotiated: null, ocsp: null, aborted: true,
+    };
+    this.record(slot, outcome, claim === 'measured', undefined, intendedAt);
+  }
+
   /** Open loop: an arrival was due at its claimed time (counted when it was due inside the window). */
   arrive(claim: Claim): void {
     if (claim === 'measured') this.tally.arrivals++;
   }
 
-  /** Counts an arrival that found every slot busy (open loop). */
-  drop(claim: Claim): void {
+  /** Counts an arrival that found every slot busy (open loop); `at`: when it was due. */
+  drop(claim: Claim, at: number): void {
     if (claim === 'measured') this.tally.dropped++;
-    if (claim === 'measured' || this.second < 0) this.secondDropped++;
+    const bucket = this.bucket(claim === 'measured', at);
+    if (bucket) bucket.dropped++;
+  }
+
+  /**
+   * The snapshot second an event decided at `at` is counted in: a counted one in a second of the
+   * window, an uncounted (warm-up) one only before the window opens (null: in no snapshot).
+   */
+  private bucket(counted: boolean, at: number): SecondCounts | null {
+    const second = this.seconds.secondOf(at);
+    if (counted) return this.seconds.at(Math.max(0, second));
+    return second < 0 ? this.seconds.at(second) : null;
   }
 
   /**
@@ -170,20 +231,23 @@ export class Engine {
       sample: measured && (this.measuredStarted++ < 8 || this.measuredStarted % SAMPLE_EVERY === 0),
     });
     this.inFlight.add(attempt);
-    if (measured) {
-      this.tally.started++;
-      this.measuredInFlight++;
-    }
+    if (measured) this.measuredInFlight++;
     const outcome = await attempt.run();
     this.inFlight.delete(attempt);
     if (measured) this.measuredInFlight--;
-    this.record(slot, outcome, measured, offer, intendedAt);
+    this.record(slot, outcome, measured, offer?.mechanism, intendedAt);
     if (this.quota && measured && this.measuredLeft <= 0 && this.measuredInFlight === 0) this.stop();
     return outcome.errorClass;
   }
 
-  private record(slot: number, outcome: AttemptOutcome, measured: boolean, offer: StoredSession | undefined, intendedAt: number | null): void {
+  /**
+   * Counts one outcome, of either engine (the native loop hands its outcomes over in batches).
+   * `measured`: it started inside the window (with --handshakes: it is one of the N).
+   * `offeredMechanism`: how the offered session would resume, where known.
+   */
+  record(slot: number, outcome: AttemptOutcome, measured: boolean, offeredMechanism: ResumptionMechanism | undefined, intendedAt: number | null): void {
     const t = this.tally;
+    if (measured) t.started++;
     const { windowAt, endAt } = this.clock;
     if (outcome.session) this.sessions.store(slot, outcome.session);
     this.learnServerClose(outcome);
@@ -197,12 +261,13 @@ export class Engine {
       const decidedAt = outcome.aborted ? performance.now() : outcome.decidedAt;
       counted = !outcome.aborted && decidedAt >= windowAt && decidedAt < endAt;
       unfinished = decidedAt >= windowAt && !counted;
-      // Claimed before the window (open loop: due before it, even when a late tick started it
-      // after the window opened): carried in, or `attempts + unfinished = started + carriedIn` breaks.
+      // Carried in: claimed before the window (open loop: due before it, though it may have
+      // started late, inside it), so `started` does not hold it. By the claim, not by startedAt,
+      // or attempts + unfinished = started + carriedIn would not hold.
       if ((counted || unfinished) && !measured) t.carriedIn++;
     }
     // Undecided when the window closed, but its handshake completed inside it (only the request
-    // phase was cut): a handshake completed in the window, counted in its class like any other.
+    // phase or the close was cut): a handshake completed in the window, counted in its class like any other.
     const handshakeInWindow = unfinished && outcome.reused !== null && (this.quota || (outcome.handshakeAt >= windowAt && outcome.handshakeAt < endAt));
     if (unfinished) {
       t.unfinished++;
@@ -211,7 +276,8 @@ export class Engine {
       return;
     }
     const handshakeCounted = counted || handshakeInWindow;
-    const inSnapshot = handshakeCounted || this.second < 0;
+    // Its snapshot second: when it was decided, or for a handshake the window's end cut, when it completed.
+    const bucket = this.bucket(handshakeCounted, counted || !handshakeCounted ? outcome.decidedAt : outcome.handshakeAt);
     if (!handshakeCounted) {
       const w = t.warmup;
       w.attempts++;
@@ -219,19 +285,16 @@ export class Engine {
       else w.errors++;
     } else {
       if (counted) t.attempts++;
-      if (offer) {
+      if (outcome.offered) {
         t.offered++;
-        t.offeredMechanisms[offer.mechanism] = (t.offeredMechanisms[offer.mechanism] ?? 0) + 1;
+        if (offeredMechanism) t.offeredMechanisms[offeredMechanism] = (t.offeredMechanisms[offeredMechanism] ?? 0) + 1;
       }
       if (outcome.session) t.sessionsReceived++;
       if (outcome.closeWaitExpired) t.closeWaitsExpired++;
     }
     if (outcome.reused !== null) {
       const cls: HandshakeClass = outcome.reused ? 'resumed' : outcome.offered ? 'miss' : 'full';
-      if (inSnapshot) {
-        this.secondCounts[cls]++;
-        this.secondLatency.recordValue(outcome.tlsUs);
-      }
+      bucket?.handshake(cls, outcome.tlsUs);
       if (handshakeCounted) {
         let recorder = this.recorders.get(cls);
         if (!recorder) this.recorders.set(cls, (recorder = new ClassRecorder()));
@@ -244,7 +307,7 @@ export class Engine {
         recorder.requests += outcome.ttfbUs.length;
         recorder.countStatuses(outcome.statuses);
         recorder.bytesRead += outcome.bytesRead;
-        if (outcome.reused && offer) t.mechanisms[offer.mechanism] = (t.mechanisms[offer.mechanism] ?? 0) + 1;
+        if (outcome.reused && offeredMechanism) t.mechanisms[offeredMechanism] = (t.mechanisms[offeredMechanism] ?? 0) + 1;
         if (outcome.negotiated) addNegotiated((t.negotiated[cls] ??= []), outcome.negotiated);
       }
     }
@@ -252,10 +315,8 @@ export class Engine {
     if (counted && outcome.ocsp) addOcspObservation((t.ocsp[outcome.offered ? 'miss' : 'full'] ??= emptyOcspTally()), outcome.ocsp);
     if (outcome.errorClass !== null) {
       if (counted) t.errors[outcome.errorClass] = (t.errors[outcome.errorClass] ?? 0) + 1;
-      if (inSnapshot) {
-        this.secondErrors[outcome.errorClass] = (this.secondErrors[outcome.errorClass] ?? 0) + 1;
-        this.secondErrorCount++;
-      }
+      // An attempt the window's end cut is in no error count: only its handshake was counted.
+      if (!handshakeInWindow) bucket?.error(outcome.errorClass);
     } else if (counted) {
       t.successes++;
     }
@@ -278,62 +339,55 @@ export class Engine {
   }
 
   private scheduleSnapshot(): void {
-    const nextBoundary = this.clock.windowAt + (this.second + 1) * 1000;
+    const nextBoundary = this.clock.windowAt + (this.seconds.open + 1) * 1000;
     // The window's last second is reported by stop(): a tick racing the end-of-window timer
     // would otherwise open a stray second past the window.
     if (nextBoundary >= this.clock.endAt) return;
     this.snapshotTimer = setTimeout(() => {
       this.emitSnapshot();
-      this.second++;
       if (!this.stopping) this.scheduleSnapshot();
     }, Math.max(0, nextBoundary - performance.now()));
   }
 
   private emitSnapshot(): void {
-    const elu = performance.eventLoopUtilization(this.secondElu);
-    this.secondElu = performance.eventLoopUtilization();
-    const h = this.secondLatency;
+    const elu = this.utilisation(this.secondElu);
+    this.secondElu = this.utilisation();
+    const { second, counts } = this.seconds.take();
     const snapshot: Snapshot = {
       worker: this.task.share.index,
-      second: this.second,
-      at: Math.round(performance.timeOrigin + this.clock.windowAt + this.second * 1000),
-      handshakes: this.secondCounts,
-      errors: this.secondErrorCount,
-      errorClasses: this.secondErrors,
-      dropped: this.secondDropped,
+      second,
+      at: Math.round(performance.timeOrigin + this.clock.windowAt + second * 1000),
+      ...counts.fields(),
       elu: elu.utilization,
       workers: 1,
-      inFlight: this.inFlight.size,
-      p50: h.totalCount ? h.getValueAtPercentile(50) : 0,
-      p99: h.totalCount ? h.getValueAtPercentile(99) : 0,
+      inFlight: this.inFlightCount,
     };
-    if (h.totalCount) snapshot.latency = encodeHistogram(h);
     this.post({ type: 'snapshot', snapshot });
-    this.secondCounts = emptyCounts();
-    this.secondErrors = {};
-    this.secondErrorCount = 0;
-    this.secondDropped = 0;
-    h.reset();
   }
 
   /** Ends the phase: aborts what is in flight (counted as unfinished if measured). */
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.windowElu) this.elu = performance.eventLoopUtilization(this.windowElu).utilization;
+    this.stoppedAt = performance.now();
+    if (this.windowElu) this.elu = this.utilisation(this.windowElu).utilization;
     for (const attempt of [...this.inFlight]) attempt.abort();
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
-    // An aborted attempt is recorded once its launch() resumes, a microtask later: a handshake
-    // that completed before the window closed (only its close was pending) belongs in the last
-    // second's snapshot too.
-    setImmediate(() => {
-      this.emitSnapshot();
-      this.resolveDone();
-    });
+    this.resolveDone();
   }
 
+  /**
+   * The worker's result, once its pacing (or the native loop) has recorded every outcome: the last
+   * second's snapshot goes out here, not at stop(), because an attempt aborted at stop is recorded
+   * a microtask later (a handshake that completed before the window closed, only its close pending,
+   * belongs in it), and the native loop hands over its last batch after stop() too.
+   */
   async result(): Promise<WorkerResult> {
     await this.done;
+    // The open second, and any later one an outcome recorded after stop() was decided in.
+    const last = this.seconds.last;
+    do this.emitSnapshot();
+    while (this.seconds.open <= last);
     if (this.keylogStream) await new Promise((resolve) => this.keylogStream!.end(resolve));
     for (const cls of HANDSHAKE_CLASSES) {
       const recorder = this.recorders.get(cls);

@@ -2,6 +2,7 @@ import type { CoordinatorMessage, WorkerMessage, WorkerResult, WorkerTask } from
 import { Engine, waitForStart } from './engine.js';
 import { runClosedLoop } from './pacing/closed-loop.js';
 import { runOpenLoop } from './pacing/open-loop.js';
+import { NativeWorkerLoop } from './native-engine.js';
 
 /**
  * The piscina task: one per worker per phase, long-lived. Setup errors (a bad cipher string, an
@@ -11,8 +12,14 @@ export default async function runWorker(task: WorkerTask): Promise<WorkerResult 
   const { control, config, share } = task;
   const post = (message: WorkerMessage) => control.postMessage(message);
   let engine: Engine;
+  let native: NativeWorkerLoop | null = null;
   try {
     engine = new Engine(task, post);
+    // The native engine (config.engine, chosen by the coordinator) runs the closed or open loop in C.
+    if (config.engine?.name === 'native') {
+      native = new NativeWorkerLoop(task);
+      engine.attachOutsideLoad(native.outsideLoad());
+    }
   } catch (err) {
     post({ type: 'setup-failed', message: (err as Error).message });
     control.close();
@@ -30,7 +37,8 @@ export default async function runWorker(task: WorkerTask): Promise<WorkerResult 
   });
   engine.begin(clock);
   const { rampEndAt, startAt } = engine.clock;
-  await (share.rate !== null
+  await (native ? native.run(engine)
+    : share.rate !== null
     ? runOpenLoop(engine, {
         totalRate: config.rate!,
         workers: config.workers,

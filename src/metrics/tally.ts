@@ -73,9 +73,9 @@ export interface Tally {
   /** Attempts decided inside the measured window: successes + Σ errors. */
   attempts: number;
   successes: number;
-  /** Attempts started inside the window (with --handshakes: the N counted ones). */
+  /** Attempts started inside the window (open loop: due inside it; with --handshakes: the N counted ones). */
   started: number;
-  /** Attempts started before the window that were still undecided when it opened. */
+  /** Attempts started before the window (open loop: due before it) that were still undecided when it opened. */
   carriedIn: number;
   /** Attempts still undecided when the window closed; aborted, and in no other count. */
   unfinished: number;

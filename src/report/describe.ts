@@ -29,5 +29,8 @@ export function describeRun(c: RunConfig, repeats = 1): string {
   if (c.request) parts.push(`${c.request.description} ×${c.request.perConnection} per connection`);
   if (c.tls.ocsp) parts.push(`OCSP staple asked${c.tls.requireStaple ? ' and required' : ''}${c.target === null ? ` (built-in server staples ${c.server.ocspStaple ?? 'good'})` : ''}`);
   if (c.tls.insecure) parts.push('certificates NOT verified (--insecure)');
+  // Results written before engines existed ran on the Node engine.
+  const engine = c.engine ?? { name: 'node', reason: null };
+  parts.push(`${engine.name} engine${engine.reason ? ` (${engine.reason})` : ''}`);
   return parts.join(', ');
 }

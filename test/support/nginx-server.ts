@@ -28,6 +28,8 @@ export interface NginxLogLine {
 
 /** An nginx started with `accessLog: true`. */
 export interface LoggingNginx extends ExternalServer {
+  /** NginxOptions.stream: every connection's handshake, as nginx logged it. */
+  handshakeLog(): Promise<NginxHandshake[]>;
   /** Every line logged so far, parsed. */
   accessLog(): Promise<NginxLogLine[]>;
 }
@@ -77,8 +79,34 @@ export interface NginxOptions {
    * $connection_requests $status`. Read it back with `accessLog()` on the returned server.
    */
   accessLog?: boolean;
+  /**
+   * A TLS server with no HTTP on top (nginx's stream module): it completes the handshake, sends
+   * nothing and closes, and logs every connection to `handshakes.log` (`$msec $ssl_session_reused
+   * $ssl_protocol`, one line per connection when it ends) whether or not a request came: the
+   * server's own word on each handshake of a handshake-only client (tls-perf, s_time).
+   * Read it back with `handshakeLog()`. Needs libnginx-mod-stream (scripts/install-nginx.sh).
+   */
+  stream?: boolean;
   startTimeoutMs?: number;
 }
+
+/** One connection as nginx's stream server logged it (NginxOptions.stream). */
+export interface NginxHandshake {
+  msec: number;
+  /** `$ssl_session_reused`: 'r' when the handshake resumed. */
+  reused: boolean;
+  protocol: string;
+}
+
+export function parseHandshakeLog(text: string): NginxHandshake[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((line) => {
+    const [msec, reused, protocol] = line.split(' ');
+    if (protocol === undefined || (reused !== 'r' && reused !== '.')) throw new Error(`unexpected nginx handshake log line: ${line}`);
+    return { msec: Math.round(Number(msec) * 1000), reused: reused === 'r', protocol };
+  });
+}
+
+const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
 const execFileP = promisify(execFile);
 
@@ -104,9 +132,9 @@ function sessionCacheValue(v: NginxOptions['sessionCache']): string {
 
 export function nginxConfig(opts: NginxOptions, port: number, prefix: string): string {
   const workers = opts.workers ?? 1;
-  const protocols = opts.tls === '1.2' ? 'TLSv1.2' : opts.tls === '1.3' ? 'TLSv1.3' : 'TLSv1.2 TLSv1.3';
   const p = (f: string): string => path.join(prefix, f);
   const lines: string[] = [
+    ...(opts.stream ? [`load_module ${STREAM_MODULE};`] : []),
     `master_process ${workers > 1 ? 'on' : 'off'};`,
     `worker_processes ${workers};`,
     // As root the workers would switch to nobody, who cannot read a 0700 temp dir.
@@ -115,6 +143,52 @@ export function nginxConfig(opts: NginxOptions, port: number, prefix: string): s
     `pid ${p('nginx.pid')};`,
     `lock_file ${p('nginx.lock')};`,
     'events { worker_connections 4096; }',
+    ...(opts.stream ? streamConfig(opts, port, prefix) : httpConfig(opts, port, prefix)),
+  ];
+  return lines.join('\n');
+}
+
+/** The TLS settings both kinds of server share, indented for a server block. */
+function tlsDirectives(opts: NginxOptions): string[] {
+  const protocols = opts.tls === '1.2' ? 'TLSv1.2' : opts.tls === '1.3' ? 'TLSv1.3' : 'TLSv1.2 TLSv1.3';
+  const lines = [
+    `    ssl_certificate ${opts.certPath};`,
+    `    ssl_certificate_key ${opts.keyPath};`,
+    `    ssl_protocols ${protocols};`,
+    `    ssl_session_tickets ${(opts.tickets ?? true) ? 'on' : 'off'};`,
+    `    ssl_session_cache ${sessionCacheValue(opts.sessionCache)};`,
+    `    ssl_session_timeout ${opts.sessionTimeoutSec ?? 300}s;`,
+  ];
+  if (opts.ciphers !== undefined) lines.push(`    ssl_ciphers ${opts.ciphers};`);
+  if (opts.ciphersuites !== undefined) lines.push(`    ssl_conf_command Ciphersuites ${opts.ciphersuites};`);
+  if (opts.groups !== undefined) lines.push(`    ssl_ecdh_curve ${opts.groups};`);
+  if (opts.verifyClient) {
+    if (opts.caPath === undefined) throw new Error('startNginx: verifyClient needs caPath');
+    lines.push('    ssl_verify_client on;', `    ssl_client_certificate ${opts.caPath};`);
+  }
+  if (opts.extraServerConfig) lines.push(opts.extraServerConfig);
+  return lines;
+}
+
+function streamConfig(opts: NginxOptions, port: number, prefix: string): string[] {
+  return [
+    'stream {',
+    `  log_format handshakes '$msec $ssl_session_reused $ssl_protocol';`,
+    `  access_log ${path.join(prefix, 'handshakes.log')} handshakes;`,
+    '  server {',
+    `    listen 127.0.0.1:${port} ssl;`,
+    ...tlsDirectives(opts),
+    // Nothing to say after the handshake: close (with close_notify).
+    '    return "";',
+    '  }',
+    '}',
+    '',
+  ];
+}
+
+function httpConfig(opts: NginxOptions, port: number, prefix: string): string[] {
+  const p = (f: string): string => path.join(prefix, f);
+  return [
     'http {',
     ...(opts.accessLog
       ? [
@@ -132,23 +206,12 @@ export function nginxConfig(opts: NginxOptions, port: number, prefix: string): s
     '  server {',
     `    listen 127.0.0.1:${port} ssl;`,
     '    server_name localhost;',
-    `    ssl_certificate ${opts.certPath};`,
-    `    ssl_certificate_key ${opts.keyPath};`,
-    `    ssl_protocols ${protocols};`,
-    `    ssl_session_tickets ${(opts.tickets ?? true) ? 'on' : 'off'};`,
-    `    ssl_session_cache ${sessionCacheValue(opts.sessionCache)};`,
-    `    ssl_session_timeout ${opts.sessionTimeoutSec ?? 300}s;`,
+    ...tlsDirectives(opts),
+    '    location / { return 200 "ok\\n"; }',
+    '  }',
+    '}',
+    '',
   ];
-  if (opts.ciphers !== undefined) lines.push(`    ssl_ciphers ${opts.ciphers};`);
-  if (opts.ciphersuites !== undefined) lines.push(`    ssl_conf_command Ciphersuites ${opts.ciphersuites};`);
-  if (opts.groups !== undefined) lines.push(`    ssl_ecdh_curve ${opts.groups};`);
-  if (opts.verifyClient) {
-    if (opts.caPath === undefined) throw new Error('startNginx: verifyClient needs caPath');
-    lines.push('    ssl_verify_client on;', `    ssl_client_certificate ${opts.caPath};`);
-  }
-  if (opts.extraServerConfig) lines.push(opts.extraServerConfig);
-  lines.push('    location / { return 200 "ok\\n"; }', '  }', '}', '');
-  return lines.join('\n');
 }
 
 /**
@@ -190,6 +253,7 @@ export async function startNginx(opts: NginxOptions): Promise<LoggingNginx | Ext
         pid: proc.pid,
         output: () => proc.output(),
         accessLog: async () => parseNginxLog(await readFile(path.join(prefix, 'access.log'), 'utf8').catch(() => '')),
+        handshakeLog: async () => parseHandshakeLog(await readFile(path.join(prefix, 'handshakes.log'), 'utf8').catch(() => '')),
         stop: async () => {
           // SIGQUIT: graceful shutdown; SIGTERM/SIGKILL after the grace period.
           await proc.stop('SIGQUIT', 5000);

@@ -16,18 +16,23 @@ export async function runOpenLoop(
   const running = new Set<Promise<void>>();
   let k = opts.index;
   await new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     const tick = () => {
-      if (!engine.running) return resolve();
       const now = performance.now();
+      // Once stopped, arrivals due before the stop that this tick comes late for still arrived.
+      const late = !engine.running;
       let intended = startAt + arrivalTime(k, opts.totalRate, opts.rampMs);
       while (intended <= now) {
         // Classified by when the arrival was due, not when a late tick got to it.
-        const claim = engine.claim(intended);
+        const claim = late ? engine.claimLate(intended) : engine.claim(intended);
         if (claim === 'none') return resolve();
         engine.arrive(claim);
         const slot = freeSlots.pop();
         if (slot === undefined) {
-          engine.drop(claim);
+          engine.drop(claim, intended);
+        } else if (late) {
+          engine.arrivalAtClose(slot, claim, intended);
+          freeSlots.push(slot);
         } else {
           const p = engine.launch(slot, claim, intended).then(() => {
             freeSlots.push(slot);
@@ -38,8 +43,14 @@ export async function runOpenLoop(
         k += opts.workers;
         intended = startAt + arrivalTime(k, opts.totalRate, opts.rampMs);
       }
-      setTimeout(tick, Math.max(0, intended - performance.now()));
+      if (late) return resolve();
+      timer = setTimeout(tick, Math.max(0, intended - performance.now()));
     };
+    // At the stop, at once: a slow schedule's next tick may be far off.
+    void engine.done.then(() => {
+      clearTimeout(timer);
+      tick();
+    });
     tick();
   });
   await Promise.all(running);

@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { EngineChoice } from '../config/run-config.js';
+
+/**
+ * The native handshake engine's addon (native/, built by scripts/build-native.mjs at install):
+ * where it is, whether it loads here, and which runs it can carry. The loop itself is driven by
+ * native-engine.ts.
+ */
+
+/** Fields of one outcome in the loop's Float64Array (native/src/handshake_loop.h). */
+export const OUTCOME = {
+  slot: 0, flags: 1, startedAt: 2, tcpUs: 3, tlsUs: 4, handshakeAt: 5, completedAt: 6, detail: 7, intendedAt: 8,
+  bytesRead: 9, ttfbAt: 10, ttfbCount: 11,
+} as const;
+export const OUTCOME_FIELDS = 12;
+
+/** Bits of OUTCOME.flags. */
+export const FLAG = {
+  measured: 1, offered: 2, handshake: 4, reused: 8, session: 16, closeWaitExpired: 32, aborted: 64, detail: 128,
+  mechanismShift: 11, dropped: 1024,
+} as const;
+
+/** What the loop tells about an outcome beyond the numbers: an error, a negotiated sample, or both. */
+export interface NativeDetail {
+  /** `close`: while waiting for the server's close after a completed handshake. */
+  phase?: 'tcp' | 'tls' | 'close' | 'app';
+  code?: string;
+  syscall?: string;
+  protocol?: string;
+  cipher?: string;
+  group?: string;
+  alpn?: string;
+  certificate?: string;
+  clientCertificate?: boolean;
+}
+
+export interface NativeLoopOptions {
+  host: string;
+  port: number;
+  servername: string | null;
+  verify: boolean;
+  verifyHost: string | null;
+  verifyIp: string | null;
+  ca: string | null;
+  cert: string | null;
+  key: string | null;
+  passphrase: string | null;
+  /** OpenSSL's protocol version numbers (0x0301 … 0x0304). */
+  minVersion: number;
+  maxVersion: number;
+  ciphers: string | null;
+  ciphersuites: string | null;
+  groups: string | null;
+  sigalgs: string | null;
+  alpn: Buffer | null;
+  /** 0 none, 1 ticket, 2 id (no ticket extension). */
+  resume: 0 | 1 | 2;
+  resumeRatio: number;
+  scopeWorker: boolean;
+  connectMs: number;
+  handshakeMs: number;
+  /** Bound on waiting for the server's close after close_notify (the ticket-wait bound). */
+  closeWaitMs: number;
+  keylogFile: string | null;
+  /** Closed loop: slots; open loop: the cap on attempts in flight. */
+  slots: number;
+  /** Open loop: attempts start at the arrivals' intended times given to schedule(). */
+  openLoop: boolean;
+  /** The request phase (absent: none): written after the handshake, perConnection times. */
+  request?: Buffer;
+  /** How a response ends: 0 first byte, 1 `framingCount` bytes, 2 the server's close, 3 HTTP/1.1. */
+  framing?: 0 | 1 | 2 | 3;
+  framingCount?: number;
+  perConnection?: number;
+  responseMs?: number;
+}
+
+export interface HandshakeLoop {
+  /** Set by run(): nothing is left to do. */
+  readonly finished: boolean;
+  /** The phase clock in monotonic ms (native now()); measured < 0: no quota. */
+  begin(startAt: number, rampEndAt: number, windowAt: number, endAt: number, measured: number): void;
+  /** Drives the loop for up to sliceMs; returns how many outcomes it wrote. */
+  run(sliceMs: number): number;
+  /** Open loop: queues arrivals' intended starts (monotonic ms, ascending); returns how many it took. */
+  schedule(times: Float64Array): number;
+  detail(index: number): NativeDetail | null;
+  /** The request phase: every ttfb (µs) of the last run()'s outcomes (OUTCOME.ttfbAt/ttfbCount index it). */
+  ttfbs(): Float64Array;
+  stop(): void;
+  stats(): { inFlight: number; idleMs: number };
+  close(): void;
+}
+
+export interface NativeAddon {
+  HandshakeLoop: new (options: NativeLoopOptions, outcomes: Float64Array) => HandshakeLoop;
+  /** CLOCK_MONOTONIC in ms: the clock of every time the loop reports. */
+  now(): number;
+  openssl(): { runtime: string; headers: string };
+  OUTCOME_FIELDS: number;
+}
+
+/** dist/src/engine → native/build/Release; TLSBENCH_NATIVE_ADDON points elsewhere (the sanitizer build). */
+export function addonPath(): string {
+  return process.env.TLSBENCH_NATIVE_ADDON || fileURLToPath(new URL('../../../native/build/Release/tlsbench_native.node', import.meta.url));
+}
+
+let loaded: { addon: NativeAddon | null; error: string | null } | null = null;
+
+/** The addon, loaded once per thread; null with the reason when it is not built or does not load. */
+export function loadNativeAddon(): { addon: NativeAddon | null; error: string | null } {
+  if (loaded) return loaded;
+  const file = addonPath();
+  if (!existsSync(file)) {
+    loaded = { addon: null, error: 'not built (no C compiler or headers at install; see native/build-native.log)' };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as NativeAddon;
+    if (addon.OUTCOME_FIELDS !== OUTCOME_FIELDS) throw new Error(`outcome layout ${addon.OUTCOME_FIELDS} ≠ ${OUTCOME_FIELDS}: rebuild it (npm run build:native)`);
+    loaded = { addon, error: null };
+  } catch (err) {
+    loaded = { addon: null, error: `does not load (${(err as Error).message.split('\n')[0]})` };
+  }
+  return loaded;
+}
+
+/**
+ * The engine a run uses: native when asked for, or by default when it is built and loads here;
+ * otherwise node, with the reason in one line. The native engine carries every mode of a run
+ * (closed and open loop, the request phase). Asking for native where it is not built or does not
+ * load is a problem for the user (returned as the error).
+ */
+export function chooseEngine(requested: string | undefined, nodeOnly: readonly string[] = []): { choice: EngineChoice } | { error: string } {
+  if (requested !== undefined && requested !== 'native' && requested !== 'node') {
+    return { error: `--engine: '${requested}' is not native or node` };
+  }
+  if (requested === 'node') return { choice: { name: 'node', reason: '--engine node' } };
+  const lacking = nodeOnly.length ? `the native engine does not do ${nodeOnly.join(', ')} yet` : null;
+  const { error } = loadNativeAddon();
+  if (requested === 'native') {
+    if (error) return { error: `--engine native: the native engine ${error}` };
+    if (lacking) return { error: `--engine native: ${lacking}; drop --engine native (the Node engine runs it)` };
+    return { choice: { name: 'native', reason: null } };
+  }
+  if (error) return { choice: { name: 'node', reason: `native engine ${error}` } };
+  if (lacking) return { choice: { name: 'node', reason: lacking } };
+  return { choice: { name: 'native', reason: null } };
+}
+
+/** OpenSSL's number for a protocol version name. */
+export function protocolNumber(version: string): number {
+  switch (version) {
+    case 'TLSv1': return 0x0301;
+    case 'TLSv1.1': return 0x0302;
+    case 'TLSv1.2': return 0x0303;
+    default: return 0x0304;
+  }
+}
