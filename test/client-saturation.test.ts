@@ -44,7 +44,10 @@ async function run(load: string[]): Promise<{ table: string; phase: PhaseResult 
 
 test('a client worker busy all the time is said to be saturated, in the table and the JSON; an idle one is not', async (t) => {
   if (!nginx) return void skipUnlessCi(t, 'nginx is not installed');
-  const busy = await run(['-c', '50']);
+  // The Node engine: 50 slots keep its one worker busy while nginx keeps up. The native engine
+  // costs the client less per handshake than nginx's does the server (measured: its worker 52 %
+  // busy with nginx the limit), so on it the same load is rightly not a saturated client.
+  const busy = await run(['-c', '50', '--engine', 'node']);
   const [elu] = busy.phase.client.elu;
   assert.ok(elu! >= 0.9, `50 slots against nginx left the worker ${elu} busy`);
   assert.equal(busy.phase.client.saturated, true);

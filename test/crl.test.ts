@@ -209,7 +209,10 @@ describe('servers that reject with an alert', () => {
     if (!nginx) return t.skip('nginx is not installed');
     try {
       const target = [`${nginx.host}:${nginx.port}`, '--ca', chain.caCertPath, '--sni', 'localhost', '--resume', 'none', '--http', '/', ...SMALL];
-      await tlsRun([...target, ...revokedClient()]);
+      // Every response is nginx's 400: each attempt fails in app.http-4xx (its handshake completed).
+      const revoked = await tlsRun([...target, ...revokedClient()], 1);
+      assert.deepEqual(revoked.phase.summary.errors, { 'app.http-4xx': N });
+      assert.equal(revoked.phase.summary.classes.full?.handshakes, N);
       await tlsRun([...target, ...goodClient()]);
       const statuses = (await nginx.accessLog()).map((l) => l.status);
       assert.equal(statuses.filter((s) => s === 400).length, N);

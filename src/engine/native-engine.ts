@@ -7,6 +7,7 @@ import type { ResumptionMechanism } from '../metrics/tally.js';
 import type { AttemptOutcome } from './attempt.js';
 import type { Claim, Engine } from './engine.js';
 import { classifyError, isTlsAlert } from './errors.js';
+import { hasForwardSecrecy } from '../metrics/forward-secrecy.js';
 import { FLAG, loadNativeAddon, OUTCOME, OUTCOME_FIELDS, protocolNumber, type HandshakeLoop, type NativeDetail, type NativeLoopOptions } from './native-addon.js';
 import { arrivalTime } from './pacing/arrivals.js';
 import { alpnWireFormat } from './secure-context.js';
@@ -176,10 +177,14 @@ export class NativeWorkerLoop {
 function applyDetail(outcome: NativeOutcome, detail: NativeDetail | null): void {
   if (!detail) return;
   if (detail.protocol !== undefined) {
+    const cipher = detail.cipher ?? 'unknown';
+    const forwardSecrecy = hasForwardSecrecy(detail.protocol, cipher);
     outcome.negotiated = {
       protocol: detail.protocol,
-      cipher: detail.cipher ?? 'unknown',
-      group: detail.group ?? 'unknown',
+      cipher,
+      // As describeNegotiated: RSA key transport has no ephemeral key, so no group to name.
+      group: detail.group && detail.group !== 'unknown' ? detail.group : forwardSecrecy === false ? 'none (RSA key transport)' : detail.group ?? 'unknown',
+      forwardSecrecy,
       alpn: detail.alpn ?? '',
       certificate: detail.certificate ?? 'none',
       clientCertificate: detail.clientCertificate ?? false,
