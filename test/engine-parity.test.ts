@@ -354,6 +354,82 @@ describe('the request phase on both engines', () => {
     });
   });
 
+  describe('HTTP status classes and keep-alive: the same statuses and verdicts on both engines', () => {
+    /**
+     * HTTP/1.1 over TLS in this process: /ok answers 200, /missing 404, /down 503. `close`:
+     * after the first response the server closes, saying so first (`announce`: Connection: close)
+     * or not (`silent`). Counts the statuses it sent: the client's counts must be these.
+     */
+    async function withHttpServer(close: 'keep' | 'announce' | 'silent', body: (port: number, sent: Record<string, number>) => Promise<void>): Promise<void> {
+      const sent: Record<string, number> = {};
+      const codes: Record<string, number> = { '/ok': 200, '/missing': 404, '/down': 503 };
+      const server = tls.createServer({ key: chain.serverKey, cert: chain.serverCert }, (socket) => {
+        let pending = '';
+        let ended = false;
+        socket.on('error', () => {});
+        socket.on('data', (chunk: Buffer) => {
+          // A request that crossed the server's close is never answered.
+          if (ended) return;
+          pending += chunk.toString('latin1');
+          let end: number;
+          while ((end = pending.indexOf('\r\n\r\n')) >= 0) {
+            const path = /^GET (\S+) /.exec(pending)?.[1] ?? '';
+            pending = pending.slice(end + 4);
+            const code = codes[path] ?? 500;
+            sent[`${Math.floor(code / 100)}xx`] = (sent[`${Math.floor(code / 100)}xx`] ?? 0) + 1;
+            const last = close !== 'keep';
+            socket.write(`HTTP/1.1 ${code} X\r\nContent-Length: 2\r\n${last && close === 'announce' ? 'Connection: close\r\n' : ''}\r\nok`);
+            if (last) {
+              ended = true;
+              socket.end();
+              return;
+            }
+          }
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        await body((server.address() as net.AddressInfo).port, sent);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }
+    const statusRun = async (port: number, engine: EngineName, path: string) => {
+      const { result, outcome } = await runJson([`127.0.0.1:${port}`, '--engine', engine, '--ca', caFile, '--sni', 'localhost', '--resume', 'none',
+        '--http', path, '--requests-per-connection', '3', ...LOAD]);
+      assert.equal(result.config.engine.name, engine, outcome.stderr.slice(-2000));
+      const s = result.phases[0]!.summary;
+      return { errors: s.errors, statuses: s.classes.full?.statuses, handshakes: s.classes.full?.handshakes };
+    };
+    const cases = [
+      { name: '200 on every exchange: three 2xx per connection, no error', close: 'keep', path: '/ok', errors: {}, statuses: { '2xx': 3 * N } },
+      { name: '404 ends the exchanges: app.http-4xx', close: 'keep', path: '/missing', errors: { 'app.http-4xx': N }, statuses: { '4xx': N } },
+      { name: '503 ends the exchanges: app.http-5xx', close: 'keep', path: '/down', errors: { 'app.http-5xx': N }, statuses: { '5xx': N } },
+      { name: 'Connection: close before the last exchange: app.no-keep-alive', close: 'announce', path: '/ok', errors: { 'app.no-keep-alive': N }, statuses: { '2xx': N } },
+      { name: 'a silent close between exchanges: app.no-keep-alive', close: 'silent', path: '/ok', errors: { 'app.no-keep-alive': N }, statuses: { '2xx': N } },
+    ] as const;
+    for (const c of cases) {
+      test(c.name, async (t) => {
+        if (!bothBuilt()) return t.skip('the native engine is not built');
+        await withHttpServer(c.close, async (port, sent) => {
+          const seen = [];
+          for (const engine of ENGINES) {
+            const before = { ...sent };
+            const got = await statusRun(port, engine, c.path);
+            assert.deepEqual(got.errors, c.errors, engine);
+            assert.deepEqual(got.statuses, c.statuses, engine);
+            assert.equal(got.handshakes, N, engine);
+            // What the client counted is what the server sent.
+            const delta = Object.fromEntries(Object.entries(sent).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
+            assert.deepEqual(delta, c.statuses, `${engine}: the server's count`);
+            seen.push(got);
+          }
+          assert.deepEqual(seen[1], seen[0]);
+        });
+      });
+    }
+  });
+
   describe('a server that fails the exchange: the same app.* class on both engines', () => {
     let certs: HostileCertificates;
     const servers: HostileServer[] = [];

@@ -68,6 +68,10 @@ typedef struct slot {
   double bytes_read;
   double *ttfb;             /* this attempt's ttfb µs, one per response */
   size_t nttfb, ttfb_cap;
+  double responses_done;
+  double ok_statuses;       /* complete responses with a 2xx status line */
+  int end_status;           /* the class of the non-2xx response that ended the exchanges, 0: none */
+  int no_keep_alive;        /* the verdict: the server closed, or announced it, before the last exchange */
 } slot_t;
 
 struct handshake_loop {
@@ -460,6 +464,9 @@ static void emit(handshake_loop_t *loop, slot_t *slot, unsigned flags, double no
   o[OUT_BYTES_READ] = slot->bytes_read;
   o[OUT_TTFB_AT] = (double)loop->ttfb_count;
   o[OUT_TTFB_COUNT] = 0;
+  o[OUT_STATUSES] = slot->ok_statuses * 8 + slot->end_status;
+  if (slot->no_keep_alive) flags |= F_NO_KEEP_ALIVE;
+  if (slot->state == S_APP && slot->responses_done > 0 && slot->reader->bytes == 0) flags |= F_BETWEEN_EXCHANGES;
   if (slot->nttfb && !(flags & F_ABORTED) && grow(&loop->ttfb_batch, &loop->ttfb_cap, loop->ttfb_count + slot->nttfb)) {
     memcpy(loop->ttfb_batch + loop->ttfb_count, slot->ttfb, slot->nttfb * sizeof *slot->ttfb);
     loop->ttfb_count += slot->nttfb;
@@ -576,10 +583,28 @@ static void start_request(handshake_loop_t *loop, slot_t *slot, double now) {
 }
 
 /*
+ * A response is complete (attempt.ts's responseComplete): the next exchange, or the close. A
+ * non-2xx status ends the exchanges (the attempt is counted in its status class); so does a server
+ * that announced (`Connection: close`) or did its close before the last of per_connection. The
+ * verdict is given after the clean close, unless the close brings a failure of its own.
+ */
+static void response_complete(handshake_loop_t *loop, slot_t *slot, int server_closed, double now) {
+  response_reader_t *reader = slot->reader;
+  slot->responses_done++;
+  int status = reader->status_class;
+  if (status == 2) slot->ok_statuses++;
+  if (status != 0 && status != 2) slot->end_status = status;
+  else if (slot->exchanges_left > 0 && (server_closed || reader->server_closes)) slot->no_keep_alive = 1;
+  else if (slot->exchanges_left > 0) return start_request(loop, slot, now);
+  start_close(loop, slot, now);
+}
+
+/*
  * The request phase (attempt.ts's 'app' phase): write the request, read its response until the
  * reader says it is complete, again per_connection times, then close. The first byte of each
- * response is its ttfb. A server that closes early fails the attempt (EARLY_CLOSE), unless the
- * response is framed by the close.
+ * response is its ttfb. A server that closes mid-response fails the attempt (EARLY_CLOSE), unless
+ * the response is framed by the close; one that closes or resets between exchanges is flagged
+ * F_BETWEEN_EXCHANGES, for JS to count as no keep-alive (errors.ts's betweenExchanges).
  */
 static void drive_app(handshake_loop_t *loop, slot_t *slot, double now) {
   SSL *ssl = slot->ssl;
@@ -614,8 +639,8 @@ static void drive_app(handshake_loop_t *loop, slot_t *slot, double now) {
         return fail(loop, slot, now);
       }
       if (complete) {
-        if (slot->exchanges_left <= 0) return start_close(loop, slot, now);
-        start_request(loop, slot, now);
+        response_complete(loop, slot, 0, now);
+        if (slot->state != S_APP) return;
         continue;
       }
       if ((size_t)r >= budget) return;   /* more at the next readiness event; the response timer bounds it */
@@ -634,9 +659,9 @@ static void drive_app(handshake_loop_t *loop, slot_t *slot, double now) {
 #endif
     if (eof) {
       /* The server closed: a response framed by the close is complete here (as onEnd). */
-      if (reader_complete_at_end(slot->reader) && slot->exchanges_left <= 0) {
+      if (reader_complete_at_end(slot->reader)) {
         ERR_clear_error();
-        return start_close(loop, slot, now);
+        return response_complete(loop, slot, 1, now);
       }
       set_error(slot, PHASE_APP, "EARLY_CLOSE", NULL);
       return fail(loop, slot, now);
@@ -777,6 +802,8 @@ static void launch(handshake_loop_t *loop, slot_t *slot, int c, double intended_
   slot->tcp_us = slot->tls_us = slot->handshake_at = 0;
   slot->bytes_read = 0;
   slot->nttfb = 0;
+  slot->responses_done = slot->ok_statuses = 0;
+  slot->end_status = slot->no_keep_alive = 0;
   slot->started_at = now;
   slot->state = S_CONNECTING;
   loop->in_flight++;

@@ -17,6 +17,9 @@ enum {
   OUT_INTENDED_AT,          /* open loop: the arrival's intended start (ms); -1 in a closed loop */
   OUT_BYTES_READ,           /* request phase: response bytes read */
   OUT_TTFB_AT, OUT_TTFB_COUNT,   /* request phase: this outcome's ttfb µs in loop_ttfbs() */
+  /* request phase: the HTTP status classes of the complete responses, as 8 × (2xx responses) + the
+     class of the non-2xx one that ended the exchanges (0: none). A non-2xx response is always the last. */
+  OUT_STATUSES,
   OUT_FIELDS
 };
 
@@ -29,6 +32,8 @@ enum {
 #define F_CLOSE_WAIT_EXPIRED 32u   /* the server did not close within the close wait */
 #define F_ABORTED 64u
 #define F_DETAIL 128u
+#define F_NO_KEEP_ALIVE 256u    /* request phase verdict: the server closed (or said it would) before the last exchange */
+#define F_BETWEEN_EXCHANGES 512u   /* failed in the request phase after a complete response, before the next one's first byte */
 #define F_DROPPED 1024u         /* open loop: an arrival that found no free slot (OUT_INTENDED_AT: when it was due) */
 /* 3 bits from here: how the offered session resumes if the server takes it (with F_OFFERED):
  * 1 tls12-ticket, 2 tls12-session-id, 3 tls13-psk-stateless, 4 tls13-psk-stateful. */

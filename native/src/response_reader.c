@@ -13,6 +13,50 @@ void reader_reset(response_reader_t *r) {
   r->chunked = 0;
   r->head_len = 0;
   r->tail_len = 0;
+  r->status_class = 0;
+  r->status_read = 0;
+  r->line_seen = 0;
+  r->line_cr = 0;
+  r->server_closes = 0;
+}
+
+/* /^HTTP\/\d(?:\.\d)? ([1-5])\d\d(?: |\r)/ on the first n bytes of s: the class digit, or 0. */
+static int match_status_line(const char *s, size_t n) {
+  size_t i = 5;
+  if (n < i || memcmp(s, "HTTP/", 5) != 0) return 0;
+  if (i >= n || !isdigit((unsigned char)s[i])) return 0;
+  i++;
+  if (i + 1 < n && s[i] == '.' && isdigit((unsigned char)s[i + 1])) i += 2;
+  if (i + 5 > n || s[i] != ' ' || s[i + 1] < '1' || s[i + 1] > '5') return 0;
+  if (!isdigit((unsigned char)s[i + 2]) || !isdigit((unsigned char)s[i + 3])) return 0;
+  if (s[i + 4] != ' ' && s[i + 4] != '\r') return 0;
+  return s[i + 1] - '0';
+}
+
+/*
+ * Reads the status line across chunks: it ends at the first "\r\n" (the pattern sees it up to
+ * and with its '\r'), or after STATUS_LINE_MAX bytes without one. The pattern never looks past
+ * STATUS_PREFIX bytes, so those are all that is kept.
+ */
+static void read_status_line(response_reader_t *r, const unsigned char *chunk, size_t len) {
+  for (size_t k = 0; k < len; k++) {
+    unsigned char c = chunk[k];
+    if (r->line_cr && c == '\n') {
+      /* The line is the bytes before this '\n'. */
+      size_t n = r->line_seen < STATUS_PREFIX ? r->line_seen : STATUS_PREFIX;
+      r->status_class = match_status_line(r->line, n);
+      r->status_read = 1;
+      return;
+    }
+    if (r->line_seen < STATUS_PREFIX) r->line[r->line_seen] = (char)c;
+    r->line_seen++;
+    r->line_cr = c == '\r';
+    if (r->line_seen >= STATUS_LINE_MAX) {
+      r->status_class = match_status_line(r->line, STATUS_PREFIX);
+      r->status_read = 1;
+      return;
+    }
+  }
 }
 
 /* `name` (lower case, with its leading "\r\n" and trailing ':') in the head, case-insensitively: the value after it. */
@@ -24,6 +68,24 @@ static const char *header_value(const char *head, size_t len, const char *name) 
     if (j == n) return head + i + n;
   }
   return NULL;
+}
+
+static int is_word(char c) {
+  return isalnum((unsigned char)c) || c == '_';
+}
+
+/* /\r\nconnection:[^\r]*\bclose\b/ on the head, case-insensitively (every Connection line). */
+static int says_close(const char *head, size_t len) {
+  const char *stop = head + len;
+  const char *v = head;
+  while ((v = header_value(v, (size_t)(stop - v), "\r\nconnection:")) != NULL) {
+    const char *line_end = v;
+    while (line_end < stop && *line_end != '\r') line_end++;
+    for (const char *p = v; p + 5 <= line_end; p++) {
+      if (strncasecmp(p, "close", 5) == 0 && !is_word(p[-1]) && (p + 5 == stop || !is_word(p[5]))) return 1;
+    }
+  }
+  return 0;
 }
 
 /* Reads the head's framing: /\r\ncontent-length:\s*(\d+)/ and /\r\ntransfer-encoding:[^\r]*chunked/. */
@@ -49,6 +111,7 @@ static void read_head(response_reader_t *r, size_t end) {
       }
     }
   }
+  r->server_closes = says_close(r->head, end);
 }
 
 /* Chunked: the terminating zero-size chunk closes the body (enough for load-testing, as response-reader.ts). */
@@ -104,6 +167,7 @@ static int consume_http(response_reader_t *r, const unsigned char *chunk, size_t
 
 int reader_consume(response_reader_t *r, const unsigned char *chunk, size_t len) {
   r->bytes += (double)len;
+  if (!r->status_read) read_status_line(r, chunk, len);
   switch (r->framing) {
     case FRAMING_FIRST_BYTE: return 1;
     case FRAMING_BYTES: return r->bytes >= r->count;

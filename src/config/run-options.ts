@@ -289,7 +289,6 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   const nodeOnly = [
     ...(ocsp ? ['--ocsp'] : []),
     ...(credentials.crl ? ['--crl'] : []),
-    ...(request ? ['the request phase\'s HTTP status classes (--http/--request)'] : []),
   ];
   const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined), nodeOnly);
   if ('error' in engineChoice) problems.push(engineChoice.error);

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import type { ResponseFraming, Timeouts } from '../config/run-config.js';
 import { elapsedMicros } from '../metrics/histogram.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
-import { classifyError, httpStatusError, isTlsAlert, NO_KEEP_ALIVE, PhaseTimeout, type AttemptPhase } from './errors.js';
+import { betweenExchanges, classifyError, httpStatusError, isTlsAlert, NO_KEEP_ALIVE, PhaseTimeout, type AttemptPhase } from './errors.js';
 import type { OcspObservation } from '../metrics/ocsp-tally.js';
 import type { OcspClient } from './ocsp-client.js';
 import { ResponseReader } from './response-reader.js';
@@ -304,9 +304,7 @@ export class Attempt {
     if (this.phase === 'done') return;
     let errorClass = classifyError(err, this.phase === 'closing' ? 'tls' : this.phase);
     // Closed or reset between two exchanges, the last response complete: no keep-alive.
-    if ((errorClass === 'app.reset' || errorClass === 'app.closed') && this.responsesDone > 0 && this.reader!.bytes === 0) {
-      errorClass = NO_KEEP_ALIVE;
-    }
+    if (this.phase === 'app' && this.responsesDone > 0 && this.reader!.bytes === 0) errorClass = betweenExchanges(errorClass);
     this.finish(errorClass);
   }
 

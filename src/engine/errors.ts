@@ -95,6 +95,14 @@ export function httpStatusError(statusClass: number): string {
 /** The server closed the connection after a complete response, before the last of --requests-per-connection. */
 export const NO_KEEP_ALIVE = 'app.no-keep-alive';
 
+/**
+ * A failure after a complete response, before the next response's first byte: a close or a reset
+ * there is the server not keeping the connection alive (both engines, one rule).
+ */
+export function betweenExchanges(errorClass: string): string {
+  return errorClass === 'app.reset' || errorClass === 'app.closed' ? NO_KEEP_ALIVE : errorClass;
+}
+
 export function classifyError(err: unknown, phase: AttemptPhase): string {
   const e = (err ?? {}) as ErrorLike;
   const code = e.code ?? '';

@@ -13,13 +13,15 @@ import type { EngineChoice } from '../config/run-config.js';
 export const OUTCOME = {
   slot: 0, flags: 1, startedAt: 2, tcpUs: 3, tlsUs: 4, handshakeAt: 5, completedAt: 6, detail: 7, intendedAt: 8,
   bytesRead: 9, ttfbAt: 10, ttfbCount: 11,
+  /** 8 × (2xx responses) + the class of the non-2xx response that ended the exchanges (0: none). */
+  statuses: 12,
 } as const;
-export const OUTCOME_FIELDS = 12;
+export const OUTCOME_FIELDS = 13;
 
 /** Bits of OUTCOME.flags. */
 export const FLAG = {
   measured: 1, offered: 2, handshake: 4, reused: 8, session: 16, closeWaitExpired: 32, aborted: 64, detail: 128,
-  mechanismShift: 11, dropped: 1024,
+  noKeepAlive: 256, betweenExchanges: 512, mechanismShift: 11, dropped: 1024,
 } as const;
 
 /** What the loop tells about an outcome beyond the numbers: an error, a negotiated sample, or both. */

@@ -6,7 +6,7 @@ import type { RequestConfig } from '../config/run-config.js';
 import type { ResumptionMechanism } from '../metrics/tally.js';
 import type { AttemptOutcome } from './attempt.js';
 import type { Claim, Engine } from './engine.js';
-import { classifyError, isTlsAlert } from './errors.js';
+import { betweenExchanges, classifyError, httpStatusError, isTlsAlert, NO_KEEP_ALIVE } from './errors.js';
 import { hasForwardSecrecy } from '../metrics/forward-secrecy.js';
 import { FLAG, loadNativeAddon, OUTCOME, OUTCOME_FIELDS, protocolNumber, type HandshakeLoop, type NativeDetail, type NativeLoopOptions } from './native-addon.js';
 import { arrivalTime } from './pacing/arrivals.js';
@@ -157,8 +157,8 @@ export class NativeWorkerLoop {
       decidedAt: toLocal(o[at + OUTCOME.completedAt]!),
       ttfbUs: ttfbs ? Array.from(ttfbs.subarray(o[at + OUTCOME.ttfbAt]!, o[at + OUTCOME.ttfbAt]! + o[at + OUTCOME.ttfbCount]!)) : [],
       bytesRead: o[at + OUTCOME.bytesRead]!,
-      // No HTTP status classes and no staple: runs that need them go to the Node engine (chooseEngine).
-      statuses: [],
+      statuses: unpackStatuses(o[at + OUTCOME.statuses]!),
+      // No staple: runs with --ocsp go to the Node engine (chooseEngine).
       ocsp: null,
       session: has(FLAG.session) ? SESSION_KEPT_NATIVELY : undefined,
       closeWaitExpired: has(FLAG.closeWaitExpired),
@@ -166,7 +166,14 @@ export class NativeWorkerLoop {
       aborted: has(FLAG.aborted),
       mechanism: has(FLAG.offered) ? MECHANISMS[(flags >> FLAG.mechanismShift) & 7] ?? null : null,
     };
-    if (has(FLAG.detail)) applyDetail(outcome, this.loop.detail(o[at + OUTCOME.detail]!));
+    if (has(FLAG.detail)) applyDetail(outcome, this.loop.detail(o[at + OUTCOME.detail]!), has(FLAG.betweenExchanges));
+    // The request phase's verdict, given after a clean close (attempt.ts's finish): the status
+    // class of a non-2xx response, or a server that did not keep the connection alive.
+    if (outcome.errorClass === null) {
+      const ending = o[at + OUTCOME.statuses]! % 8;
+      if (ending !== 0) outcome.errorClass = httpStatusError(ending);
+      else if (has(FLAG.noKeepAlive)) outcome.errorClass = NO_KEEP_ALIVE;
+    }
     // A success counts when its handshake completed, a failure when it failed (as the Node engine).
     if (outcome.errorClass === null && handshake) outcome.decidedAt = outcome.handshakeAt;
     engine.record(o[at + OUTCOME.slot]!, outcome, has(FLAG.measured), outcome.mechanism ?? undefined, intendedAt);
@@ -174,7 +181,7 @@ export class NativeWorkerLoop {
 }
 
 /** An error and/or a negotiated sample, classified by errors.ts exactly as the Node engine's. */
-function applyDetail(outcome: NativeOutcome, detail: NativeDetail | null): void {
+function applyDetail(outcome: NativeOutcome, detail: NativeDetail | null, afterResponse: boolean): void {
   if (!detail) return;
   if (detail.protocol !== undefined) {
     const cipher = detail.cipher ?? 'unknown';
@@ -200,12 +207,23 @@ function applyDetail(outcome: NativeOutcome, detail: NativeDetail | null): void 
     outcome.errorClass = classifyError(error, 'tls');
   } else {
     outcome.errorClass = classifyError(error, detail.phase);
+    if (detail.phase === 'app' && afterResponse) outcome.errorClass = betweenExchanges(outcome.errorClass);
   }
   if (outcome.errorClass.startsWith('tls.')) {
     // Not a completed handshake: it counts in its error class only.
     outcome.reused = null;
     outcome.negotiated = null;
   }
+}
+
+/**
+ * OUTCOME.statuses as AttemptOutcome.statuses: the 2xx responses, then the non-2xx one that ended
+ * the exchanges (a non-2xx response is always the last, so the order is whole).
+ */
+function unpackStatuses(packed: number): number[] {
+  const statuses: number[] = new Array(Math.floor(packed / 8)).fill(2);
+  if (packed % 8 !== 0) statuses.push(packed % 8);
+  return statuses;
 }
 
 /** Node's default cipher list, split as the loop takes it: TLS 1.3 suites and TLS 1.2 ciphers. */
