@@ -5,6 +5,7 @@
  */
 import type { MachineInfo, RunResult } from '../metrics/run-result.js';
 import { rate } from './table.js';
+import type { TextTable } from './text-table.js';
 
 /** The load machines of a merged result, or null for one machine's own result. */
 export function mergedMachines(result: RunResult): MachineInfo[] | null {
@@ -51,14 +52,8 @@ export function machinesHeadline(result: RunResult): string | null {
     (saturated ? `; ${saturated} client${saturated > 1 ? 's' : ''} SATURATED` : '; no client saturated');
 }
 
-export interface MachineTable {
-  head: string[];
-  /** One row per machine × phase; the machine's own columns only on its first row. */
-  rows: string[][];
-}
-
 /** Each machine, phase by phase: runtime, cores, workers, window offset and length, its rate, client busy. */
-export function machineTable(result: RunResult): MachineTable | null {
+export function machineTable(result: RunResult): TextTable | null {
   const machines = mergedMachines(result);
   if (!machines) return null;
   const head = ['machine', 'runtime', 'cores', 'workers', 'phase', 'window opened', 'window', 'handshakes/s', 'client busy'];

@@ -7,6 +7,7 @@ import type { PhaseResult, PhaseSample, RunResult } from '../metrics/run-result.
 import { HANDSHAKE_CLASSES, type HandshakeClass } from '../metrics/tally.js';
 import { cpuMicros } from './server-cost-labels.js';
 import { ms, percent, rate } from './table.js';
+import type { TextTable } from './text-table.js';
 
 /** Repeats behind a result's figures: 1 without --repeat (a merge of machines keeps none). */
 export function repeatCount(result: RunResult): number {
@@ -67,14 +68,8 @@ function columns(samples: readonly PhaseSample[]): RepeatColumn[] {
   return cols;
 }
 
-export interface RepeatTable {
-  head: string[];
-  /** One row per repeat, then `min–max` and `stdev` rows: the spread. */
-  rows: string[][];
-}
-
 /** Each repeat's window and figures, then their spread; null when the phase ran once. */
-export function repeatTable(phase: PhaseResult): RepeatTable | null {
+export function repeatTable(phase: PhaseResult): TextTable | null {
   const samples = repeatsOf(phase);
   if (!samples) return null;
   const cols = columns(samples);

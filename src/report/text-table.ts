@@ -1,0 +1,5 @@
+/** A table of already formatted cells that each output format draws its own way (table, Markdown, HTML). */
+export interface TextTable {
+  head: string[];
+  rows: string[][];
+}
