@@ -210,13 +210,31 @@ describe('built-in server --ocsp-staple', () => {
   });
 });
 
-test('matrix axis ocsp on,off: the on cell stapled every handshake, the off cell asked for none', async () => {
-  const { result, outcome } = await runJson(['matrix', '--ocsp', 'on,off', '--resume', 'none', ...SMALL, '-d', '20s']);
+test('matrix axis ocsp on,off: the on cell stapled every handshake, the off cell asked for none; every format has the staple column', async () => {
+  const saved = join(scratch, 'ocsp-matrix.json');
+  const { result, outcome } = await runJson(['matrix', '--ocsp', 'on,off', '--resume', 'none', ...SMALL, '-d', '20s', '--out', saved]);
   assert.equal(outcome.code, 0, outcome.stderr);
-  const cells = (result as unknown as { cells: { name: string; result: { phases: { summary: { ocsp: Record<string, { stapled: number }> } }[] } }[] }).cells;
+  const cells = (result as unknown as { cells: { name: string; result: { phases: { summary: { ocsp: Record<string, { stapled: number; bytes: number }> } }[] } }[] }).cells;
   assert.deepEqual(cells.map((c) => c.name), ['ocsp=on', 'ocsp=off']);
-  assert.equal(cells[0]!.result.phases[0]!.summary.ocsp.full?.stapled, 60);
+  const on = cells[0]!.result.phases[0]!.summary.ocsp.full;
+  assert.equal(on?.stapled, 60);
   assert.deepEqual(cells[1]!.result.phases[0]!.summary.ocsp, {});
+  // The mean staple size, computed here from the JSON's byte total: the on cell's row shows it, the off cell's a dash.
+  const mean = Math.round(on!.bytes / 60);
+  const size = (mean < 1024 ? `${mean} B` : `${(mean / 1024).toFixed(1)} KB`).replace('.', '\\.');
+  const md = await runCli(['report', saved, '--format', 'markdown']);
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /\| cell \| phase \| handshakes\/s \| p50 ms \| p99 ms \| OCSP staple \| server µs/);
+  assert.match(md.stdout, new RegExp(`\\| ocsp=on[^\\n]*\\| ${size} \\|`));
+  assert.match(md.stdout, /\| ocsp=off[^\n]*\| — \|/);
+  const table = await runCli(['report', saved]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, new RegExp(`ocsp=on[^\\n]*${size}`));
+  const html = join(scratch, 'ocsp-matrix.html');
+  assert.equal((await runCli(['report', saved, '--html', html])).code, 0);
+  const page = await readFile(html, 'utf8');
+  assert.match(page, /<th class="num">p99 ms<\/th><th class="num">OCSP staple<\/th>/);
+  assert.match(page, new RegExp(`<td>ocsp=on[^]*?<td class="num">${size}</td>`));
 });
 
 describe('nginx ssl_stapling_file', () => {

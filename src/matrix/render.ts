@@ -91,17 +91,27 @@ export const COST_LEGEND = 'server µs: server CPU-µs per handshake; server cos
   'throughput cost: baseline handshakes/s ÷ the cell\'s, a figure of whatever limited the run ("client-bound": the client saturated, so it is the client\'s limit, not the server\'s); ' +
   '"within spread": the repeats\' spread (--repeat) is at least the difference from the baseline, so the ratio is not a difference';
 
-/** The staple a class got (mean size), '—' when it asked for none: the ocsp axis's bytes per handshake. */
-function stapleCell(phase: PhaseResult, cls: (typeof HANDSHAKE_CLASSES)[number]): string {
-  const o = phase.summary.ocsp?.[cls];
-  if (!o) return '—';
-  return o.stapled ? `${sizeLabel(Math.round(o.bytes / o.stapled))}${o.stapled < o.handshakes ? ` on ${o.stapled}/${o.handshakes}` : ''}` : 'not stapled';
+/**
+ * The staple a class got (mean size), or the phase's over its classes when `cls` is not given;
+ * '—' when it asked for none: the ocsp axis's bytes per handshake, in every matrix format.
+ */
+export function stapleCell(phase: PhaseResult, cls?: (typeof HANDSHAKE_CLASSES)[number]): string {
+  const tallies = (cls ? [phase.summary.ocsp?.[cls]] : HANDSHAKE_CLASSES.map((c) => phase.summary.ocsp?.[c])).filter((o) => o !== undefined);
+  if (!tallies.length) return '—';
+  const stapled = tallies.reduce((n, o) => n + o.stapled, 0);
+  const handshakes = tallies.reduce((n, o) => n + o.handshakes, 0);
+  const bytes = tallies.reduce((n, o) => n + o.bytes, 0);
+  return stapled ? `${sizeLabel(Math.round(bytes / stapled))}${stapled < handshakes ? ` on ${stapled}/${handshakes}` : ''}` : 'not stapled';
+}
+
+/** The staple column appears only where a cell asked for staples (the ocsp axis). */
+export function matrixHasStaples(result: MatrixResult): boolean {
+  return result.cells.some((c) => c.result?.phases.some((p) => Object.keys(p.summary.ocsp ?? {}).length > 0));
 }
 
 export function renderMatrix(result: MatrixResult): string {
   const baseline = result.cells.find((c) => c.name === result.baseline);
-  // The staple column only where a cell asked for staples (the ocsp axis).
-  const staples = result.cells.some((c) => c.result?.phases.some((p) => Object.keys(p.summary.ocsp ?? {}).length > 0));
+  const staples = matrixHasStaples(result);
   const table = new Table({
     head: ['cell', 'phase', 'class', 'handshakes/s', 'p50 ms', 'p99 ms', ...(staples ? ['OCSP staple'] : []), 'server µs', 'server cost', 'throughput cost'],
     colAligns: ['left', 'left', 'left', 'right', 'right', 'right', ...(staples ? ['right' as const] : []), 'right', 'right', 'right'],

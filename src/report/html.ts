@@ -3,7 +3,7 @@ import type { CapacityResult, CapacitySearch, CapacityStep } from '../capacity/c
 import type { Objective } from '../capacity/objective.js';
 import { bracketRole, planLine, STEP_HEAD, stepCells } from '../capacity/render.js';
 import type { MatrixResult } from '../matrix/matrix-result.js';
-import { cellCosts, cellsByCost, COST_LEGEND, relativeCost, relativeServerCost } from '../matrix/render.js';
+import { cellCosts, cellsByCost, COST_LEGEND, matrixHasStaples, relativeCost, relativeServerCost, stapleCell } from '../matrix/render.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
@@ -386,23 +386,24 @@ function matrixBody(matrix: MatrixResult, charts: Charts): string {
   out.push(`<div class="charts">${chartHtml.join('')}</div>`);
   const rows: string[] = [];
   const findings: { text: string; where: string }[] = [];
+  const staples = matrixHasStaples(matrix);
   for (const cell of cells) {
     const name = `<td>${escapeHtml(cell.name)}${cell.name === matrix.baseline ? ' <span class="muted">(baseline)</span>' : ''}</td>`;
     if (!cell.result) {
-      rows.push(`<tr>${name}<td colspan="8" class="muted">skipped: ${escapeHtml(cell.skipped ?? 'not run')}</td></tr>`);
+      rows.push(`<tr>${name}<td colspan="${staples ? 9 : 8}" class="muted">skipped: ${escapeHtml(cell.skipped ?? 'not run')}</td></tr>`);
       continue;
     }
     cell.result.phases.forEach((phase, i) => {
       const tls = HANDSHAKE_CLASSES.map((c) => phase.summary.classes[c]?.latency.tls).find(Boolean);
       const costs = cellCosts(phase, baseline);
-      const figures = [rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—', costs.serverUs, costs.serverRelative, costs.throughputRelative, String(phase.summary.errorCount)];
+      const figures = [rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—', ...(staples ? [stapleCell(phase)] : []), costs.serverUs, costs.serverRelative, costs.throughputRelative, String(phase.summary.errorCount)];
       rows.push(`<tr${cell.name === matrix.baseline ? ' class="baseline"' : ''}>${i === 0 ? name : '<td></td>'}<td>${escapeHtml(phase.name)}</td>` +
         figures.map((f) => `<td class="num">${escapeHtml(f)}</td>`).join('') + '</tr>');
       for (const f of phase.findings) findings.push({ text: f, where: `${cell.name} · ${phase.name}` });
     });
   }
   out.push(`<section class="phase"><table class="matrix"><caption>Cells, cheapest first</caption><thead><tr><th>cell</th><th>phase</th><th class="num">handshakes/s</th>` +
-    `<th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">server µs</th><th class="num">server cost</th><th class="num">throughput cost</th><th class="num">errors</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="muted">${escapeHtml(COST_LEGEND)}</p>${matrixFindings(findings)}</section>`);
+    `<th class="num">p50 ms</th><th class="num">p99 ms</th>${staples ? '<th class="num">OCSP staple</th>' : ''}<th class="num">server µs</th><th class="num">server cost</th><th class="num">throughput cost</th><th class="num">errors</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="muted">${escapeHtml(COST_LEGEND)}</p>${matrixFindings(findings)}</section>`);
   return out.join('\n');
 }
 

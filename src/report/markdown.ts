@@ -1,5 +1,5 @@
 import type { MatrixResult } from '../matrix/matrix-result.js';
-import { cellCosts, cellsByCost, COST_LEGEND } from '../matrix/render.js';
+import { cellCosts, cellsByCost, COST_LEGEND, matrixHasStaples, stapleCell } from '../matrix/render.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
@@ -138,23 +138,24 @@ export function renderMarkdown(result: RunResult): string {
 /** A matrix: the cost table first (cheapest first), then each cell's own summary. */
 export function renderMatrixMarkdown(matrix: MatrixResult): string {
   const baseline = matrix.cells.find((c) => c.name === matrix.baseline);
+  const staples = matrixHasStaples(matrix);
   const out = [
     `### tlsbench matrix: ${matrix.cells.length} cells, baseline ${mdText(matrix.baseline ?? '—')}`,
     '',
-    row(['cell', 'phase', 'handshakes/s', 'p50 ms', 'p99 ms', 'server µs', 'server cost', 'throughput cost', 'errors']),
-    row([':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+    row(['cell', 'phase', 'handshakes/s', 'p50 ms', 'p99 ms', ...(staples ? ['OCSP staple'] : []), 'server µs', 'server cost', 'throughput cost', 'errors']),
+    row([':--', ':--', '--:', '--:', '--:', ...(staples ? ['--:'] : []), '--:', '--:', '--:', '--:']),
   ];
   for (const cell of cellsByCost(matrix)) {
     const name = mdText(cell.name) + (cell.name === matrix.baseline ? ' (baseline)' : '');
     if (!cell.result) {
-      out.push(row([name, `skipped: ${mdText(cell.skipped ?? 'not run')}`, '', '', '', '', '', '', '']));
+      out.push(row([name, `skipped: ${mdText(cell.skipped ?? 'not run')}`, '', '', '', ...(staples ? [''] : []), '', '', '', '']));
       continue;
     }
     cell.result.phases.forEach((phase, i) => {
       const tls = HANDSHAKE_CLASSES.map((c) => phase.summary.classes[c]?.latency.tls).find(Boolean);
       const costs = cellCosts(phase, baseline);
       out.push(row([i === 0 ? name : '', mdText(phase.name), rate(phase.summary.rate), tls ? ms(tls.p50) : '—', tls ? ms(tls.p99) : '—',
-        costs.serverUs, costs.serverRelative, costs.throughputRelative, phase.summary.errorCount]));
+        ...(staples ? [stapleCell(phase)] : []), costs.serverUs, costs.serverRelative, costs.throughputRelative, phase.summary.errorCount]));
     });
   }
   out.push('', mdText(COST_LEGEND));
