@@ -29,23 +29,25 @@ export interface PinnedTarget {
   stop(): Promise<void>;
 }
 
-/** Starts the server (ECDSA P-256 certificate, TLS 1.2 and 1.3, tickets and a session cache on)
- * and pins all its threads to `cpus` (taskset -a). */
-export async function startPinnedTarget(kind: ServerKind, cpus: string): Promise<PinnedTarget> {
+/** Starts the server (ECDSA P-256 certificate, TLS 1.2 and 1.3, a session cache on, tickets on
+ * unless `tickets: false`: then a TLS 1.2 client resumes by session ID) and pins all its threads
+ * to `cpus` (taskset -a). */
+export async function startPinnedTarget(kind: ServerKind, cpus: string, opts: { tickets?: boolean } = {}): Promise<PinnedTarget> {
+  const tickets = opts.tickets ?? true;
   const certs: TestCerts = await createTestCerts({ keyType: 'ec-p256' });
   let server: ExternalServer | null;
   let description: string;
   let log: (() => Promise<NginxHandshake[]>) | null = null;
   if (kind === 'nginx') {
-    const nginx = await startNginx({ certPath: certs.certPath, keyPath: certs.keyPath, tls: 'both', tickets: true, sessionCache: true, workers: 1, stream: true, accessLog: true });
+    const nginx = await startNginx({ certPath: certs.certPath, keyPath: certs.keyPath, tls: 'both', tickets, sessionCache: true, workers: 1, stream: true, accessLog: true });
     if (!nginx) throw new Error('nginx is not installed (scripts/install-nginx.sh installs it); try --server s_server');
     server = nginx;
     log = () => nginx.handshakeLog();
     const version = commandOutput('nginx', ['-v']).replace(/^nginx version: /, '') || 'nginx';
-    description = `${version}, one process (master_process off, worker_processes 1), a TLS server of its stream module (closes after the handshake, logs each connection's $ssl_session_reused), tickets on, ssl_session_cache shared:SSL:1m`;
+    description = `${version}, one process (master_process off, worker_processes 1), a TLS server of its stream module (closes after the handshake, logs each connection's $ssl_session_reused), tickets ${tickets ? 'on' : 'off'}, ssl_session_cache shared:SSL:1m`;
   } else {
-    server = await startOpenSslServer({ certPath: certs.certPath, keyPath: certs.keyPath, www: true });
-    description = 'openssl s_server -www (one connection at a time), tickets on, internal session cache';
+    server = await startOpenSslServer({ certPath: certs.certPath, keyPath: certs.keyPath, www: true, noTicket: !tickets });
+    description = `openssl s_server -www (one connection at a time), tickets ${tickets ? 'on' : 'off (-no_ticket)'}, internal session cache`;
   }
   execFileSync('taskset', ['-a', '-c', '-p', cpus, String(server.pid)], { stdio: 'ignore' });
   const started = server;
