@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,6 +23,7 @@ import { ENGINES, nativeBuilt } from './support/engines.js';
 import { createHostileCertificates, startCloseOnRequest, startSilentAfterHandshake, type HostileCertificates, type HostileServer } from './hostile/index.js';
 import { startOpenSslServer } from './support/openssl-server.js';
 import { getFreePort } from './support/process.js';
+import { CIPHER_IDS, SIGALG_IDS, startWireTap } from './support/tls-wire-tap.js';
 
 const N = 60;
 /** Few slots, one worker: these prove counting and classification, never speed. */
@@ -308,6 +309,142 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('TLS options, checked on the wire: the same negotiation on both engines, as the server answered it', () => {
+  let rsa: CertificateChain;
+  before(async () => {
+    rsa = await ensureChain({ keyType: 'rsa-2048' });
+  });
+  const engines = () => ENGINES.filter((e) => !skipNative(e));
+
+  interface WireCase {
+    name: string;
+    /** s_server flags beyond its certificate (RSA-2048, so TLS 1.2's signature algorithms can differ). */
+    server: string[];
+    args: string[];
+    /** What every ServerHello on the wire carries, and the client's sample must say. */
+    version: string;
+    cipher?: string;
+    /** TLS 1.2 ServerKeyExchange signature algorithm, on every full handshake. */
+    sigalg?: string;
+    group?: { id: number; name: string };
+    alpn?: string;
+    /** Each slot's first attempt is full; every later one resumes (on the wire too). */
+    resumes: boolean;
+  }
+  // Each asks for something other than what the defaults negotiate (TLS 1.3 suite AES_256_GCM,
+  // TLS 1.2 ECDHE-RSA-AES256-GCM-SHA384 signed with rsa_pss_rsae_sha256, group X25519), so a
+  // flag parsed and ignored fails.
+  const old = ['-cipher', 'DEFAULT:@SECLEVEL=0'];
+  const cases: WireCase[] = [
+    { name: 'TLS 1.0 (s_server -tls1, security level 0), tickets', server: ['-tls1', ...old], args: ['--tls', '1.0', '--resume', 'ticket'], version: 'TLSv1', resumes: true },
+    { name: 'TLS 1.1 (s_server -tls1_1, security level 0), session IDs', server: ['-tls1_1', ...old], args: ['--tls', '1.1', '--resume', 'id'], version: 'TLSv1.1', resumes: true },
+    { name: '--ciphers: the TLS 1.2 suite asked for', server: ['-tls1_2'], args: ['--tls', '1.2', '--ciphers', 'ECDHE-RSA-AES128-SHA', '--resume', 'id'],
+      version: 'TLSv1.2', cipher: 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA', resumes: true },
+    { name: '--ciphersuites: the TLS 1.3 suite asked for', server: [], args: ['--tls', '1.3', '--ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256', '--resume', 'ticket'],
+      version: 'TLSv1.3', cipher: 'TLS_CHACHA20_POLY1305_SHA256', resumes: true },
+    { name: '--sigalgs rsa_pkcs1_sha256: the server signs its TLS 1.2 key exchange with it', server: ['-tls1_2'], args: ['--tls', '1.2', '--sigalgs', 'rsa_pkcs1_sha256', '--resume', 'none'],
+      version: 'TLSv1.2', sigalg: 'rsa_pkcs1_sha256', resumes: false },
+    { name: '--sigalgs rsa_pss_rsae_sha256', server: ['-tls1_2'], args: ['--tls', '1.2', '--sigalgs', 'rsa_pss_rsae_sha256', '--resume', 'none'],
+      version: 'TLSv1.2', sigalg: 'rsa_pss_rsae_sha256', resumes: false },
+    { name: '--groups P-384 (TLS 1.3 key share)', server: [], args: ['--tls', '1.3', '--groups', 'P-384', '--resume', 'none'],
+      version: 'TLSv1.3', group: { id: 0x18, name: 'secp384r1' }, resumes: false },
+    { name: '--sni and --alpn: the name and protocols offered, the protocol the server chose', server: ['-tls1_2', '-alpn', 'http/1.1'],
+      args: ['--tls', '1.2', '--alpn', 'h2,http/1.1', '--resume', 'ticket'], version: 'TLSv1.2', alpn: 'http/1.1', resumes: true },
+  ];
+
+  for (const c of cases) {
+    test(c.name, async () => {
+      const server = await startOpenSslServer({ certPath: rsa.serverCertPath, keyPath: rsa.serverKeyPath, extraArgs: c.server });
+      const tap = await startWireTap(server.port);
+      try {
+        const seen: unknown[] = [];
+        for (const engine of engines()) {
+          const from = tap.handshakes.length;
+          const rsaCa = path.join(scratch, 'rsa-ca.pem');
+          await writeFile(rsaCa, rsa.caCert);
+          const { result, outcome } = await runJson([`127.0.0.1:${tap.port}`, '--engine', engine, '--ca', rsaCa, '--sni', 'localhost', ...c.args, ...LOAD]);
+          assert.equal(outcome.code, 0, `${engine}: ${outcome.stderr.slice(-2000)}`);
+          assert.equal(result.config.engine.name, engine);
+          const phase = result.phases[0]!;
+          const s = phase.summary;
+          assert.deepEqual(s.errors, {}, engine);
+          assert.equal(s.successes, N, engine);
+          assertIdentities(phase);
+          // The server's answers, one connection per attempt.
+          const wire = tap.handshakes.slice(from);
+          assert.equal(wire.length, N, `${engine}: one connection per attempt`);
+          for (const h of wire) {
+            assert.equal(h.sni, 'localhost', engine);
+            assert.equal(h.version, c.version, `${engine}: the server's version`);
+            if (c.cipher) assert.equal(h.cipher, CIPHER_IDS[c.cipher], `${engine}: the server's suite 0x${h.cipher?.toString(16)}`);
+            if (c.sigalg) assert.equal(h.sigalg, SIGALG_IDS[c.sigalg], `${engine}: the server's signature algorithm 0x${h.sigalg?.toString(16)}`);
+            if (c.group) assert.equal(h.group, c.group.id, `${engine}: the server's group`);
+            if (c.alpn) {
+              assert.deepEqual(h.alpnOffered, ['h2', 'http/1.1'], engine);
+              assert.equal(h.alpn, c.alpn, engine);
+            }
+          }
+          const wireResumed = wire.filter((h) => h.resumed).length;
+          const resumed = s.classes.resumed?.handshakes ?? 0;
+          assert.equal(resumed, wireResumed, `${engine}: the client's resumed count is the server's`);
+          assert.equal(resumed, c.resumes ? N - 3 : 0, engine);
+          assert.equal(s.classes.miss, undefined, engine);
+          const sample = s.classes.full!.negotiated[0]!;
+          assert.equal(sample.protocol, c.version, engine);
+          if (c.cipher) assert.equal(sample.cipher, c.cipher, engine);
+          if (c.group) assert.equal(sample.group, c.group.name, engine);
+          if (c.alpn) assert.equal(sample.alpn, c.alpn, engine);
+          seen.push({
+            errors: s.errors,
+            classes: Object.fromEntries(Object.entries(s.classes).map(([k, v]) => [k, { handshakes: v!.handshakes, sample: { ...v!.negotiated[0]!, count: 0 } }])),
+          });
+        }
+        for (const other of seen.slice(1)) assert.deepEqual(other, seen[0], 'both engines negotiated the same, and counted the same');
+      } finally {
+        await tap.stop();
+        await server.stop();
+      }
+    });
+  }
+
+  const KEYLOG_LABELS = {
+    'TLSv1.3': ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0', 'EXPORTER_SECRET'],
+    'TLSv1.2': ['CLIENT_RANDOM'],
+  } as const;
+  for (const [version, labels] of Object.entries(KEYLOG_LABELS)) {
+    test(`--keylog, ${version}: a file of mode 0600 with one set of NSS lines per handshake, for exactly the client randoms on the wire`, async () => {
+      await withServer({}, async (server) => {
+        const tap = await startWireTap(server.port);
+        try {
+          for (const engine of engines()) {
+            const file = path.join(scratch, `keylog-${engine}-${version}.txt`);
+            const from = tap.handshakes.length;
+            const { result, outcome } = await runJson([`127.0.0.1:${tap.port}`, '--engine', engine, '--ca', caFile, '--sni', 'localhost',
+              '--tls', version.slice(4), '--resume', 'ticket', '--keylog', file, ...LOAD]);
+            assert.equal(outcome.code, 0, `${engine}: ${outcome.stderr.slice(-2000)}`);
+            assert.equal(result.phases[0]!.summary.successes, N, engine);
+            assert.equal((await stat(file)).mode & 0o777, 0o600, `${engine}: the key log decrypts the traffic: owner only`);
+            const randoms = tap.handshakes.slice(from).map((h) => h.clientRandom!);
+            assert.equal(new Set(randoms).size, N, `${engine}: ${N} handshakes on the wire`);
+            const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
+            for (const line of lines) assert.match(line, /^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,}$/, `${engine}: NSS key log format`);
+            for (const label of labels) {
+              const ofLabel = lines.filter((l) => l.startsWith(`${label} `)).map((l) => l.split(' ')[1]!);
+              // Exactly one line per handshake, and for the handshakes the wire saw: warm-up is off, so nothing else.
+              assert.equal(ofLabel.length, N, `${engine}: ${label} lines`);
+              assert.deepEqual(new Set(ofLabel), new Set(randoms), `${engine}: ${label} for each client random on the wire`);
+            }
+            const allowed = new Set<string>(labels);
+            assert.deepEqual(lines.filter((l) => !allowed.has(l.split(' ')[0]!)), [], `${engine}: no ${version === 'TLSv1.2' ? 'TLS 1.3' : 'TLS 1.2'} lines`);
+          }
+        } finally {
+          await tap.stop();
+        }
+      });
+    });
+  }
+});
 
 describe('the request phase on both engines', () => {
   const bothBuilt = () => nativeBuilt();

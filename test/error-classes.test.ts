@@ -11,9 +11,10 @@ import { startOpenSslServer, type OpenSslServerOptions } from './support/openssl
 import { skipUnlessCi } from './support/required.js';
 import type { PhaseResult } from '../src/metrics/run-result.js';
 import {
-  createHostileCertificates, startCloseAfterHello, startCloseOnRequest, startSilentAfterHandshake, startWrongCipher,
-  type HostileCertificates, type HostileServer,
+  createHostileCertificates, resetAtConnectUnavailable, startCloseAfterHello, startCloseOnRequest, startResetAfterHandshake, startResetAtConnect,
+  startResetMidHandshake, startSilentAfterHandshake, startWrongCipher, type HostileCertificates, type HostileServer,
 } from './hostile/index.js';
+import { ENGINES, nativeBuilt } from './support/engines.js';
 
 const N = 12;
 /** -n N with a few slots and no warm-up: every attempt is a measured one. Patient by default. */
@@ -85,7 +86,47 @@ describe('TCP errors, in network namespaces made for the test', () => {
     assert.doesNotMatch(outcome.stderr, /\n\s+at /);
   });
   // tcp.dns: the README says why no run produces it (an unresolvable name is exit 2: the test above).
-  test.todo('tcp.reset: a server that resets each connection at accept gives mostly tcp.reset, but some tls.reset and tls.closed (measured 173/22/5 of 200 on Node 24): the class depends on when the reset lands; pin it before a test can require it');
+});
+
+// A reset is filed by what the client had sent when it came: nothing yet (tcp.reset), the
+// ClientHello (tls.reset), a completed handshake and a request (app.reset). A server resetting
+// at accept cannot pin the first (its reset races the client's connect; see reset-at-connect.ts),
+// so each class has its own fixture, whose reset lands at one point only. The classes are the
+// engines' common names: each fixture is run on both.
+describe('resets: one fixture per class, on both engines', () => {
+  let certs: HostileCertificates;
+  before(async () => {
+    certs = await createHostileCertificates();
+  });
+  after(() => certs?.cleanup());
+  const engines = () => ENGINES.filter((e) => e === 'node' || nativeBuilt());
+
+  test('tcp.reset: the TCP handshake\'s last packet is answered with a reset, before the client sends a byte', async (t) => {
+    const unavailable = resetAtConnectUnavailable();
+    if (unavailable) return void skipUnlessCi(t, unavailable);
+    const server = await startResetAtConnect();
+    try {
+      for (const engine of engines()) await assertAllIn(server.target, ['--engine', engine], 'tcp.reset', { prefix: server.exec });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  const fixtures = [
+    { name: 'tls.reset: the server reads the ClientHello, then resets', start: () => startResetMidHandshake(), args: () => [] as string[], cls: 'tls.reset' },
+    { name: 'app.reset: the handshake completes, then a reset meets the request', start: () => startResetAfterHandshake(certs.good),
+      args: () => ['--ca', certs.caPath, '--http', '/'], cls: 'app.reset' },
+  ];
+  for (const f of fixtures) {
+    test(f.name, async () => {
+      const server = await f.start();
+      try {
+        for (const engine of engines()) await assertAllIn(`${server.host}:${server.port}`, ['--engine', engine, ...f.args()], f.cls);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 });
 
 describe('TLS and request errors from hostile fixtures', () => {

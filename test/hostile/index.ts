@@ -15,3 +15,4 @@ export { NEVER_OFFERED_SUITE, startWrongCipher } from './wrong-cipher.js';
 export { startCloseOnRequest, startSilentAfterHandshake } from './after-handshake.js';
 export { startCorruptTicket, type TicketDamage } from './corrupt-ticket.js';
 export { CLIENT_CERT_LIST_LIMIT, startLongChain } from './long-chain.js';
+export { resetAtConnectUnavailable, startResetAtConnect, type ResetAtConnect } from './reset-at-connect.js';
