@@ -24,10 +24,10 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../src/config/usage-error.js';
-import type { RunResult } from '../src/metrics/run-result.js';
 import { CpuSampler } from './lab/cpu-sampler.js';
 import { describeEnvironment, environmentLines, type BenchEnvironment } from './lab/environment.js';
 import { runMeasured } from './lab/measured-run.js';
+import { runTlsbench } from './lab/tlsbench-run.js';
 import { parseBenchOptions } from './lab/options.js';
 import { startPinnedTarget, type PinnedTarget } from './lab/pinned-target.js';
 import { markdownTable, writeResults } from './lab/results-file.js';
@@ -35,7 +35,6 @@ import { buildTlsPerf, tlsPerfArgs, tlsPerfHandshakes } from './lab/tls-perf.js'
 
 const CLIENT_CPU = '0';
 const SERVER_CPU = '1';
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const BARE_CLIENT = fileURLToPath(new URL('./lab/bare-node-client.js', import.meta.url));
 /** The key shares both Node clients offer: one X25519 share, as s_time (OpenSSL 3.0) offers. */
 const GROUPS = 'X25519:P-256';
@@ -181,24 +180,17 @@ const serverText = (f: Figures) => (f.server ? `server log ${f.server.resumed}/$
 async function measureTlsbench(node: string, target: PinnedTarget, c: BenchCase, durationSec: number, connections: number, engine: EngineName): Promise<Figures> {
   const server = new CpuSampler(target.pid).start();
   const args = [
-    CLI, `${target.host}:${target.port}`, '--ca', target.caPath, '--tls', c.tls, '--resume', c.resume,
-    '-w', '1', '-c', String(connections), '-d', `${durationSec}s`, '--warmup', `${WARMUP_SEC}s`, '--json', '--quiet',
+    `${target.host}:${target.port}`, '--ca', target.caPath, '--tls', c.tls, '--resume', c.resume,
+    '-w', '1', '-c', String(connections), '-d', `${durationSec}s`, '--warmup', `${WARMUP_SEC}s`,
     // The same key share as s_time (OpenSSL 3.0 offers X25519 alone): Node 24 would otherwise also
     // generate an ML-KEM-768 share on every handshake that this server never uses. P-256 stays
     // listed because TLS 1.2 also reads the list as the curves an ECDSA certificate may use.
     '--groups', GROUPS,
-    '--engine', engine,
   ];
-  const run = await runMeasured(CLIENT_CPU, node, args, { timeoutMs: (durationSec + 30) * 1000 });
-  server.stop();
-  if (run.exitCode !== 0) throw new Error(`tlsbench --engine ${engine} exited ${run.exitCode} on ${c.name}:\n${run.stderr}`);
-  const result = JSON.parse(run.stdout) as RunResult;
-  if (result.config.engine.name !== engine) throw new Error(`tlsbench ran the ${result.config.engine.name} engine, not ${engine} (${result.config.engine.reason ?? ''})`);
-  const phase = result.phases[0]!;
+  const { phase, windowCpuSec: cpuSec, run } = await runTlsbench(node, CLIENT_CPU, args, engine, durationSec).finally(() => server.stop());
   const s = phase.summary;
   const from = phase.windowStartedAt;
   const to = from + phase.windowMs;
-  const cpuSec = run.sampler.cpuBetween(from, to);
   const handshakes = s.classes[c.cls]?.handshakes ?? 0;
   const allHandshakes = Object.values(s.classes).reduce((a, k) => a + (k?.handshakes ?? 0), 0);
   const classShare = allHandshakes ? handshakes / allHandshakes : 0;
