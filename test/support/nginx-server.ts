@@ -271,24 +271,3 @@ export async function startNginx(opts: NginxOptions): Promise<LoggingNginx | Ext
   }
   throw new Error(`nginx failed to bind after ${attempts} attempts:\n${lastOutput}`);
 }
-
-/**
- * Fresh logging nginx servers for the tests of one file, each with a log of its own test's
- * connections only; a test skips when nginx is not installed. `stopAll()` in `after`.
- */
-export class LoggingNginxFleet {
-  private readonly servers: LoggingNginx[] = [];
-
-  constructor(private readonly defaults: () => NginxOptions) {}
-
-  async start(t: { skip(message: string): void }, opts: Partial<NginxOptions> = {}): Promise<LoggingNginx | null> {
-    const server = await startNginx({ ...this.defaults(), ...opts, accessLog: true });
-    if (server === null) t.skip('nginx is not installed');
-    else this.servers.push(server);
-    return server;
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all(this.servers.map((s) => s.stop()));
-  }
-}
