@@ -23,6 +23,7 @@ import { ENGINES, nativeBuilt } from './support/engines.js';
 import { createHostileCertificates, startCloseOnRequest, startSilentAfterHandshake, type HostileCertificates, type HostileServer } from './hostile/index.js';
 import { startOpenSslServer } from './support/openssl-server.js';
 import { getFreePort } from './support/process.js';
+import { holdRefusedAddress } from './support/refused-address.js';
 import { CIPHER_IDS, SIGALG_IDS, startWireTap } from './support/tls-wire-tap.js';
 
 const N = 60;
@@ -280,9 +281,14 @@ for (const engine of ENGINES) {
 
     test('a refused port is tcp.refused; a TLS 1.2-only server refuses TLS 1.3 with one tls class', async (t) => {
       if (skipNative(engine)) return t.skip('the native engine is not built');
-      const port = await getFreePort();
-      const { result } = await runJson([`127.0.0.1:${port}`, '--engine', engine, '--resume', 'none', ...LOAD]);
-      assert.deepEqual(Object.keys(result.phases[0]!.summary.errors), ['tcp.refused']);
+      const refused = await holdRefusedAddress();
+      try {
+        const { result, outcome } = await runJson([refused.target, '--engine', engine, '--resume', 'none', ...LOAD]);
+        assert.equal(outcome.code, 1, outcome.stderr.slice(-2000));
+        assert.deepEqual(result.phases[0]!.summary.errors, { 'tcp.refused': N });
+      } finally {
+        await refused.release();
+      }
       await withServer({ tls: { min: 'TLSv1.2', max: 'TLSv1.2' } }, async (server) => {
         const phase = await run(server, engine, ['--ca', caFile, '--sni', 'localhost', '--tls', '1.3', '--resume', 'none'], 1);
         assert.deepEqual(phase.summary.errors, { 'tls.version': N });

@@ -3,11 +3,11 @@
 // handshake class), responses are counted by status class, and a server that will not keep the
 // connection alive for --requests-per-connection K is said to, in one class of its own.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestCerts, type TestCerts } from './support/certs.js';
-import { LoggingNginxFleet, type LoggingNginx } from './support/nginx-server.js';
+import { describe, test } from 'node:test';
+import { loggingNginxSuite } from './support/logging-nginx-suite.js';
+import type { LoggingNginx } from './support/nginx-server.js';
 import { runCli } from './support/cli.js';
-import { externalTarget, tlsRun } from './support/tls-run.js';
+import { tlsRun } from './support/tls-run.js';
 
 const N = 20;
 /** No warm-up: every request nginx logs is a measured attempt's. */
@@ -18,16 +18,7 @@ const STATUS_LOCATIONS = [
   '    location = /moved { return 301 /; }',
 ].join('\n');
 
-let certs: TestCerts;
-const fleet = new LoggingNginxFleet(() => ({ certPath: certs.certPath, keyPath: certs.keyPath, extraServerConfig: STATUS_LOCATIONS }));
-const nginx = fleet.start.bind(fleet);
-before(async () => {
-  certs = await createTestCerts();
-});
-after(async () => {
-  await fleet.stopAll();
-  await certs?.cleanup();
-});
+const suite = loggingNginxSuite({ extraServerConfig: STATUS_LOCATIONS });
 
 /** nginx's log: requests by status code. */
 async function loggedStatuses(server: LoggingNginx): Promise<Record<number, number>> {
@@ -43,9 +34,9 @@ describe('HTTP status classes against nginx', () => {
     ['/moved', 301, 'app.http-3xx', '3xx'],
   ] as const) {
     test(`--http ${path} (nginx returns ${status}): every attempt in ${errorClass}, no success; the handshakes still count`, async (t) => {
-      const server = await nginx(t);
+      const server = await suite.start(t);
       if (!server) return;
-      const run = await tlsRun([...externalTarget(server, certs), ...EXACT, '--http', path], 1);
+      const run = await tlsRun([...suite.target(server), ...EXACT, '--http', path], 1);
       const s = run.phase.summary;
       assert.deepEqual(await loggedStatuses(server), { [status]: N });
       assert.deepEqual(s.errors, { [errorClass]: N });
@@ -58,9 +49,9 @@ describe('HTTP status classes against nginx', () => {
   }
 
   test('--http / (200): all successes, the 2xx responses counted', async (t) => {
-    const server = await nginx(t);
+    const server = await suite.start(t);
     if (!server) return;
-    const run = await tlsRun([...externalTarget(server, certs), ...EXACT, '--http', '/']);
+    const run = await tlsRun([...suite.target(server), ...EXACT, '--http', '/']);
     assert.deepEqual(await loggedStatuses(server), { 200: N });
     assert.deepEqual(run.phase.summary.errors, {});
     assert.equal(run.phase.summary.successes, N);
@@ -68,9 +59,9 @@ describe('HTTP status classes against nginx', () => {
   });
 
   test('the table shows the responses by status class', async (t) => {
-    const server = await nginx(t);
+    const server = await suite.start(t);
     if (!server) return;
-    const out = await runCli([...externalTarget(server, certs), ...EXACT, '--http', '/missing']);
+    const out = await runCli([...suite.target(server), ...EXACT, '--http', '/missing']);
     assert.equal(out.code, 1, out.stderr);
     assert.match(out.stdout, /│ status +│ 4xx 20 │/);
     assert.match(out.stdout, /│ app\.http-4xx +│ +20 │/);
@@ -79,9 +70,9 @@ describe('HTTP status classes against nginx', () => {
 
 describe('--requests-per-connection against a server that will not keep the connection alive', () => {
   test('keepalive_requests 2, K = 3: app.no-keep-alive on every attempt, after the 2 exchanges nginx allowed', async (t) => {
-    const server = await nginx(t, { extraServerConfig: `${STATUS_LOCATIONS}\n    keepalive_requests 2;` });
+    const server = await suite.start(t, { extraServerConfig: `${STATUS_LOCATIONS}\n    keepalive_requests 2;` });
     if (!server) return;
-    const run = await tlsRun([...externalTarget(server, certs), ...EXACT, '--http', '/', '--requests-per-connection', '3'], 1);
+    const run = await tlsRun([...suite.target(server), ...EXACT, '--http', '/', '--requests-per-connection', '3'], 1);
     const s = run.phase.summary;
     assert.deepEqual(s.errors, { 'app.no-keep-alive': N });
     const log = await server.accessLog();
@@ -95,18 +86,18 @@ describe('--requests-per-connection against a server that will not keep the conn
   });
 
   test('keepalive_timeout 0, raw request read to its first byte (no headers parsed): the close between exchanges is still app.no-keep-alive', async (t) => {
-    const server = await nginx(t, { extraServerConfig: `${STATUS_LOCATIONS}\n    keepalive_timeout 0;` });
+    const server = await suite.start(t, { extraServerConfig: `${STATUS_LOCATIONS}\n    keepalive_timeout 0;` });
     if (!server) return;
     const request = 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n';
-    const run = await tlsRun([...externalTarget(server, certs), ...EXACT, '--request', request, '--requests-per-connection', '2'], 1);
+    const run = await tlsRun([...suite.target(server), ...EXACT, '--request', request, '--requests-per-connection', '2'], 1);
     assert.deepEqual(run.phase.summary.errors, { 'app.no-keep-alive': N });
     assert.equal((await server.accessLog()).length, N);
   });
 
   test('keep-alive on, K = 3: every exchange made, nginx logs requests 1, 2, 3 on each connection', async (t) => {
-    const server = await nginx(t);
+    const server = await suite.start(t);
     if (!server) return;
-    const run = await tlsRun([...externalTarget(server, certs), ...EXACT, '--http', '/', '--requests-per-connection', '3']);
+    const run = await tlsRun([...suite.target(server), ...EXACT, '--http', '/', '--requests-per-connection', '3']);
     assert.deepEqual(run.phase.summary.errors, {});
     const log = await server.accessLog();
     assert.equal(log.length, 3 * N);

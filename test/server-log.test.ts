@@ -3,26 +3,16 @@
 // Every run sends one HTTP request per connection (--http /), so one line is one handshake.
 // The client's figures must agree with the server's, not with the client's own arithmetic.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestCerts, type TestCerts } from './support/certs.js';
-import { LoggingNginxFleet, type NginxLogLine } from './support/nginx-server.js';
-import { externalTarget, tlsRun, type TlsRun } from './support/tls-run.js';
+import { describe, test } from 'node:test';
+import { loggingNginxSuite } from './support/logging-nginx-suite.js';
+import type { NginxLogLine } from './support/nginx-server.js';
+import { tlsRun, type TlsRun } from './support/tls-run.js';
 
 const SLOTS = 4;
 /** No warm-up: every connection nginx sees is a measured attempt, so the log and the result must match line for line. */
 const EXACT = ['-w', '1', '-c', String(SLOTS), '--warmup', '0', '--http', '/'];
 
-let certs: TestCerts;
-/** A fresh nginx with an access log (fresh, so its log holds this test's connections only). */
-const fleet = new LoggingNginxFleet(() => ({ certPath: certs.certPath, keyPath: certs.keyPath }));
-const nginx = fleet.start.bind(fleet);
-before(async () => {
-  certs = await createTestCerts();
-});
-after(async () => {
-  await fleet.stopAll();
-  await certs?.cleanup();
-});
+const suite = loggingNginxSuite();
 
 function counts(lines: NginxLogLine[]): { lines: number; reused: number; full: number; connections: number } {
   const reused = lines.filter((l) => l.reused).length;
@@ -41,9 +31,9 @@ describe('counts against nginx access log', () => {
     ['TLS 1.3 tickets', ['--tls', '1.3', '--resume', 'ticket'], 'TLSv1.3'],
   ] as const) {
     test(`${name}: -n 120 makes exactly 120 connections; full and resumed as nginx logged them`, async (t) => {
-      const server = await nginx(t);
+      const server = await suite.start(t);
       if (!server) return;
-      const run = await tlsRun([...externalTarget(server, certs), ...args, ...EXACT, '-n', '120']);
+      const run = await tlsRun([...suite.target(server), ...args, ...EXACT, '-n', '120']);
       const log = counts(await server.accessLog());
       // -n is exact: nginx saw 120 connections, one request each, and nothing else.
       assert.deepEqual({ lines: log.lines, connections: log.connections }, { lines: 120, connections: 120 });
@@ -65,9 +55,9 @@ describe('counts against nginx access log', () => {
     ['TLS 1.3 tickets, tickets and cache off', { sessionCache: false, tickets: false }, ['--tls', '1.3', '--resume', 'ticket']],
   ] as const) {
     test(`${name}: every offered session refused, counted as a miss`, async (t) => {
-      const server = await nginx(t, opts);
+      const server = await suite.start(t, opts);
       if (!server) return;
-      const run = await tlsRun([...externalTarget(server, certs), ...args, ...EXACT, '-n', '60']);
+      const run = await tlsRun([...suite.target(server), ...args, ...EXACT, '-n', '60']);
       const log = counts(await server.accessLog());
       assert.equal(log.lines, 60);
       assert.equal(log.reused, 0, 'nginx resumed nothing');
@@ -86,9 +76,9 @@ describe('counts against nginx access log', () => {
   }
 
   test('the measured window holds what nginx logged inside it; warm-up is outside', async (t) => {
-    const server = await nginx(t);
+    const server = await suite.start(t);
     if (!server) return;
-    const run = await tlsRun([...externalTarget(server, certs), '--resume', 'none', '-w', '1', '-c', String(SLOTS), '--warmup', '500ms',
+    const run = await tlsRun([...suite.target(server), '--resume', 'none', '-w', '1', '-c', String(SLOTS), '--warmup', '500ms',
       '-d', '2s', '--http', '/']);
     const lines = await server.accessLog();
     const start = run.phase.windowStartedAt;

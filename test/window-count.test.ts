@@ -1,25 +1,16 @@
 // §1: handshakes counted in the window by completion time, checked against nginx's own count of
 // the requests it finished in the same window (its `$msec` log, the same wall clock) at -c 1000.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestCerts, type TestCerts } from './support/certs.js';
-import { LoggingNginxFleet } from './support/nginx-server.js';
-import { externalTarget, tlsRun } from './support/tls-run.js';
+import { test } from 'node:test';
+import { loggingNginxSuite } from './support/logging-nginx-suite.js';
+import { tlsRun } from './support/tls-run.js';
 
-let certs: TestCerts;
-const fleet = new LoggingNginxFleet(() => ({ certPath: certs.certPath, keyPath: certs.keyPath }));
-before(async () => {
-  certs = await createTestCerts();
-});
-after(async () => {
-  await fleet.stopAll();
-  await certs?.cleanup();
-});
+const suite = loggingNginxSuite();
 
 test('-c 1000 against nginx: handshakes completed in the window within 2 % of nginx\'s own count', async (t) => {
-  const server = await fleet.start(t);
+  const server = await suite.start(t);
   if (!server) return;
-  const run = await tlsRun([...externalTarget(server, certs), '-w', '1', '-c', '1000', '--ramp', '2s', '--warmup', '2s', '-d', '4s', '--resume', 'none', '--http', '/']);
+  const run = await tlsRun([...suite.target(server), '-w', '1', '-c', '1000', '--ramp', '2s', '--warmup', '2s', '-d', '4s', '--resume', 'none', '--http', '/']);
   const p = run.phase;
   const a = p.windowStartedAt;
   const b = a + p.windowMs;

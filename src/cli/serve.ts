@@ -12,6 +12,7 @@ import type { CertificateChain } from '../server/pki.js';
 import { UsageError } from '../config/usage-error.js';
 import { STAPLE_CHOICES } from '../server/ocsp-stapler.js';
 import { mtlsModeOf } from '../server/client-certificates.js';
+import { onLines } from '../server/control-lines.js';
 import type { TargetServerStats } from '../server/target-server.js';
 
 /** The stop line: what the server did, in counts a test or a user can hold a client's report against. */
@@ -129,15 +130,8 @@ async function serve(options: ServeOptions, workers: number, argv: ServeArgs): P
     // line back: what the server saw, to hold the client's counts against.
     if (argv.readyJson && stats) {
       const current = stats;
-      let pending = '';
-      process.stdin.setEncoding('utf8').on('data', (text: string) => {
-        pending += text;
-        let newline: number;
-        while ((newline = pending.indexOf('\n')) !== -1) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (line === 'stats') process.stdout.write(`${JSON.stringify({ event: 'stats', stats: current() })}\n`);
-        }
+      onLines(process.stdin, (line) => {
+        if (line === 'stats') process.stdout.write(`${JSON.stringify({ event: 'stats', stats: current() })}\n`);
       });
     }
   });

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onLines, parseJsonLine } from './control-lines.js';
 import { loadChain, type CertificateChain } from './pki.js';
 import { serveArgsFromOptions } from './serve-flags.js';
 import type { ServeOptions, TargetServerStats } from './target-server.js';
@@ -122,22 +123,10 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
   }
   // Read stdout after the ready line too (a full pipe would block the child): answers to 'stats'.
   const statsWaiters: ((stats: TargetServerStats | null) => void)[] = [];
-  let stdoutLines = '';
-  child.stdout!.on('data', (text: string) => {
-    stdoutLines += text;
-    let newline: number;
-    while ((newline = stdoutLines.indexOf('\n')) !== -1) {
-      const line = stdoutLines.slice(0, newline).trim();
-      stdoutLines = stdoutLines.slice(newline + 1);
-      try {
-        const parsed = JSON.parse(line) as { event?: string; stats?: TargetServerStats };
-        if (parsed.event === 'stats' && parsed.stats) statsWaiters.shift()?.(parsed.stats);
-      } catch {
-        // a line that is not ours
-      }
-    }
+  onLines(child.stdout!, (line) => {
+    const parsed = parseJsonLine(line) as { event?: string; stats?: TargetServerStats } | undefined;
+    if (parsed?.event === 'stats' && parsed.stats) statsWaiters.shift()?.(parsed.stats);
   });
-  child.stdout!.resume();
   const stats = (): Promise<TargetServerStats | null> => {
     if ((opts.workers ?? 1) > 1 || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -192,40 +181,27 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
 
 function readReadyLine(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<ReadyLine> {
   return new Promise<ReadyLine>((resolve, reject) => {
-    let buffered = '';
     const describe = (what: string) => {
       const tail = stderr().trim();
       return new Error(`built-in target ${what}${tail ? `:\n${tail}` : ''}`);
     };
     const finish = (err: Error | null, line?: ReadyLine) => {
       clearTimeout(timer);
-      child.stdout!.off('data', onData);
+      stopReading();
       child.off('close', onExit);
       child.off('error', onError);
       if (err) reject(err);
       else resolve(line!);
-    };
-    const onData = (text: string) => {
-      buffered += text;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) !== -1) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        try {
-          const parsed: unknown = JSON.parse(line);
-          if (isReadyLine(parsed)) return finish(null, parsed);
-        } catch {
-          // not the ready line
-        }
-      }
     };
     // 'close', not 'exit': it comes after the child's last stderr bytes have been read.
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
       finish(describe(`exited before listening (${signal ?? `code ${code}`})`));
     const onError = (err: Error) => finish(describe(`could not start (${err.message})`));
     const timer = setTimeout(() => finish(describe(`did not report listening within ${timeoutMs} ms`)), timeoutMs);
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', onData);
+    const stopReading = onLines(child.stdout!, (line) => {
+      const parsed = parseJsonLine(line);
+      if (isReadyLine(parsed)) finish(null, parsed);
+    });
     child.once('close', onExit);
     child.once('error', onError);
   });

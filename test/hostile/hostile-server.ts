@@ -1,11 +1,13 @@
 // What every hostile fixture returns, and the plumbing they share: listen on an ephemeral
-// loopback port, remember every socket, and on stop() close the listener and destroy what is
+// loopback port, count and remember every socket, and on stop() close the listener and destroy what is
 // still open, so a test never leaves a half-open connection (or the test process) behind.
 import net from 'node:net';
 
 export interface HostileServer {
   host: string;
   port: number;
+  /** TCP connections the fixture accepted (taken off the kernel's accept queue) so far. */
+  accepted(): number;
   stop(): Promise<void>;
 }
 
@@ -13,16 +15,19 @@ export interface HostileServer {
 export type StopHook = () => Promise<void> | void;
 
 /**
- * Listens on 127.0.0.1:0 and hands each accepted TCP socket to `onSocket`. Sockets get a no-op
- * error listener: the whole point of these servers is to be rude, and the client being rude
- * back (a reset after a timeout) must not crash the test process.
+ * Listens on 127.0.0.1:0 (or on `at`) and hands each accepted TCP socket to `onSocket`. Sockets
+ * get a no-op error listener: the whole point of these servers is to be rude, and the client
+ * being rude back (a reset after a timeout) must not crash the test process.
  */
 export async function listenHostile(
   onSocket: (socket: net.Socket, server: net.Server) => void,
   onStop?: StopHook,
+  at: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
 ): Promise<HostileServer> {
   const sockets = new Set<net.Socket>();
+  let accepted = 0;
   const server = net.createServer((socket) => {
+    accepted++;
     sockets.add(socket);
     socket.on('error', () => {});
     socket.once('close', () => sockets.delete(socket));
@@ -30,7 +35,7 @@ export async function listenHostile(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(at.port, at.host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -38,8 +43,9 @@ export async function listenHostile(
   const address = server.address() as net.AddressInfo;
   let stopped: Promise<void> | undefined;
   return {
-    host: '127.0.0.1',
+    host: at.host,
     port: address.port,
+    accepted: () => accepted,
     stop() {
       stopped ??= (async () => {
         // close() resolves only once every connection is gone, so destroy them first; a

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { getFreePort, spawnManaged, waitForPort } from './process.js';
+import { spawnManaged, startOnFreePort } from './process.js';
 
 const execFileP = promisify(execFile);
 /** dist/test/support → the source tree's test/fixtures (tsc does not copy C sources). */
@@ -30,7 +30,7 @@ export interface LastTicketServer {
 }
 
 export function parseTicketLog(text: string): TicketLogLine[] {
-  // A connection without a handshake (waitForPort's probe) is logged as `failed`: not a handshake.
+  // A connection without a handshake (a probe, a client that gave up) is logged as `failed`: not a handshake.
   return text.split('\n').filter((l) => l.startsWith('conn=') && !l.endsWith(' failed')).map((line) => {
     const m = /^conn=(\d+) offered=(\S+) resumed=([01]) issued=(\d+)$/.exec(line);
     if (!m) throw new Error(`unexpected last-ticket-server line: ${line}`);
@@ -48,13 +48,14 @@ export async function startLastTicketServer(certPath: string, keyPath: string, t
     await rm(dir, { recursive: true, force: true });
     return `cannot build the two-ticket fixture (needs cc and libssl-dev): ${(err as Error).message.split('\n')[0]}`;
   }
-  const port = await getFreePort();
-  const proc = spawnManaged(binary, [String(port), certPath, keyPath, String(tickets)], { removeOnExit: dir });
-  if (!(await waitForPort('127.0.0.1', port, { timeoutMs: 10_000, isDead: () => proc.exited() }))) {
-    await proc.stop('SIGKILL', 1000);
+  const started = await startOnFreePort(async (port) => {
+    const args = [String(port), certPath, keyPath, String(tickets)];
+    return { proc: spawnManaged(binary, args, { removeOnExit: dir }), command: `last-ticket-server ${args.join(' ')}` };
+  }, { bindFailed: /^bind\/listen: address already in use/im }).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`last-ticket-server did not start:\n${proc.output()}`);
-  }
+    throw err;
+  });
+  const { port, launched: { proc } } = started;
   return {
     host: '127.0.0.1',
     port,

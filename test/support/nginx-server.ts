@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ExternalServer } from './openssl-server.js';
-import { getFreePort, spawnManaged, waitForPort } from './process.js';
+import { spawnManaged, startOnFreePort } from './process.js';
 
 export type { ExternalServer } from './openssl-server.js';
 
@@ -230,65 +230,34 @@ export async function startNginx(opts: NginxOptions): Promise<LoggingNginx | Ext
     process.stderr.write(`skip: ${msg}\n`);
     return null;
   }
-  const attempts = 5;
-  let lastOutput = '';
-  for (let i = 0; i < attempts; i++) {
+  const { port, launched: { proc, prefix } } = await startOnFreePort(async (port) => {
     const prefix = await mkdtemp(path.join(tmpdir(), 'tlsbench-nginx-'));
     await mkdir(path.join(prefix, 'tmp'), { recursive: true });
-    const port = await getFreePort();
     const conf = path.join(prefix, 'nginx.conf');
     await writeFile(conf, nginxConfig(opts, port, prefix));
     // -e: error log before the config is read (else the compiled-in default is opened).
     const args = ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log'), '-g', 'daemon off;'];
     // SIGTERM on parent exit: with a master, it takes its workers down with it.
     const proc = spawnManaged(bin, args, { exitSignal: 'SIGTERM', removeOnExit: prefix });
-    const up = await waitForPort('127.0.0.1', port, {
-      timeoutMs: opts.startTimeoutMs ?? 10_000,
-      isDead: () => proc.exited(),
-    });
-    if (up && !proc.exited()) {
-      return {
-        host: '127.0.0.1',
-        port,
-        pid: proc.pid,
-        output: () => proc.output(),
-        accessLog: async () => parseNginxLog(await readFile(path.join(prefix, 'access.log'), 'utf8').catch(() => '')),
-        handshakeLog: async () => parseHandshakeLog(await readFile(path.join(prefix, 'handshakes.log'), 'utf8').catch(() => '')),
-        stop: async () => {
-          // SIGQUIT: graceful shutdown; SIGTERM/SIGKILL after the grace period.
-          await proc.stop('SIGQUIT', 5000);
-          await rm(prefix, { recursive: true, force: true });
-        },
-      };
-    }
-    await proc.stop('SIGTERM', 2000);
-    const log = await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '');
-    lastOutput = `${proc.output()}\n${log}`;
-    await rm(prefix, { recursive: true, force: true });
-    if (!/address already in use|bind\(\)/i.test(lastOutput)) {
-      throw new Error(`nginx ${args.join(' ')} did not start:\n${lastOutput}`);
-    }
-  }
-  throw new Error(`nginx failed to bind after ${attempts} attempts:\n${lastOutput}`);
-}
-
-/**
- * Fresh logging nginx servers for the tests of one file, each with a log of its own test's
- * connections only; a test skips when nginx is not installed. `stopAll()` in `after`.
- */
-export class LoggingNginxFleet {
-  private readonly servers: LoggingNginx[] = [];
-
-  constructor(private readonly defaults: () => NginxOptions) {}
-
-  async start(t: { skip(message: string): void }, opts: Partial<NginxOptions> = {}): Promise<LoggingNginx | null> {
-    const server = await startNginx({ ...this.defaults(), ...opts, accessLog: true });
-    if (server === null) t.skip('nginx is not installed');
-    else this.servers.push(server);
-    return server;
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all(this.servers.map((s) => s.stop()));
-  }
+    return {
+      proc,
+      prefix,
+      command: `nginx ${args.join(' ')}`,
+      failureOutput: async () => `${proc.output()}\n${await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '')}`,
+      discard: () => rm(prefix, { recursive: true, force: true }),
+    };
+  }, { bindFailed: /address already in use|bind\(\)/i, startTimeoutMs: opts.startTimeoutMs });
+  return {
+    host: '127.0.0.1',
+    port,
+    pid: proc.pid,
+    output: () => proc.output(),
+    accessLog: async () => parseNginxLog(await readFile(path.join(prefix, 'access.log'), 'utf8').catch(() => '')),
+    handshakeLog: async () => parseHandshakeLog(await readFile(path.join(prefix, 'handshakes.log'), 'utf8').catch(() => '')),
+    stop: async () => {
+      // SIGQUIT: graceful shutdown; SIGTERM/SIGKILL after the grace period.
+      await proc.stop('SIGQUIT', 5000);
+      await rm(prefix, { recursive: true, force: true });
+    },
+  };
 }

@@ -9,8 +9,7 @@
 //   resumption works; it issues tickets (TLS 1.2 and 1.3) unless `-no_ticket`. With
 //   `-no_ticket`, TLS 1.3 still resumes through OpenSSL's stateful tickets (session cache).
 // - No `-naccept`: that would make it exit after N connections.
-import type { ManagedProcess } from './process.js';
-import { getFreePort, spawnManaged, waitForPort } from './process.js';
+import { spawnManaged, startOnFreePort, type PortLaunch } from './process.js';
 
 export interface OpenSslServerOptions {
   certPath: string;
@@ -64,34 +63,26 @@ export function openSslServerArgs(opts: OpenSslServerOptions, port: number): str
   return args;
 }
 
-/** Starts `openssl s_server` on a free 127.0.0.1 port and resolves once it accepts TCP
- * connections. Retries on another port when the bind fails. */
-export async function startOpenSslServer(opts: OpenSslServerOptions): Promise<ExternalServer> {
-  const attempts = 5;
-  let lastOutput = '';
-  for (let i = 0; i < attempts; i++) {
-    const port = await getFreePort();
+/** What s_server says when it cannot take its port. */
+export const OPENSSL_BIND_FAILED = /bind|address already in use|accept/i;
+
+/** Spawns `openssl s_server` on `port` (for startOnFreePort). */
+export function launchOpenSslServer(opts: OpenSslServerOptions): (port: number) => Promise<PortLaunch> {
+  return async (port) => {
     const args = openSslServerArgs(opts, port);
-    const proc: ManagedProcess = spawnManaged('openssl', args, { exitSignal: 'SIGKILL' });
-    const up = await waitForPort('127.0.0.1', port, {
-      timeoutMs: opts.startTimeoutMs ?? 10_000,
-      isDead: () => proc.exited(),
-    });
-    if (up && !proc.exited()) {
-      return {
-        host: '127.0.0.1',
-        port,
-        pid: proc.pid,
-        output: proc.output,
-        stop: () => proc.stop('SIGTERM', 3000),
-      };
-    }
-    await proc.stop('SIGKILL', 1000);
-    lastOutput = proc.output();
-    const bindFailed = /bind|address already in use|accept/i.test(lastOutput);
-    if (!bindFailed) {
-      throw new Error(`openssl ${args.join(' ')} did not start:\n${lastOutput}`);
-    }
-  }
-  throw new Error(`openssl s_server failed to bind after ${attempts} attempts:\n${lastOutput}`);
+    return { proc: spawnManaged('openssl', args, { exitSignal: 'SIGKILL' }), command: `openssl ${args.join(' ')}` };
+  };
+}
+
+/** Starts `openssl s_server` on a free 127.0.0.1 port and resolves once it listens there.
+ * Retries on another port when the bind fails. */
+export async function startOpenSslServer(opts: OpenSslServerOptions): Promise<ExternalServer> {
+  const { port, launched: { proc } } = await startOnFreePort(launchOpenSslServer(opts), { bindFailed: OPENSSL_BIND_FAILED, startTimeoutMs: opts.startTimeoutMs });
+  return {
+    host: '127.0.0.1',
+    port,
+    pid: proc.pid,
+    output: proc.output,
+    stop: () => proc.stop('SIGTERM', 3000),
+  };
 }

@@ -1,7 +1,7 @@
 // Child-process helpers shared by the external-server launchers (openssl s_server, nginx):
 // free ports, waiting for a port, output capture, and killing children on parent exit.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import net from 'node:net';
 
 /** A port that was free a moment ago: bind port 0 on 127.0.0.1, read it, close. Racy by
@@ -21,6 +21,107 @@ export async function getFreePort(host = '127.0.0.1'): Promise<number> {
       srv.close(() => resolve(addr.port));
     });
   });
+}
+
+/** A server process a launcher started on a given port. */
+export interface PortLaunch {
+  proc: ManagedProcess;
+  /** The command line, for error messages. */
+  command: string;
+  /** What it said when it failed to start: its output, and any log file of its own. */
+  failureOutput?(): Promise<string>;
+  /** Undoes what the launch made (a temp dir) once it failed to start. */
+  discard?(): Promise<void>;
+}
+
+/**
+ * Starts a server on a port from getFreePort() and resolves once that server listens on it. The
+ * port may be taken between getFreePort() and the server's own bind: when what the server said
+ * matches `bindFailed`, it is started again on another port, up to five times. Any other failure
+ * to start is an error that quotes the server.
+ */
+export async function startOnFreePort<L extends PortLaunch>(
+  launch: (port: number) => Promise<L>,
+  opts: { bindFailed: RegExp; startTimeoutMs?: number | undefined },
+): Promise<{ port: number; launched: L }> {
+  const attempts = 5;
+  let lastOutput = '';
+  let lastCommand = '';
+  for (let i = 0; i < attempts; i++) {
+    const port = await getFreePort();
+    const launched = await launch(port);
+    lastCommand = launched.command;
+    const { proc } = launched;
+    const up = await waitForListener(proc, port, opts.startTimeoutMs ?? 10_000);
+    if (up && !proc.exited()) return { port, launched };
+    await proc.stop('SIGTERM', 2000);
+    lastOutput = (await launched.failureOutput?.()) ?? proc.output();
+    await launched.discard?.();
+    if (!opts.bindFailed.test(lastOutput)) throw new Error(`${launched.command} did not start:\n${lastOutput}`);
+  }
+  throw new Error(`${lastCommand} failed to bind after ${attempts} attempts:\n${lastOutput}`);
+}
+
+/**
+ * The inodes of the sockets listening on TCP `port` (any address), from the kernel's tables
+ * (Linux). An inode names one socket for its whole life, whoever holds it: a socket some other
+ * process opens later on the same port has another one.
+ */
+export function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    // sl local_address rem_address st … inode; st 0A is LISTEN, the port is hex after the colon.
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  return inodes;
+}
+
+/** The inodes of the sockets process `pid` itself holds listening on TCP `port` (Linux, from /proc). */
+export function listeningSockets(pid: number, port: number): string[] {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return [];
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const held = new Set<string>();
+  for (const fd of fds) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode !== undefined && inodes.has(inode)) held.add(inode);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return [...held];
+}
+
+/**
+ * Resolves true once `proc` itself listens on `port`; false when it exits first or the deadline
+ * passes. Not a test connection: one would succeed just as well against another process that took
+ * the port while `proc` failed to bind it (and exits a moment later), and it would show up in the
+ * server's own log. Where there is no /proc, a connection it is.
+ */
+async function waitForListener(proc: ManagedProcess, port: number, timeoutMs: number): Promise<boolean> {
+  if (!existsSync('/proc/net/tcp')) return waitForPort('127.0.0.1', port, { timeoutMs, isDead: () => proc.exited() });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exited()) return false;
+    if (listeningSockets(proc.pid, port).length > 0) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 /** Resolves true once a TCP connection to host:port succeeds, false when `isDead()`
