@@ -22,7 +22,6 @@ import { runJson } from './support/cli.js';
 import { ENGINES, nativeBuilt } from './support/engines.js';
 import { createHostileCertificates, startCloseOnRequest, startSilentAfterHandshake, type HostileCertificates, type HostileServer } from './hostile/index.js';
 import { startOpenSslServer } from './support/openssl-server.js';
-import { getFreePort } from './support/process.js';
 import { holdRefusedAddress } from './support/refused-address.js';
 import { CIPHER_IDS, SIGALG_IDS, startWireTap } from './support/tls-wire-tap.js';
 
