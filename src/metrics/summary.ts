@@ -154,7 +154,7 @@ export interface LatencyRow {
   /** A handshake class, or the 0-RTT handshakes (a subset of resumed, shown beside it). */
   cls: HandshakeClass | typeof ZERO_RTT_ROW;
   metric: LatencyMetric;
-  /** Requests for ttfb (one per exchange), handshakes for every other metric. */
+  /** Requests for ttfb (one per exchange), connections with a response for first-byte, handshakes for every other metric. */
   count: number;
   perSecond: number;
   latency: LatencySummary;
@@ -174,7 +174,8 @@ export function latencyRows(summary: PhaseSummary): LatencyRow[] {
     for (const metric of LATENCY_METRICS) {
       const latency = c.latency[metric];
       if (!latency) continue;
-      const count = metric === 'ttfb' ? c.requests : c.handshakes;
+      // first-byte: connections whose first response byte came (a handshake the window's end cut may have none).
+      const count = metric === 'ttfb' ? c.requests : metric === 'first-byte' ? latency.count : c.handshakes;
       const perSecond = summary.windowSeconds > 0 ? count / summary.windowSeconds : 0;
       rows.push({ cls, metric, count, perSecond, latency, firstOfClass, classSummary: c });
       firstOfClass = false;
