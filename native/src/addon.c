@@ -198,6 +198,14 @@ static napi_value construct(napi_env env, napi_callback_info info) {
     cfg.framing_count = get_number(env, o, "framingCount", 0);
     cfg.per_connection = get_number(env, o, "perConnection", 1);
     cfg.response_ms = get_number(env, o, "responseMs", 10000);
+    double early = get_number(env, o, "earlyData", 0);
+    if (early < 0 || early > (double)len) {
+      wrapper_free(env, w);
+      free(w);
+      napi_throw_range_error(env, NULL, "earlyData must be 0 to the request's length");
+      return NULL;
+    }
+    cfg.early_data = (size_t)early;
   }
   cfg.outcome_capacity = ta_length / OUT_FIELDS;
   if (cfg.slots < 1 || cfg.outcome_capacity < (size_t)cfg.slots * 2 + 512) {

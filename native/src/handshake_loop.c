@@ -72,6 +72,10 @@ typedef struct slot {
   double ok_statuses;       /* complete responses with a 2xx status line */
   int end_status;           /* the class of the non-2xx response that ended the exchanges, 0: none */
   int no_keep_alive;        /* the verdict: the server closed, or announced it, before the last exchange */
+  double first_byte_us;     /* TCP connected → the connection's first response byte; -1 until it comes */
+  /* --early-data */
+  int early;                /* enum early_data */
+  double early_at;          /* when the early data (the request's first bytes) was written */
 } slot_t;
 
 struct handshake_loop {
@@ -425,6 +429,61 @@ static void take_sample(handshake_loop_t *loop, slot_t *slot) {
   d->client_certificate = loop->cfg.cert_pem != NULL && !slot->reused;
 }
 
+/* ---------- TLS 1.3 early data (--early-data) ---------- */
+
+/*
+ * On a resumed attempt (the session is set): may the request's first early_data bytes go as early
+ * data? The offered session says how much its ticket allows (the server's max_early_data); a ticket
+ * that allows none or too few bytes is "not offered", with the reason, and the request goes after
+ * the handshake as on any attempt.
+ */
+static void early_data_plan(handshake_loop_t *loop, slot_t *slot) {
+  slot->early = EARLY_NONE;
+  if (!loop->cfg.early_data || !loop->cfg.request || loop->cfg.early_data > loop->cfg.request_len || !slot->offer) return;
+  uint32_t allowed = SSL_SESSION_get_max_early_data(slot->offer);
+  if (allowed == 0) slot->early = EARLY_NOT_OFFERED_NONE_ALLOWED;
+  else if (allowed < loop->cfg.early_data) slot->early = EARLY_NOT_OFFERED_TOO_FEW;
+  else slot->early = EARLY_PENDING;
+}
+
+/*
+ * Before the handshake proper: SSL_write_early_data sends the ClientHello and the early data in one
+ * flight. Returns 1 when done (or nothing to send), 0 to wait for the socket (called again with the
+ * same bytes, as OpenSSL asks), -1 when it failed (the error is set, as for the handshake).
+ */
+static int early_data_write(handshake_loop_t *loop, slot_t *slot, double now) {
+  if (slot->early != EARLY_PENDING) return 1;
+  size_t written = 0;
+  ERR_clear_error();
+  errno = 0;
+  if (SSL_write_early_data(slot->ssl, loop->cfg.request, loop->cfg.early_data, &written) == 1) {
+    slot->early = EARLY_SENT;
+    slot->early_at = now;
+    return 1;
+  }
+  int saved_errno = errno;
+  int e = SSL_get_error(slot->ssl, 0);
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
+  set_ssl_error(loop, slot, PHASE_TLS, e, saved_errno);
+  return -1;
+}
+
+/*
+ * After the handshake, with the first exchange started: the server's verdict. Accepted, the request
+ * left with the ClientHello (its ttfb counts from then) and only its rest is written now; rejected,
+ * the server dropped it, and the whole request is written again, as a real client must.
+ */
+static void early_data_settle(handshake_loop_t *loop, slot_t *slot) {
+  if (slot->early != EARLY_SENT) return;
+  if (SSL_get_early_data_status(slot->ssl) == SSL_EARLY_DATA_ACCEPTED) {
+    slot->early = EARLY_ACCEPTED;
+    slot->written = loop->cfg.early_data;
+    slot->written_at = slot->early_at;
+  } else {
+    slot->early = EARLY_REJECTED;
+  }
+}
+
 /* ---------- attempts ---------- */
 
 static void set_deadline(handshake_loop_t *loop, slot_t *slot, double at) {
@@ -465,6 +524,8 @@ static void emit(handshake_loop_t *loop, slot_t *slot, unsigned flags, double no
   o[OUT_TTFB_AT] = (double)loop->ttfb_count;
   o[OUT_TTFB_COUNT] = 0;
   o[OUT_STATUSES] = slot->ok_statuses * 8 + slot->end_status;
+  o[OUT_EARLY_DATA] = slot->early;
+  o[OUT_FIRST_BYTE_US] = flags & F_ABORTED ? -1 : slot->first_byte_us;
   if (slot->no_keep_alive) flags |= F_NO_KEEP_ALIVE;
   if (slot->state == S_APP && slot->responses_done > 0 && slot->reader->bytes == 0) flags |= F_BETWEEN_EXCHANGES;
   if (slot->nttfb && !(flags & F_ABORTED) && grow(&loop->ttfb_batch, &loop->ttfb_cap, loop->ttfb_count + slot->nttfb)) {
@@ -560,6 +621,7 @@ static void handshake_done(handshake_loop_t *loop, slot_t *slot, double now) {
     slot->state = S_APP;
     slot->exchanges_left = loop->cfg.per_connection;
     start_request(loop, slot, now);
+    early_data_settle(loop, slot);
     return drive_app(loop, slot, now);
   }
   start_close(loop, slot, now);
@@ -632,6 +694,7 @@ static void drive_app(handshake_loop_t *loop, slot_t *slot, double now) {
     if (r > 0) {
       response_reader_t *reader = slot->reader;
       if (reader->bytes == 0 && grow(&slot->ttfb, &slot->ttfb_cap, slot->nttfb + 1)) slot->ttfb[slot->nttfb++] = elapsed_us(slot->written_at, now);
+      if (slot->first_byte_us < 0) slot->first_byte_us = elapsed_us(slot->connected_at, now);
       slot->bytes_read += r;
       int complete = reader_consume(reader, loop->sink, (size_t)r);
       if (complete < 0) {
@@ -686,6 +749,9 @@ static void session_cache_mode(handshake_loop_t *loop, int on) {
 
 static void drive_handshake(handshake_loop_t *loop, slot_t *slot, double now) {
   session_cache_mode(loop, 0);
+  int early = early_data_write(loop, slot, now);
+  if (early == 0) return;
+  if (early < 0) return fail(loop, slot, now);
   ERR_clear_error();
   errno = 0;
   int r = SSL_do_handshake(slot->ssl);
@@ -764,6 +830,7 @@ static void on_connected(handshake_loop_t *loop, slot_t *slot, double now) {
   SSL_set_connect_state(ssl);
   if (loop->cfg.servername) SSL_set_tlsext_host_name(ssl, loop->cfg.servername);
   if (slot->offer) SSL_set_session(ssl, slot->offer);
+  early_data_plan(loop, slot);
   slot->state = S_HANDSHAKE;
   set_deadline(loop, slot, now + loop->cfg.handshake_ms);
   drive_handshake(loop, slot, now);
@@ -804,6 +871,8 @@ static void launch(handshake_loop_t *loop, slot_t *slot, int c, double intended_
   slot->nttfb = 0;
   slot->responses_done = slot->ok_statuses = 0;
   slot->end_status = slot->no_keep_alive = 0;
+  slot->first_byte_us = -1;
+  slot->early = EARLY_NONE;
   slot->started_at = now;
   slot->state = S_CONNECTING;
   loop->in_flight++;
@@ -910,6 +979,7 @@ static void close_arrivals(handshake_loop_t *loop, double now) {
     slot->started_at = at;
     slot->intended_at = at;
     slot->tcp_us = slot->tls_us = slot->handshake_at = 0;
+    slot->early = EARLY_NONE;
     emit(loop, slot, F_ABORTED, now);
     slot->measured = 0;
   }

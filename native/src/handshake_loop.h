@@ -20,7 +20,26 @@ enum {
   /* request phase: the HTTP status classes of the complete responses, as 8 × (2xx responses) + the
      class of the non-2xx one that ended the exchanges (0: none). A non-2xx response is always the last. */
   OUT_STATUSES,
+  /* --early-data: enum early_data's outcome of this attempt (EARLY_NONE when it did not apply). */
+  OUT_EARLY_DATA,
+  /* request phase: TCP connected → the first response byte of the connection, µs (-1: none). */
+  OUT_FIRST_BYTE_US,
   OUT_FIELDS
+};
+
+/*
+ * --early-data (TLS 1.3 0-RTT): what became of the request's first bytes on an attempt that offered
+ * a session. NONE: not applicable (no --early-data, or no session offered). The two NOT_OFFERED
+ * reasons are read from the offered session's max_early_data before anything is sent.
+ */
+enum early_data {
+  EARLY_NONE = 0,
+  EARLY_NOT_OFFERED_NONE_ALLOWED = 1,   /* the session's ticket allows no early data (max_early_data 0) */
+  EARLY_NOT_OFFERED_TOO_FEW = 2,        /* it allows fewer bytes than --early-data */
+  EARLY_ACCEPTED = 3,
+  EARLY_REJECTED = 4,                   /* sent, refused by the server: the request went again after the handshake */
+  EARLY_PENDING = 5,                    /* in flight only: to be written with the ClientHello */
+  EARLY_SENT = 6                        /* in flight only: written, the server's verdict comes with the handshake */
 };
 
 /* OUT_FLAGS bits. */
@@ -81,6 +100,8 @@ typedef struct loop_config {
   int framing; double framing_count;
   double per_connection;
   double response_ms;
+  /* --early-data: the request's first early_data bytes go as TLS 1.3 early data on resumed attempts; 0: off. */
+  size_t early_data;
   size_t outcome_capacity;
 } loop_config_t;
 

@@ -69,6 +69,7 @@ export function runOptionsBuilder<T>(y: Argv<T>, switchesAsAxes = false) {
     .option('http', { type: 'string', describe: 'send an HTTP/1.1 GET for PATH', group: 'Request:' })
     .option('read-bytes', { type: 'number', describe: 'read N response bytes per request', group: 'Request:' })
     .option('read', { type: 'string', describe: '"all": read until the server closes', group: 'Request:' })
+    .option('early-data', { type: 'number', describe: 'TLS 1.3 0-RTT: send the request\'s first N bytes as early data on resumed handshakes (native engine; only idempotent requests: early data can be replayed)', group: 'Request:' })
     .option('requests-per-connection', { type: 'number', describe: 'request/response exchanges per connection (default 1)', group: 'Request:' })
     .option('key-type', { type: 'string', describe: `built-in server certificate key: ${KEY_TYPE_NAMES.join(', ')} (default ${DEFAULTS.keyType})`, group: 'Built-in server:' })
     .option('mtls', { type: 'string', describe: 'built-in server asks for a client certificate: required (a bare --mtls) or optional; the generated one is presented unless --cert is given', group: 'Built-in server:' })

@@ -37,6 +37,7 @@ export const LIMITS = {
   resumeRatio: limit('--resume-ratio', 0, 1, 'ratio', 'a share of attempts', false),
   readBytes: limit('--read-bytes', 1, 1 << 30, 'bytes', 'read per request; 1 GiB at most'),
   requestsPerConnection: limit('--requests-per-connection', 1, 1_000_000, 'count', 'request/response exchanges per connection'),
+  earlyData: limit('--early-data', 1, 16384, 'bytes', 'TLS 1.3 early data rides in the first flight; OpenSSL servers (nginx, s_server) allow at most 16384 bytes of it, and a ticket that allows fewer is counted as not offered'),
   responseBytes: limit('--response-bytes', 0, 64 << 20, 'bytes', 'the built-in server holds one response body in memory; 64 MiB at most'),
   duration: limit('--duration', 1, 24 * HOUR, 'duration', 'a phase\'s measured window; longer runs: --repeat, or several runs'),
   warmup: limit('--warmup', 0, HOUR, 'duration', 'before the window, not measured'),

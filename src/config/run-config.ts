@@ -133,6 +133,11 @@ export interface RunConfig {
   server: BuiltInServerConfig;
   /** The handshake engine every worker runs (absent in results written before engines existed: node). */
   engine: EngineChoice;
+  /**
+   * --early-data: bytes of the request sent as TLS 1.3 early data (0-RTT) on resumed attempts;
+   * null: none (absent in results written before it existed).
+   */
+  earlyData: number | null;
 }
 
 /** What one phase of a run does: the whole config plus the resumption mode of this phase. */

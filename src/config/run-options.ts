@@ -18,6 +18,7 @@ import { STAPLE_CHOICES, type StapleChoice } from '../server/ocsp-stapler.js';
 import { checkCrl } from '../trust/crl.js';
 import { MTLS_MODES, type MtlsMode } from '../server/client-certificates.js';
 import { chooseEngine } from '../engine/native-addon.js';
+import { resolveEarlyData } from './early-data.js';
 
 /** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
 export interface RunOptions {
@@ -81,6 +82,8 @@ export interface RunOptions {
   serverCgroup?: string;
   /** native | node; default native where it is built and carries the run's options (env TLSBENCH_ENGINE=node: node). */
   engine?: string;
+  /** TLS 1.3 0-RTT: the request's first N bytes go as early data on resumed attempts (native engine). */
+  earlyData?: number;
 }
 
 export const DEFAULTS = {
@@ -292,6 +295,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   ];
   const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined), nodeOnly);
   if ('error' in engineChoice) problems.push(engineChoice.error);
+  const earlyData = resolveEarlyData(o.earlyData, { resume, maxVersion, request, engine: 'choice' in engineChoice ? engineChoice.choice : null }, problems);
 
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
 
@@ -334,6 +338,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     startAt,
     server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls, ocspStaple: serverOcspStaple as StapleChoice, crlFile: o.serverCrl ?? null, certDir: o.serverCertDir ?? null, responseBytes },
     engine: 'choice' in engineChoice ? engineChoice.choice : { name: 'node', reason: null },
+    earlyData,
   };
   checkClientTls(config.tls, credentials);
   return { config, credentials, measuredServer };

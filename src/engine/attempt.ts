@@ -7,6 +7,7 @@ import { elapsedMicros } from '../metrics/histogram.js';
 import type { NegotiatedSample } from '../metrics/tally.js';
 import { betweenExchanges, classifyError, httpStatusError, isTlsAlert, NO_KEEP_ALIVE, PhaseTimeout, type AttemptPhase } from './errors.js';
 import type { OcspObservation } from '../metrics/ocsp-tally.js';
+import type { EarlyDataOutcome } from '../metrics/early-data.js';
 import type { OcspClient } from './ocsp-client.js';
 import { ResponseReader } from './response-reader.js';
 import { withoutPeerCertificate } from './session-der.js';
@@ -68,6 +69,10 @@ export interface AttemptOutcome {
   /** --ocsp, on a handshake where the server sent its certificate: the staple, or that there was none. */
   ocsp: OcspObservation | null;
   aborted: boolean;
+  /** --early-data (native engine only): what became of the early data on an attempt that offered a session. */
+  earlyData?: EarlyDataOutcome | null;
+  /** --early-data: TCP connected → the connection's first response byte, µs (tally.ts's first-byte). */
+  firstByteUs?: number | null;
 }
 
 /**

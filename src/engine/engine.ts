@@ -5,6 +5,7 @@ import { elapsedMicros } from '../metrics/histogram.js';
 import { addNegotiated, ClassRecorder, emptyTally, HANDSHAKE_CLASSES, type HandshakeClass, type ResumptionMechanism, type Tally } from '../metrics/tally.js';
 import type { Snapshot } from '../metrics/timeline.js';
 import { addOcspObservation, emptyOcspTally } from '../metrics/ocsp-tally.js';
+import { countEarlyData, emptyEarlyDataTally } from '../metrics/early-data.js';
 import { Attempt, type AttemptOutcome, type DialSettings } from './attempt.js';
 import { OcspClient } from './ocsp-client.js';
 import { alpnWireFormat, buildClientContext } from './secure-context.js';
@@ -51,6 +52,8 @@ export class Engine {
   private readonly dial: DialSettings;
   private readonly keylogStream: WriteStream | null;
   private readonly recorders = new Map<HandshakeClass, ClassRecorder>();
+  /** --early-data: the 0-RTT handshakes, recorded as a class is (beside `resumed`, which holds them too). */
+  private zeroRtt: ClassRecorder | null = null;
   private readonly tally: Tally = emptyTally();
   private readonly inFlight = new Set<Attempt>();
   /** --handshakes: the window counts the N attempts it starts, not what completes in it. */
@@ -102,6 +105,8 @@ export class Engine {
       clientCertificate: !!credentials.cert,
       ocsp: config.tls.ocsp ? new OcspClient(credentials.ca, config.tls.requireStaple) : null,
     };
+    // Early data rides on offered sessions: counted in the resuming phase only.
+    if ((config.earlyData ?? null) !== null && phase.resume !== 'none') this.tally.earlyData = emptyEarlyDataTally();
     this.quota = task.share.handshakes !== null;
     this.measuredLeft = task.share.handshakes ?? Number.POSITIVE_INFINITY;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -298,15 +303,12 @@ export class Engine {
       if (handshakeCounted) {
         let recorder = this.recorders.get(cls);
         if (!recorder) this.recorders.set(cls, (recorder = new ClassRecorder()));
-        recorder.handshakes++;
-        recorder.record('tcp', outcome.tcpUs);
-        recorder.record('tls', outcome.tlsUs);
-        recorder.record('connect', outcome.tcpUs + outcome.tlsUs);
-        if (intendedAt !== null) recorder.record('scheduled', elapsedMicros(intendedAt, outcome.handshakeAt));
-        for (const ttfb of outcome.ttfbUs) recorder.record('ttfb', ttfb);
-        recorder.requests += outcome.ttfbUs.length;
-        recorder.countStatuses(outcome.statuses);
-        recorder.bytesRead += outcome.bytesRead;
+        recordHandshake(recorder, outcome, intendedAt);
+        const early = t.earlyData && outcome.earlyData;
+        if (early) {
+          countEarlyData(t.earlyData!, early);
+          if (early === 'accepted') recordHandshake((this.zeroRtt ??= new ClassRecorder()), outcome, intendedAt);
+        }
         if (outcome.reused && offeredMechanism) t.mechanisms[offeredMechanism] = (t.mechanisms[offeredMechanism] ?? 0) + 1;
         if (outcome.negotiated) addNegotiated((t.negotiated[cls] ??= []), outcome.negotiated);
       }
@@ -393,6 +395,7 @@ export class Engine {
       const recorder = this.recorders.get(cls);
       if (recorder) this.tally.classes[cls] = recorder.toTally();
     }
+    if (this.tally.earlyData && this.zeroRtt) this.tally.earlyData.zeroRtt = this.zeroRtt.toTally();
     return {
       index: this.task.share.index,
       tally: this.tally,
@@ -400,6 +403,20 @@ export class Engine {
       windowEndedAt: performance.timeOrigin + performance.now(),
     };
   }
+}
+
+/** One completed handshake's figures into its class (metric definitions: tally.ts's LATENCY_METRICS). */
+function recordHandshake(recorder: ClassRecorder, outcome: AttemptOutcome, intendedAt: number | null): void {
+  recorder.handshakes++;
+  recorder.record('tcp', outcome.tcpUs);
+  recorder.record('tls', outcome.tlsUs);
+  recorder.record('connect', outcome.tcpUs + outcome.tlsUs);
+  if (intendedAt !== null) recorder.record('scheduled', elapsedMicros(intendedAt, outcome.handshakeAt));
+  for (const ttfb of outcome.ttfbUs) recorder.record('ttfb', ttfb);
+  if (outcome.firstByteUs !== undefined && outcome.firstByteUs !== null) recorder.record('first-byte', outcome.firstByteUs);
+  recorder.requests += outcome.ttfbUs.length;
+  recorder.countStatuses(outcome.statuses);
+  recorder.bytesRead += outcome.bytesRead;
 }
 
 /** Waits for the coordinator's start message: the start barrier every worker of a phase shares. */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { EngineChoice } from '../config/run-config.js';
+import type { EarlyDataOutcome } from '../metrics/early-data.js';
 
 /**
  * The native handshake engine's addon (native/, built by scripts/build-native.mjs at install):
@@ -15,8 +16,17 @@ export const OUTCOME = {
   bytesRead: 9, ttfbAt: 10, ttfbCount: 11,
   /** 8 × (2xx responses) + the class of the non-2xx response that ended the exchanges (0: none). */
   statuses: 12,
+  /** --early-data: handshake_loop.h's enum early_data (EARLY_DATA_CODES). */
+  earlyData: 13,
+  /** TCP connected → the connection's first response byte, µs; -1: none. */
+  firstByteUs: 14,
 } as const;
-export const OUTCOME_FIELDS = 13;
+export const OUTCOME_FIELDS = 15;
+
+/** OUTCOME.earlyData's codes of a finished attempt (handshake_loop.h's enum early_data); 0 and others: none. */
+export const EARLY_DATA_CODES: Readonly<Record<number, EarlyDataOutcome>> = {
+  1: 'ticket-allows-none', 2: 'ticket-allows-fewer-bytes', 3: 'accepted', 4: 'rejected',
+};
 
 /** Bits of OUTCOME.flags. */
 export const FLAG = {
@@ -77,6 +87,8 @@ export interface NativeLoopOptions {
   framingCount?: number;
   perConnection?: number;
   responseMs?: number;
+  /** --early-data: the request's first this many bytes go as TLS 1.3 early data on resumed attempts. */
+  earlyData?: number;
 }
 
 export interface HandshakeLoop {

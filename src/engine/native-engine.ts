@@ -8,7 +8,7 @@ import type { AttemptOutcome } from './attempt.js';
 import type { Claim, Engine } from './engine.js';
 import { betweenExchanges, classifyError, httpStatusError, isTlsAlert, NO_KEEP_ALIVE } from './errors.js';
 import { hasForwardSecrecy } from '../metrics/forward-secrecy.js';
-import { FLAG, loadNativeAddon, OUTCOME, OUTCOME_FIELDS, protocolNumber, type HandshakeLoop, type NativeDetail, type NativeLoopOptions } from './native-addon.js';
+import { EARLY_DATA_CODES, FLAG, loadNativeAddon, OUTCOME, OUTCOME_FIELDS, protocolNumber, type HandshakeLoop, type NativeDetail, type NativeLoopOptions } from './native-addon.js';
 import { arrivalTime } from './pacing/arrivals.js';
 import { alpnWireFormat } from './secure-context.js';
 import type { WorkerTask } from './task.js';
@@ -146,6 +146,8 @@ export class NativeWorkerLoop {
       if (has(FLAG.dropped)) return engine.drop(claim, intendedAt);
     }
     const handshake = has(FLAG.handshake);
+    const earlyData = this.task.config.earlyData ?? null;
+    const firstByte = o[at + OUTCOME.firstByteUs]!;
     const outcome: NativeOutcome = {
       errorClass: null,
       reused: handshake ? has(FLAG.reused) : null,
@@ -165,6 +167,7 @@ export class NativeWorkerLoop {
       negotiated: null,
       aborted: has(FLAG.aborted),
       mechanism: has(FLAG.offered) ? MECHANISMS[(flags >> FLAG.mechanismShift) & 7] ?? null : null,
+      ...(earlyData !== null ? { earlyData: EARLY_DATA_CODES[o[at + OUTCOME.earlyData]!] ?? null, firstByteUs: firstByte >= 0 ? firstByte : null } : {}),
     };
     if (has(FLAG.detail)) applyDetail(outcome, this.loop.detail(o[at + OUTCOME.detail]!), has(FLAG.betweenExchanges));
     // The request phase's verdict, given after a clean close (attempt.ts's finish): the status
@@ -269,6 +272,8 @@ function loopOptions(task: WorkerTask): NativeLoopOptions {
     slots: task.share.slots,
     openLoop: task.share.rate !== null,
     ...requestOptions(config.request, config.timeouts.responseMs),
+    // Early data only where sessions are offered: the resuming phase.
+    ...(config.earlyData && phase.resume !== 'none' ? { earlyData: config.earlyData } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { createHistogram, encodeHistogram, mergeEncoded, type Histogram } from './histogram.js';
 import { mergeOcspTallies, emptyOcspTally, type OcspTally } from './ocsp-tally.js';
+import { emptyEarlyDataTally, type EarlyDataTally } from './early-data.js';
 
 /**
  * `miss`: a session was offered and the server did a full handshake anyway. It is its own
@@ -7,6 +8,10 @@ import { mergeOcspTallies, emptyOcspTally, type OcspTally } from './ocsp-tally.j
  */
 export const HANDSHAKE_CLASSES = ['full', 'resumed', 'miss'] as const;
 export type HandshakeClass = (typeof HANDSHAKE_CLASSES)[number];
+
+export function isHandshakeClass(name: string): name is HandshakeClass {
+  return (HANDSHAKE_CLASSES as readonly string[]).includes(name);
+}
 
 /**
  * How a resumed handshake resumed. `tls12-*` covers TLS 1.0–1.2. TLS 1.3 resumes by PSK from a
@@ -21,9 +26,11 @@ export type ResumptionMechanism = (typeof RESUMPTION_MECHANISMS)[number];
  * tcp: socket created → TCP connected. tls: TCP connected → secureConnect.
  * connect: attempt start → secureConnect (tcp + tls, uncorrected).
  * scheduled: open loop only, intended start → secureConnect (coordinated omission corrected).
- * ttfb: request written → first response byte.
+ * ttfb: request written → first response byte (with 0-RTT the request is written with the ClientHello).
+ * first-byte: with --early-data, TCP connected → the connection's first response byte (the
+ * handshake and the first exchange: what 0-RTT shortens), the same span for every class.
  */
-export const LATENCY_METRICS = ['tcp', 'tls', 'connect', 'scheduled', 'ttfb'] as const;
+export const LATENCY_METRICS = ['tcp', 'tls', 'connect', 'scheduled', 'ttfb', 'first-byte'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 
 /** Responses by HTTP status class, for responses that began with an HTTP/1.x status line. */
@@ -99,6 +106,8 @@ export interface Tally {
   negotiated: Partial<Record<HandshakeClass, NegotiatedSample[]>>;
   /** With --ocsp: stapling per class (full, miss), failed attempts included. Empty without --ocsp. */
   ocsp: Partial<Record<HandshakeClass, OcspTally>>;
+  /** With --early-data: what became of the early data (absent otherwise). */
+  earlyData?: EarlyDataTally;
 }
 
 export function emptyTally(): Tally {
@@ -136,22 +145,40 @@ export function mergeTallies(tallies: readonly Tally[]): Tally {
     }
   }
   for (const cls of HANDSHAKE_CLASSES) {
-    const parts = tallies.map((t) => t.classes[cls]).filter((c): c is ClassTally => !!c);
-    if (parts.length === 0) continue;
-    const merged: ClassTally = { handshakes: 0, requests: 0, bytesRead: 0, histograms: {} };
-    for (const p of parts) {
-      merged.handshakes += p.handshakes;
-      merged.requests += p.requests;
-      merged.bytesRead += p.bytesRead;
-      if (p.statuses) addCounts((merged.statuses ??= {}), p.statuses);
+    const merged = mergeClassTallies(tallies.map((t) => t.classes[cls]));
+    if (merged) out.classes[cls] = merged;
+  }
+  const early = tallies.map((t) => t.earlyData).filter((e): e is EarlyDataTally => !!e);
+  if (early.length) {
+    const merged = (out.earlyData = emptyEarlyDataTally());
+    for (const e of early) {
+      merged.offered += e.offered;
+      merged.accepted += e.accepted;
+      merged.rejected += e.rejected;
+      addCounts(merged.notOffered, e.notOffered);
     }
-    for (const metric of LATENCY_METRICS) {
-      const encoded = mergeEncoded(parts.map((p) => p.histograms[metric]));
-      if (encoded) merged.histograms[metric] = encoded;
-    }
-    out.classes[cls] = merged;
+    const zeroRtt = mergeClassTallies(early.map((e) => e.zeroRtt));
+    if (zeroRtt) merged.zeroRtt = zeroRtt;
   }
   return out;
+}
+
+/** One class's tallies added (counters summed, histograms added); null when there are none. */
+function mergeClassTallies(tallies: readonly (ClassTally | undefined)[]): ClassTally | null {
+  const parts = tallies.filter((c): c is ClassTally => !!c);
+  if (parts.length === 0) return null;
+  const merged: ClassTally = { handshakes: 0, requests: 0, bytesRead: 0, histograms: {} };
+  for (const p of parts) {
+    merged.handshakes += p.handshakes;
+    merged.requests += p.requests;
+    merged.bytesRead += p.bytesRead;
+    if (p.statuses) addCounts((merged.statuses ??= {}), p.statuses);
+  }
+  for (const metric of LATENCY_METRICS) {
+    const encoded = mergeEncoded(parts.map((p) => p.histograms[metric]));
+    if (encoded) merged.histograms[metric] = encoded;
+  }
+  return merged;
 }
 
 function negotiatedKey(s: Omit<NegotiatedSample, 'count'>): string {

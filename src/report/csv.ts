@@ -1,6 +1,6 @@
 import type { RunResult } from '../metrics/run-result.js';
-import { latencyRows } from '../metrics/summary.js';
-import { RESUMPTION_MECHANISMS } from '../metrics/tally.js';
+import { latencyRows, type PhaseSummary } from '../metrics/summary.js';
+import { isHandshakeClass, RESUMPTION_MECHANISMS } from '../metrics/tally.js';
 import { mergedMachines, windowSkewMs } from './machines.js';
 import { repeatsOf, spreadOf } from './repeats.js';
 
@@ -19,10 +19,19 @@ export const CSV_HEADER = [
   'machines', 'machines_saturated', 'window_skew_ms',
   // With --ocsp: the class's stapling (empty otherwise), repeated on each of its rows.
   'ocsp_handshakes', 'ocsp_stapled', 'ocsp_mean_bytes', 'ocsp_good', 'ocsp_revoked', 'ocsp_unknown', 'ocsp_signature_invalid', 'ocsp_min_s_to_next_update',
+  // With --early-data: the phase's early data (empty otherwise), repeated on each of its rows; the
+  // 0-RTT handshakes also have rows of their own, class 0-rtt.
+  'early_data_offered', 'early_data_accepted', 'early_data_rejected', 'early_data_not_offered',
 ] as const;
 
 /** The OCSP cells of a class without --ocsp. */
 const NO_OCSP: readonly string[] = Array<string>(8).fill('');
+
+/** The early-data cells of a phase (empty without --early-data). */
+function earlyDataCells(e: PhaseSummary['earlyData']): (string | number)[] {
+  if (!e) return ['', '', '', ''];
+  return [e.offered, e.accepted, e.rejected, Object.values(e.notOffered).reduce((a, b) => a + b, 0)];
+}
 
 /** RFC 4180: quote a field only when it holds a comma, a quote or a line break. */
 export function field(value: string | number): string {
@@ -53,17 +62,18 @@ export function csvRows(result: RunResult, prefix: readonly string[] = []): stri
     const skew = windowSkewMs(result, phase.name);
     const merged = machines ? [machines.length, machines.filter((m) => m.phases.find((p) => p.name === phase.name)?.client.saturated).length, skew ?? ''] : ['', '', ''];
     const latency = latencyRows(s);
+    const early = earlyDataCells(s.earlyData);
     // A phase where nothing completed still has a row: its attempts and errors are the news.
-    if (!latency.length) rows.push(csvLine([...prefix, phase.name, phase.resume, '', '', s.windowSeconds, 0, 0, ...Array<string>(8).fill(''), ...server, ...outcome, '', '', '', '', ...merged, ...NO_OCSP]));
+    if (!latency.length) rows.push(csvLine([...prefix, phase.name, phase.resume, '', '', s.windowSeconds, 0, 0, ...Array<string>(8).fill(''), ...server, ...outcome, '', '', '', '', ...merged, ...NO_OCSP, ...early]));
     for (const { cls, metric, count, perSecond, latency: l } of latency) {
-      const o = s.ocsp?.[cls];
+      const o = isHandshakeClass(cls) ? s.ocsp?.[cls] : undefined;
       const ocsp = o ? [o.handshakes, o.stapled, o.stapled ? Math.round(o.bytes / o.stapled) : '', o.status.good ?? 0, o.status.revoked ?? 0, o.status.unknown ?? 0, o.signature.invalid, o.minSecondsToNextUpdate ?? '']
         : NO_OCSP;
-      const spread = repeats ? spreadOf(repeats.map((r) => r.classes[cls]?.rate ?? 0)) : null;
+      const spread = repeats && isHandshakeClass(cls) ? spreadOf(repeats.map((r) => r.classes[cls]?.rate ?? 0)) : null;
       const spreadCells = repeats && spread ? [repeats.length, round(spread.min, 3), round(spread.max, 3), round(spread.stdev, 3)] : ['', '', '', ''];
       rows.push(csvLine([
         ...prefix, phase.name, phase.resume, cls, metric, s.windowSeconds, count, Number(perSecond.toFixed(3)),
-        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev, ...server, ...outcome, ...spreadCells, ...merged, ...ocsp,
+        l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max, l.stdev, ...server, ...outcome, ...spreadCells, ...merged, ...ocsp, ...early,
       ]));
     }
   }

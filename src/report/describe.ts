@@ -27,6 +27,7 @@ export function describeRun(c: RunConfig, repeats = 1): string {
   if (c.tls.ciphersuites) parts.push(`suites ${c.tls.ciphersuites}`);
   if (c.tls.groups) parts.push(`groups ${c.tls.groups}`);
   if (c.request) parts.push(`${c.request.description} ×${c.request.perConnection} per connection`);
+  if (c.earlyData) parts.push(`its first ${c.earlyData} bytes as TLS 1.3 early data (0-RTT) on resumed handshakes`);
   if (c.tls.ocsp) parts.push(`OCSP staple asked${c.tls.requireStaple ? ' and required' : ''}${c.target === null ? ` (built-in server staples ${c.server.ocspStaple ?? 'good'})` : ''}`);
   if (c.tls.insecure) parts.push('certificates NOT verified (--insecure)');
   // Results written before engines existed ran on the Node engine.

@@ -8,6 +8,7 @@ import { decodeHistogram } from '../metrics/histogram.js';
 import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES, type HandshakeClass } from '../metrics/tally.js';
+import { ZERO_RTT_ROW } from '../metrics/early-data.js';
 import { describeRun } from './describe.js';
 import type { ReportInput } from './format.js';
 import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
@@ -71,7 +72,7 @@ type ChartData =
 /** What the page script receives: the data of one chart and the id of its canvas. */
 type ChartSpec = ChartData & { id: string };
 
-const CLASS_COLORS: Record<HandshakeClass, string> = { full: '#2563eb', resumed: '#059669', miss: '#d97706' };
+const CLASS_COLORS: Record<HandshakeClass | typeof ZERO_RTT_ROW, string> = { full: '#2563eb', resumed: '#059669', miss: '#d97706', [ZERO_RTT_ROW]: '#7c3aed' };
 const ERROR_COLOR = '#dc2626';
 /** For matrix cells, which have no class to colour by. */
 const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#ea580c', '#4b5563', '#9333ea'];

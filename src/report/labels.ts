@@ -3,6 +3,7 @@ import type { ResumeMode } from '../config/run-config.js';
 import type { RunResult } from '../metrics/run-result.js';
 import type { PhaseSummary } from '../metrics/summary.js';
 import type { ResumptionMechanism } from '../metrics/tally.js';
+import { EARLY_DATA_SKIP_LABELS, EARLY_DATA_SKIPS } from '../metrics/early-data.js';
 import { percent, rate } from './table.js';
 
 /** Where the handshakes went, in the words the table uses: shared by Markdown and HTML. */
@@ -72,10 +73,30 @@ export function phaseFacts(summary: PhaseSummary, resume: ResumeMode): PhaseFact
     const by = mechanismsLabel(s);
     if (by) facts.push({ text: `resumed by ${by}` });
   }
+  facts.push(...earlyDataFacts(s));
   if (s.arrivals) facts.push({ text: `arrivals ${s.arrivals}` });
   if (s.dropped) facts.push({ text: `DROPPED ${s.dropped}`, strong: true });
   if (s.carriedIn) facts.push({ text: `carried in ${s.carriedIn}` });
   if (s.unfinished) facts.push({ text: `unfinished at end ${s.unfinished}` });
   if (s.warmup.attempts) facts.push({ text: `before the window ${s.warmup.attempts} (${s.warmup.errors} errors)`, strong: s.warmup.errors > 0 });
+  return facts;
+}
+
+/**
+ * --early-data: "0-RTT offered 40 · accepted 40 (100.0 %) · rejected 0", and the offered sessions
+ * that carried none with why ("no early data on 12: the ticket allows no early data").
+ */
+export function earlyDataFacts(summary: PhaseSummary): PhaseFact[] {
+  const e = summary.earlyData;
+  if (!e) return [];
+  const facts: PhaseFact[] = [
+    { text: `0-RTT offered ${e.offered}`, strong: e.offered === 0 },
+    { text: `accepted ${e.accepted}${e.acceptRate === null ? '' : ` (${percent(e.acceptRate)})`}`, strong: e.offered > 0 },
+    { text: `rejected ${e.rejected}` },
+  ];
+  for (const skip of EARLY_DATA_SKIPS) {
+    const n = e.notOffered[skip];
+    if (n) facts.push({ text: `no early data on ${n}: ${EARLY_DATA_SKIP_LABELS[skip]}`, strong: e.offered === 0 });
+  }
   return facts;
 }
