@@ -12,7 +12,7 @@ import { schemaProblem } from '../src/schema/result-schemas.js';
 import { createTestCerts, type TestCerts } from './support/certs.js';
 import { runCli } from './support/cli.js';
 import { nativeBuilt } from './support/engines.js';
-import { LoggingNginxFleet } from './support/nginx-server.js';
+import { loggingNginxSuite } from './support/logging-nginx-suite.js';
 import { startOpenSslServer, type ExternalServer } from './support/openssl-server.js';
 import { externalTarget, tlsRun } from './support/tls-run.js';
 import { skipUnlessCi } from './support/required.js';
@@ -100,15 +100,7 @@ describe('--early-data: bad input is refused before any work (exit 2)', () => {
 });
 
 describe('--early-data against nginx', () => {
-  let certs: TestCerts;
-  const fleet = new LoggingNginxFleet(() => ({ certPath: certs.certPath, keyPath: certs.keyPath, tls: '1.3' }));
-  before(async () => {
-    certs = await createTestCerts();
-  });
-  after(async () => {
-    await fleet.stopAll();
-    await certs.cleanup();
-  });
+  const fleet = loggingNginxSuite({ tls: '1.3' });
 
   test('ssl_early_data on: the accepted count is the number of requests nginx read from early data', async (t) => {
     if (needsNative(t)) return;
@@ -119,7 +111,7 @@ describe('--early-data against nginx', () => {
     const nginx = await fleet.start(t, { extraServerConfig: `    ssl_early_data on;\n    error_log ${debugLog} debug;` });
     if (!nginx) return;
     const file = path.join(dir, 'result.json');
-    const run = await tlsRun([...externalTarget(nginx, certs), ...LOAD, '-n', String(N), ...HTTP_EARLY, '--out', file]);
+    const run = await tlsRun([...fleet.target(nginx), ...LOAD, '-n', String(N), ...HTTP_EARLY, '--out', file]);
     const s = run.phase.summary;
     assert.deepEqual(s.errors, {});
     assert.equal(s.attempts, N);
@@ -178,7 +170,7 @@ describe('--early-data against nginx', () => {
     if (needsNative(t)) return;
     const nginx = await fleet.start(t);
     if (!nginx) return;
-    const run = await tlsRun([...externalTarget(nginx, certs), ...LOAD, '-n', String(N), ...HTTP_EARLY]);
+    const run = await tlsRun([...fleet.target(nginx), ...LOAD, '-n', String(N), ...HTTP_EARLY]);
     const s = run.phase.summary;
     assert.deepEqual(s.errors, {});
     const e = s.earlyData!;
