@@ -17,6 +17,12 @@ export type { ExternalServer } from './openssl-server.js';
 export interface NginxLogLine {
   /** Epoch ms (nginx's `$msec`, ms resolution) when the request ended. */
   msec: number;
+  /**
+   * Epoch ms when the request began: `$msec` − `$request_time`, nginx's clock from the first read of
+   * the request's bytes, which the client writes as its handshake completes. Close to the
+   * handshake's completion even when the response waits in a queue under load (ms resolution).
+   */
+  requestStartMs: number;
   /** `$ssl_session_reused`: the server's own word on whether the handshake resumed. */
   reused: boolean;
   protocol: string;
@@ -43,10 +49,10 @@ export interface LoggingNginx extends ExternalServer {
 
 export function parseNginxLog(text: string): NginxLogLine[] {
   return text.split('\n').filter((l) => l !== '').map((line) => {
-    const [msec, reused, protocol, connection, request, status, earlyData] = line.split(' ');
+    const [msec, reused, protocol, connection, request, status, earlyData, requestTime] = line.split(' ');
     if (status === undefined || (reused !== 'r' && reused !== '.')) throw new Error(`unexpected nginx log line: ${line}`);
     return {
-      msec: Math.round(Number(msec) * 1000), reused: reused === 'r', protocol: protocol!,
+      msec: Math.round(Number(msec) * 1000), requestStartMs: Math.round((Number(msec) - Number(requestTime)) * 1000), reused: reused === 'r', protocol: protocol!,
       connection: Number(connection), request: Number(request), status: Number(status), earlyData: earlyData === '1',
     };
   });
@@ -199,7 +205,7 @@ function httpConfig(opts: NginxOptions, port: number, prefix: string): string[] 
     'http {',
     ...(opts.accessLog
       ? [
-          `  log_format tlsbench '$msec $ssl_session_reused $ssl_protocol $connection $connection_requests $status $ssl_early_data';`,
+          `  log_format tlsbench '$msec $ssl_session_reused $ssl_protocol $connection $connection_requests $status $ssl_early_data $request_time';`,
           `  access_log ${p('access.log')} tlsbench;`,
         ]
       : ['  access_log off;']),
