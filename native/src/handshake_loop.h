@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <openssl/ssl.h>
 
+#include "trust.h"
+
 /* Outcome fields, one double each (a Float64Array shared with JS). Keep in step with native-engine.ts. */
 enum {
   OUT_SLOT, OUT_FLAGS, OUT_STARTED_AT, OUT_TCP_US, OUT_TLS_US, OUT_HANDSHAKE_AT, OUT_COMPLETED_AT, OUT_DETAIL,
@@ -20,6 +22,8 @@ enum {
   /* request phase: the HTTP status classes of the complete responses, as 8 × (2xx responses) + the
      class of the non-2xx one that ended the exchanges (0: none). A non-2xx response is always the last. */
   OUT_STATUSES,
+  /* --ocsp (trust.h's trust_slot_t): the staple (0 not judged, -1 none, k: staple k) and the verdict acted on. */
+  OUT_STAPLE, OUT_OCSP_VERDICT,
   OUT_FIELDS
 };
 
@@ -53,7 +57,8 @@ typedef struct detail {
   char group[48];
   char alpn[64];
   char certificate[48];
-  int client_certificate;
+  int client_certificate;             /* the client's Certificate carried one */
+  int client_certificate_requested;   /* the server sent a CertificateRequest */
 } detail_t;
 
 typedef struct loop_config {
@@ -82,6 +87,7 @@ typedef struct loop_config {
   double per_connection;
   double response_ms;
   size_t outcome_capacity;
+  trust_config_t trust;     /* --crl, --ocsp, --require-staple */
 } loop_config_t;
 
 typedef struct handshake_loop handshake_loop_t;
@@ -106,6 +112,8 @@ const detail_t *loop_detail(handshake_loop_t *loop, size_t index);
 /* The request phase: every ttfb (µs) of the last loop_run's outcomes (OUT_TTFB_AT/COUNT index it). */
 const double *loop_ttfbs(handshake_loop_t *loop, size_t *count);
 size_t loop_in_flight(handshake_loop_t *loop);
+/* --ocsp: the loop's trust side, for staples awaiting JS's verdict (trust_pending, trust_set_verdict). */
+trust_t *loop_trust(handshake_loop_t *loop);
 /* Milliseconds spent waiting in epoll_wait since creation: the loop's idle time. */
 double loop_idle_ms(handshake_loop_t *loop);
 void loop_destroy(handshake_loop_t *loop);

@@ -285,12 +285,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
 
   // TLSBENCH_ENGINE=node runs everything on the Node engine; =native is the default anyway (and,
   // unlike --engine native, never turns a machine without the build into an error).
-  // What the native engine does not do yet: such a run goes to the Node engine, and says why.
-  const nodeOnly = [
-    ...(ocsp ? ['--ocsp'] : []),
-    ...(credentials.crl ? ['--crl'] : []),
-  ];
-  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined), nodeOnly);
+  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined));
   if ('error' in engineChoice) problems.push(engineChoice.error);
 
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
