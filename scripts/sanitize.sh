@@ -35,7 +35,7 @@ LD_PRELOAD="$libasan" \
 ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:log_path=$work/reports/asan" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$work/reports/ubsan" \
 TLSBENCH_NATIVE_ADDON="$addon" \
-  node --test --test-reporter=spec --test-concurrency=1 --test-timeout=300000 "$@" "${files[@]}"
+  node --test --test-reporter=spec --test-concurrency=1 --test-timeout=1200000 "$@" "${files[@]}"
 rc=$?
 set -e
 
