@@ -22,7 +22,7 @@ import type { WorkerTask } from './task.js';
  * JS and C share the thread in slices: run(SLICE_MS) drives the epoll loop for up to a slice and
  * returns a batch of outcomes; between slices the event loop runs (snapshot timers, the stop
  * message). C starts each slot's next attempt itself (claim rules mirror Engine.claim and
- * closed-loop.ts), so a slot never waits for JS between attempts. In an open loop JS computes
+ * closed-loop.ts), so a slot never waits for JS between attempts (only after a handshake whose staple it has never seen: native-staples.ts). In an open loop JS computes
  * the arrivals' intended starts (arrivals.ts, the one schedule of both engines) a slice ahead and
  * C starts each on time, or drops it when every slot is busy (open-loop.ts's rules).
  */
