@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "tlsbench_native",
-      "sources": ["src/addon.c", "src/handshake_loop.c", "src/response_reader.c"],
+      "sources": ["src/addon.c", "src/handshake_loop.c", "src/response_reader.c", "src/trust.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-strict-aliasing"],
       "conditions": [
         ["sanitize==1", {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The native engine under AddressSanitizer + UndefinedBehaviorSanitizer: builds a copy of native/
-# with -fsanitize=address,undefined, then runs the engine tests, the hostile-server suite, the early-data tests and the
-# core run tests on the native engine (the default where it can carry the run) with libasan preloaded into every
+# with -fsanitize=address,undefined, then runs the engine tests, the hostile-server suite, the core
+# run tests, the early-data tests and the trust tests (OCSP, CRL, mTLS) on the native engine (the default where it can carry the run) with libasan preloaded into every
 # Node process (Node itself is not instrumented; the addon is). Passes only with zero reports.
 #
 # Leak checking is off: Node and V8 keep allocations to exit by design, and LSan cannot tell those
@@ -26,7 +26,8 @@ libasan="$(gcc -print-file-name=libasan.so)"
 [[ -f "$libasan" ]] || { echo "sanitize: libasan not found (gcc -print-file-name=libasan.so)" >&2; exit 1; }
 
 npx tsc -p .
-files=(dist/test/engine-parity.test.js dist/test/hostile-servers.test.js dist/test/run-core.test.js dist/test/early-data.test.js)
+files=(dist/test/engine-parity.test.js dist/test/hostile-servers.test.js dist/test/run-core.test.js
+  dist/test/early-data.test.js dist/test/ocsp.test.js dist/test/crl.test.js dist/test/tls-mtls.test.js)
 
 echo "== sanitize: tests on the native engine with $libasan preloaded =="
 set +e
@@ -34,7 +35,7 @@ LD_PRELOAD="$libasan" \
 ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:log_path=$work/reports/asan" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$work/reports/ubsan" \
 TLSBENCH_NATIVE_ADDON="$addon" \
-  node --test --test-reporter=spec --test-concurrency=1 --test-timeout=300000 "$@" "${files[@]}"
+  node --test --test-reporter=spec --test-concurrency=1 --test-timeout=1200000 "$@" "${files[@]}"
 rc=$?
 set -e
 

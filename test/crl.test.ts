@@ -3,6 +3,8 @@
 // certificate in tls.verify.CERT_REVOKED and refuses a stale or foreign CRL before any work; the
 // built-in server's --mtls required|optional and --crl reject what they should and count it, and
 // where Node cannot tell the client (TLS 1.3), the run says so from the server's own count.
+// The client's --crl runs on both engines (the native one loads the CRL into its own store with
+// Node's flags): the same class on every attempt on each.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { runCli, runJson } from './support/cli.js';
 import { startNginx } from './support/nginx-server.js';
 import { startOpenSslServer } from './support/openssl-server.js';
 import { tlsRun } from './support/tls-run.js';
+import { ENGINES, nativeBuilt } from './support/engines.js';
 
 const execFileP = promisify(execFile);
 const N = 40;
@@ -56,26 +59,31 @@ test('certs --revoke: openssl reads the CRLs (2 and 102 entries) and refuses exa
 });
 
 describe('client --crl', () => {
-  test('against nginx serving a revoked certificate: every attempt is tls.verify.CERT_REVOKED, TLS 1.2 and 1.3; its good certificate passes', async (t) => {
-    const revoked = await startNginx({ certPath: file('bad-server.pem'), keyPath: file('bad-server.key') });
-    if (!revoked) return t.skip('nginx is not installed');
-    const good = await startNginx({ certPath: file('server.pem'), keyPath: file('server.key') });
-    try {
-      for (const version of ['1.2', '1.3']) {
-        const run = await tlsRun([`${revoked.host}:${revoked.port}`, '--ca', chain.caCertPath, '--sni', 'localhost', '--crl', file('crl.pem'), '--tls', version, '--resume', 'none', ...SMALL], 1);
-        assert.deepEqual(run.phase.summary.errors, { 'tls.verify.CERT_REVOKED': N }, `TLS ${version}`);
-        assert.ok(run.phase.findings.some((f) => f.includes('revoked')), run.phase.findings.join(' | '));
-        // Without the CRL the same server is accepted: the CRL is what refused it.
-        const plain = await tlsRun([`${revoked.host}:${revoked.port}`, '--ca', chain.caCertPath, '--sni', 'localhost', '--tls', version, '--resume', 'none', ...SMALL]);
-        assert.deepEqual(plain.phase.summary.errors, {});
-        const ok = await tlsRun([`${good!.host}:${good!.port}`, '--ca', chain.caCertPath, '--sni', 'localhost', '--crl', file('crl.pem'), '--tls', version, '--resume', 'none', ...SMALL]);
-        assert.deepEqual(ok.phase.summary.errors, {});
-        assert.equal(ok.result.config.tls.crlFile, file('crl.pem'));
+  for (const engine of ENGINES) {
+    test(`${engine} engine, against nginx serving a revoked certificate: every attempt is tls.verify.CERT_REVOKED, TLS 1.2 and 1.3; its good certificate passes`, async (t) => {
+      if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
+      const revoked = await startNginx({ certPath: file('bad-server.pem'), keyPath: file('bad-server.key') });
+      if (!revoked) return t.skip('nginx is not installed');
+      const good = await startNginx({ certPath: file('server.pem'), keyPath: file('server.key') });
+      const at = (s: { host: string; port: number }) => [`${s.host}:${s.port}`, '--engine', engine, '--ca', chain.caCertPath, '--sni', 'localhost'];
+      try {
+        for (const version of ['1.2', '1.3']) {
+          const run = await tlsRun([...at(revoked), '--crl', file('crl.pem'), '--tls', version, '--resume', 'none', ...SMALL], 1);
+          assert.equal(run.result.config.engine.name, engine);
+          assert.deepEqual(run.phase.summary.errors, { 'tls.verify.CERT_REVOKED': N }, `TLS ${version}`);
+          assert.ok(run.phase.findings.some((f) => f.includes('revoked')), run.phase.findings.join(' | '));
+          // Without the CRL the same server is accepted: the CRL is what refused it.
+          const plain = await tlsRun([...at(revoked), '--tls', version, '--resume', 'none', ...SMALL]);
+          assert.deepEqual(plain.phase.summary.errors, {});
+          const ok = await tlsRun([...at(good!), '--crl', file('crl.pem'), '--tls', version, '--resume', 'none', ...SMALL]);
+          assert.deepEqual(ok.phase.summary.errors, {});
+          assert.equal(ok.result.config.tls.crlFile, file('crl.pem'));
+        }
+      } finally {
+        await Promise.all([revoked.stop(), good?.stop()]);
       }
-    } finally {
-      await Promise.all([revoked.stop(), good?.stop()]);
-    }
-  });
+    });
+  }
 
   test('a stale CRL, one from another CA, and a file that is no CRL: exit 2 before any connection, saying what to do', async () => {
     const target = ['127.0.0.1:1', '--ca', chain.caCertPath, '--sni', 'localhost', '-n', '1'];

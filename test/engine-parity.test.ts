@@ -304,6 +304,11 @@ for (const engine of ENGINES) {
         const ok = await run(server, engine, ['--ca', caFile, '--sni', 'localhost', '--cert', cert, '--key', key, '--resume', 'none']);
         assert.equal(ok.summary.successes, N);
         assert.equal(ok.summary.classes.full!.negotiated[0]!.clientCertificate, true);
+        // The server asked on every handshake and got a certificate each time: the native engine saw
+        // the request on the wire; the Node engine cannot see it and does not say.
+        assert.equal(server.stats.clientCertificates?.requested, N);
+        assert.equal(server.stats.clientCertificates?.sent, N);
+        assert.equal(ok.summary.classes.full!.negotiated[0]!.clientCertificateRequested, engine === 'native' ? true : undefined);
         if (engine === 'node') return; // The Node engine reads nothing after its handshake yet (tls-mtls.test.ts).
         const rejected = await run(server, engine, ['--ca', caFile, '--sni', 'localhost', '--tls', '1.3', '--resume', 'none'], 1);
         const classes = Object.keys(rejected.summary.errors);

@@ -2,6 +2,8 @@
 // the client's check (trust/ocsp-staple.ts) fails each kind of bad staple in its own class; the
 // built-in server staples good or revoked and the client's counts equal the server's; nginx staples a
 // response file `tlsbench certs --ocsp` wrote, and `openssl s_client -status` sees the same bytes.
+// The built-in server and nginx cases run on both engines (the native engine hands each distinct
+// staple to the same TypeScript check): the same counts on each, and the server's.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -14,7 +16,9 @@ import { serve } from '../src/api/serve.js';
 import { loadChain, type CertificateChain } from '../src/server/pki.js';
 import type { TargetServer } from '../src/server/target-server.js';
 import { buildOcspResponse } from '../src/trust/ocsp-responder.js';
-import { checkStaple } from '../src/trust/ocsp-staple.js';
+import { checkStaple, inspectStaple, judgeStaple, verdictSpan } from '../src/trust/ocsp-staple.js';
+import type { EngineName } from '../src/config/run-config.js';
+import { ENGINES, nativeBuilt } from './support/engines.js';
 import { runCli, runJson } from './support/cli.js';
 import { startNginx } from './support/nginx-server.js';
 import { tlsRun } from './support/tls-run.js';
@@ -92,6 +96,26 @@ describe('responses and the client check', () => {
     assert.equal(unchecked.status, 'good');
     assert.equal(unchecked.signature, null);
   });
+
+  test('verdictSpan: the native engine keeps a verdict exactly as long as judgeStaple gives it', () => {
+    const responder = { cert: chain.ocspResponderCert!, key: chain.ocspResponderKey! };
+    const spec = { cert: chain.serverCert, issuer: chain.caCert, responder, status: 'good' as const };
+    const day = 86_400_000;
+    const now = Date.now();
+    const facts = inspectStaple(buildOcspResponse({ ...spec, thisUpdate: new Date(now + day), nextUpdate: new Date(now + 3 * day) }), der(chain.serverCert), der(chain.caCert));
+    // Not yet valid (beyond the 5 min of clock skew) → good → expired: at each span's edges the class changes, inside it never.
+    for (const at of [now, now + 2 * day, now + 4 * day]) {
+      const span = verdictSpan(facts, at);
+      const cls = judgeStaple(facts, at).errorClass;
+      assert.ok(span.from <= at && at <= span.until);
+      for (const inside of [span.from, span.until].filter(Number.isFinite)) assert.equal(judgeStaple(facts, inside).errorClass, cls, `inside ${new Date(inside).toISOString()}`);
+      for (const outside of [span.from - 1, span.until + 1].filter(Number.isFinite)) assert.notEqual(judgeStaple(facts, outside).errorClass, cls, `outside ${new Date(outside).toISOString()}`);
+    }
+    assert.equal(judgeStaple(facts, now + 2 * day).errorClass, null);
+    // A revoked staple stays revoked whatever the time.
+    const revoked = inspectStaple(buildOcspResponse({ ...spec, status: 'revoked' }), der(chain.serverCert), der(chain.caCert));
+    assert.deepEqual(verdictSpan(revoked, now), { from: -Infinity, until: Infinity });
+  });
 });
 
 describe('built-in server --ocsp-staple', () => {
@@ -105,62 +129,96 @@ describe('built-in server --ocsp-staple', () => {
     await Promise.all(servers.map((s) => s.stop()));
   });
   const target = (s: TargetServer) => [`${s.host}:${s.port}`, '--ca', chain.caCertPath, '--sni', 'localhost'];
+  const onEngine = (engine: EngineName, s: TargetServer) => [...target(s), '--engine', engine];
+  /** The errors and OCSP tally of each engine's run, for the last test to hold them equal. */
+  const seen = new Map<string, unknown>();
 
-  for (const version of ['1.2', '1.3']) {
-    test(`TLS ${version}, good: every handshake got the staple the server sent, and it verified`, async () => {
-      const server = await start('good');
-      const run = await tlsRun([...target(server), '--ocsp', '--tls', version, '--resume', 'none', ...SMALL]);
-      const s = run.phase.summary;
-      assert.deepEqual(s.errors, {});
-      assert.equal(s.successes, 60);
-      // The server stapled once per handshake it completed: exactly the client's count.
-      assert.equal(server.stats.ocsp?.staples, 60);
-      assert.equal(server.stats.handshakes, 60);
-      const o = s.ocsp.full!;
-      assert.equal(o.handshakes, 60);
-      assert.equal(o.stapled, 60);
-      assert.deepEqual(o.status, { good: 60 });
-      assert.deepEqual(o.signature, { valid: 60, invalid: 0, unchecked: 0 });
-      assert.equal(o.bytes / o.stapled, server.stats.ocsp?.stapleBytes);
-      // Built a moment ago, valid a week.
-      assert.ok(o.minSecondsToNextUpdate! > 6.9 * 86400 && o.minSecondsToNextUpdate! <= 7 * 86400, String(o.minSecondsToNextUpdate));
-    });
-  }
+  for (const engine of ENGINES) describe(`${engine} engine`, () => {
+    for (const version of ['1.2', '1.3']) {
+      test(`TLS ${version}, good: every handshake got the staple the server sent, and it verified`, async (t) => {
+        if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
+        const server = await start('good');
+        const run = await tlsRun([...onEngine(engine, server), '--ocsp', '--tls', version, '--resume', 'none', ...SMALL]);
+        assert.equal(run.result.config.engine.name, engine);
+        const s = run.phase.summary;
+        assert.deepEqual(s.errors, {});
+        assert.equal(s.successes, 60);
+        // The server stapled once per handshake it completed: exactly the client's count.
+        assert.equal(server.stats.ocsp?.staples, 60);
+        assert.equal(server.stats.handshakes, 60);
+        const o = s.ocsp.full!;
+        assert.equal(o.handshakes, 60);
+        assert.equal(o.stapled, 60);
+        assert.deepEqual(o.status, { good: 60 });
+        assert.deepEqual(o.signature, { valid: 60, invalid: 0, unchecked: 0 });
+        assert.equal(o.bytes / o.stapled, server.stats.ocsp?.stapleBytes);
+        // Built a moment ago, valid a week.
+        assert.ok(o.minSecondsToNextUpdate! > 6.9 * 86400 && o.minSecondsToNextUpdate! <= 7 * 86400, String(o.minSecondsToNextUpdate));
+        seen.set(`${engine} good ${version}`, { errors: s.errors, status: o.status, signature: o.signature, stapled: o.stapled });
+      });
+    }
 
-  for (const version of ['1.2', '1.3']) {
-    test(`TLS ${version}, revoked: every attempt fails in tls.ocsp.revoked, the server completed each handshake`, async () => {
+    for (const version of ['1.2', '1.3']) {
+      test(`TLS ${version}, revoked: every attempt fails in tls.ocsp.revoked, the server completed each handshake`, async (t) => {
+        if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
+        const server = await start('revoked');
+        const run = await tlsRun([...onEngine(engine, server), '--ocsp', '--tls', version, '--resume', 'none', ...SMALL], 1);
+        const s = run.phase.summary;
+        assert.deepEqual(s.errors, { 'tls.ocsp.revoked': 60 });
+        assert.equal(s.successes, 0);
+        assert.deepEqual(s.classes, {});
+        assert.equal(server.stats.ocsp?.staples, 60);
+        assert.deepEqual(s.ocsp.full?.status, { revoked: 60 });
+        // The client closes cleanly after rejecting: the server saw no failed handshake.
+        assert.equal(server.stats.tlsClientErrors, 0);
+        assert.ok(run.phase.findings.some((f) => f.startsWith('60 × tls.ocsp.revoked:') && f.includes('revoked')), run.phase.findings.join(' | '));
+        seen.set(`${engine} revoked ${version}`, { errors: s.errors, status: s.ocsp.full?.status, signature: s.ocsp.full?.signature, stapled: s.ocsp.full?.stapled });
+      });
+    }
+
+    test('revoked, with a request and resumption: the client sends no request and keeps no session; the server answered none', async (t) => {
+      if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
       const server = await start('revoked');
-      const run = await tlsRun([...target(server), '--ocsp', '--tls', version, '--resume', 'none', ...SMALL], 1);
+      const run = await tlsRun([...onEngine(engine, server), '--ocsp', '--http', '/', '--resume', 'ticket', ...SMALL], 1);
       const s = run.phase.summary;
       assert.deepEqual(s.errors, { 'tls.ocsp.revoked': 60 });
-      assert.equal(s.successes, 0);
-      assert.deepEqual(s.classes, {});
-      assert.equal(server.stats.ocsp?.staples, 60);
-      assert.deepEqual(s.ocsp.full?.status, { revoked: 60 });
-      // The client closes cleanly after rejecting: the server saw no failed handshake.
+      assert.equal(server.stats.requests, 0);
+      // Nothing of a rejected handshake is kept: no session offered, so every handshake was a full one.
+      assert.equal(server.stats.resumed, 0);
+      assert.equal(s.ocsp.full?.stapled, 60);
       assert.equal(server.stats.tlsClientErrors, 0);
-      assert.ok(run.phase.findings.some((f) => f.startsWith('60 × tls.ocsp.revoked:') && f.includes('revoked')), run.phase.findings.join(' | '));
     });
-  }
 
-  test('none: "not stapled" and no error; with --require-staple every attempt is tls.ocsp.missing', async () => {
-    const server = await start('none');
-    const plain = await tlsRun([...target(server), '--ocsp', '--resume', 'none', ...SMALL]);
-    assert.deepEqual(plain.phase.summary.errors, {});
-    assert.equal(plain.phase.summary.ocsp.full?.handshakes, 60);
-    assert.equal(plain.phase.summary.ocsp.full?.stapled, 0);
-    const required = await tlsRun([...target(server), '--require-staple', '--resume', 'none', ...SMALL], 1);
-    assert.deepEqual(required.phase.summary.errors, { 'tls.ocsp.missing': 60 });
-    assert.equal(required.result.config.tls.ocsp, true);
+    test('none: "not stapled" and no error; with --require-staple every attempt is tls.ocsp.missing', async (t) => {
+      if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
+      const server = await start('none');
+      const plain = await tlsRun([...onEngine(engine, server), '--ocsp', '--resume', 'none', ...SMALL]);
+      assert.deepEqual(plain.phase.summary.errors, {});
+      assert.equal(plain.phase.summary.ocsp.full?.handshakes, 60);
+      assert.equal(plain.phase.summary.ocsp.full?.stapled, 0);
+      const required = await tlsRun([...onEngine(engine, server), '--require-staple', '--resume', 'none', ...SMALL], 1);
+      assert.deepEqual(required.phase.summary.errors, { 'tls.ocsp.missing': 60 });
+      assert.equal(required.result.config.tls.ocsp, true);
+      assert.equal(required.result.config.engine.name, engine);
+      seen.set(`${engine} missing`, required.phase.summary.errors);
+    });
+
+    test('resumed handshakes carry no certificate and no staple: only full ones are counted', async (t) => {
+      if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
+      const server = await start('good');
+      const run = await tlsRun([...onEngine(engine, server), '--ocsp', '--resume', 'ticket', '-w', '1', '-c', '2', '--warmup', '300ms', '-n', '60']);
+      const s = run.phase.summary;
+      assert.equal(s.classes.resumed?.handshakes, 60);
+      assert.equal(s.ocsp.resumed, undefined);
+      assert.equal(s.ocsp.full, undefined);
+    });
   });
 
-  test('resumed handshakes carry no certificate and no staple: only full ones are counted', async () => {
-    const server = await start('good');
-    const run = await tlsRun([...target(server), '--ocsp', '--resume', 'ticket', '-w', '1', '-c', '2', '--warmup', '300ms', '-n', '60']);
-    const s = run.phase.summary;
-    assert.equal(s.classes.resumed?.handshakes, 60);
-    assert.equal(s.ocsp.resumed, undefined);
-    assert.equal(s.ocsp.full, undefined);
+  test('both engines counted the same: errors, statuses, signatures and staples (each server signs its own, so sizes differ by a byte)', (t) => {
+    if (!nativeBuilt()) return t.skip('the native engine is not built');
+    const keys = [...seen.keys()].filter((k) => k.startsWith('node ')).map((k) => k.slice('node '.length));
+    assert.equal(keys.length, 5);
+    for (const k of keys) assert.deepEqual(seen.get(`native ${k}`), seen.get(`node ${k}`), k);
   });
 
   test('a --cert-dir from before OCSP stapling (no responder) is served as it is, without staples, never replaced', async () => {
@@ -248,13 +306,18 @@ describe('nginx ssl_stapling_file', () => {
       try {
         const file = await readFile(join(dir, `${name}.ocsp.der`));
         for (const version of ['1.2', '1.3']) {
-          const run = await tlsRun([`${nginx.host}:${nginx.port}`, '--ca', chain.caCertPath, '--sni', 'localhost', '--ocsp', '--tls', version, '--resume', 'none', ...SMALL],
-            status === 'good' ? 0 : 1);
-          const s = run.phase.summary;
-          assert.equal(s.ocsp.full?.stapled, 60, `TLS ${version}`);
-          assert.equal(s.ocsp.full?.bytes, 60 * file.length);
-          assert.deepEqual(s.ocsp.full?.status, { [status]: 60 });
-          assert.deepEqual(s.errors, status === 'good' ? {} : { 'tls.ocsp.revoked': 60 });
+          for (const engine of ENGINES) {
+            if (engine === 'native' && !nativeBuilt()) continue;
+            const run = await tlsRun([`${nginx.host}:${nginx.port}`, '--engine', engine, '--ca', chain.caCertPath, '--sni', 'localhost', '--ocsp', '--tls', version, '--resume', 'none', ...SMALL],
+              status === 'good' ? 0 : 1);
+            const s = run.phase.summary;
+            const label = `${engine} engine, TLS ${version}`;
+            assert.equal(s.ocsp.full?.stapled, 60, label);
+            assert.equal(s.ocsp.full?.bytes, 60 * file.length, label);
+            assert.deepEqual(s.ocsp.full?.status, { [status]: 60 }, label);
+            assert.deepEqual(s.ocsp.full?.signature, { valid: 60, invalid: 0, unchecked: 0 }, label);
+            assert.deepEqual(s.errors, status === 'good' ? {} : { 'tls.ocsp.revoked': 60 }, label);
+          }
           // stdin at its end at once: s_client prints the handshake and leaves.
           const text = execFileSync('openssl', ['s_client', '-connect', `${nginx.host}:${nginx.port}`, '-servername', 'localhost', '-status',
             `-tls${version.replace('.', '_')}`, '-CAfile', chain.caCertPath], { encoding: 'utf8', input: '', stdio: ['pipe', 'pipe', 'ignore'], timeout: 20_000 });

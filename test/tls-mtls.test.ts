@@ -6,12 +6,18 @@
 //   it because it always reads to the server's close.
 // - nginx (ssl_verify_client on) completes the handshake and answers the request with HTTP 400:
 //   not a TLS error, but never a success either: the request phase counts it in app.http-4xx.
+// "client cert sent" in the negotiated sample: the native engine sees the server's
+// CertificateRequest and the client's answer on the wire, so it says "sent" only when the server
+// asked and a certificate went out (checked against s_server with and without -Verify, and nginx);
+// the Node engine cannot see the request, and its "sent" means configured on a full handshake.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestCerts, type TestCerts } from './support/certs.js';
 import { startNginx } from './support/nginx-server.js';
 import { startOpenSslServer, type ExternalServer } from './support/openssl-server.js';
-import { nativeBuilt } from './support/engines.js';
+import type { EngineName } from '../src/config/run-config.js';
+import { ENGINES, nativeBuilt } from './support/engines.js';
+import { runCli } from './support/cli.js';
 import { assertNegotiated, externalTarget, tlsRun } from './support/tls-run.js';
 
 const SMALL = ['-w', '1', '-c', '2', '--warmup', '0', '-n', '20'];
@@ -33,6 +39,16 @@ after(async () => {
 
 const clientCert = () => ['--cert', certs.clientCertPath, '--key', certs.clientKeyPath];
 
+/**
+ * What the negotiated sample says of the client certificate on `engine` when one is configured: the
+ * native engine what the wire showed (`requested`: the server asked), node always "sent" and never
+ * whether it was asked.
+ */
+function assertClientCertificate(run: Awaited<ReturnType<typeof tlsRun>>, engine: EngineName, requested: boolean): void {
+  if (engine === 'native') assertNegotiated(run, { clientCertificate: requested, clientCertificateRequested: requested });
+  else assertNegotiated(run, { clientCertificate: true, clientCertificateRequested: undefined });
+}
+
 test('built-in --mtls: the run presents the generated client certificate', async () => {
   const run = await tlsRun(['--mtls', '--resume', 'none', ...SMALL]);
   assert.deepEqual(run.phase.summary.errors, {});
@@ -42,12 +58,16 @@ test('built-in --mtls: the run presents the generated client certificate', async
 });
 
 describe('openssl s_server -Verify 1', () => {
-  for (const version of ['1.2', '1.3']) {
-    test(`TLS ${version}, --cert/--key presented: succeeds, a client certificate was sent`, async () => {
-      const run = await tlsRun([...externalTarget(sServer, certs), '--tls', version, '--resume', 'none', ...clientCert(), ...SMALL]);
-      assert.deepEqual(run.phase.summary.errors, {});
-      assertNegotiated(run, { protocol: `TLSv${version}`, clientCertificate: true });
-    });
+  for (const engine of ENGINES) {
+    for (const version of ['1.2', '1.3']) {
+      test(`${engine} engine, TLS ${version}, --cert/--key presented: succeeds, a client certificate was sent`, async (t) => {
+        if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
+        const run = await tlsRun([...externalTarget(sServer, certs), '--engine', engine, '--tls', version, '--resume', 'none', ...clientCert(), ...SMALL]);
+        assert.deepEqual(run.phase.summary.errors, {});
+        assertNegotiated(run, { protocol: `TLSv${version}` });
+        assertClientCertificate(run, engine, true);
+      });
+    }
   }
 
   /** Every attempt failed, all in one tls.* class; returns it. */
@@ -104,13 +124,47 @@ describe('openssl s_server -Verify 1', () => {
   });
 });
 
-describe('nginx ssl_verify_client on', () => {
-  test('--cert/--key presented: succeeds, a client certificate was sent', async (t) => {
-    if (!nginx) return t.skip('nginx is not installed');
-    const run = await tlsRun([...externalTarget(nginx, certs), '--resume', 'none', '--http', '/', ...clientCert(), ...SMALL]);
-    assert.deepEqual(run.phase.summary.errors, {});
-    assertNegotiated(run, { clientCertificate: true });
+describe('a server that asks for no client certificate (openssl s_server without -verify)', () => {
+  let plain: ExternalServer;
+  before(async () => {
+    plain = await startOpenSslServer({ certPath: certs.certPath, keyPath: certs.keyPath });
   });
+  after(async () => {
+    await plain?.stop();
+  });
+
+  for (const version of ['1.2', '1.3']) {
+    test(`TLS ${version}, --cert/--key given: the native engine says none was asked for or sent; node says what was configured`, async (t) => {
+      for (const engine of ENGINES) {
+        if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
+        const run = await tlsRun([...externalTarget(plain, certs), '--engine', engine, '--tls', version, '--resume', 'none', ...clientCert(), ...SMALL]);
+        assert.deepEqual(run.phase.summary.errors, {}, engine);
+        assertClientCertificate(run, engine, false);
+      }
+    });
+  }
+
+  test('the table says "client cert requested and sent" only where it was (native engine)', async (t) => {
+    if (!nativeBuilt()) return t.skip('the native engine is not built');
+    const asked = await runCli([...externalTarget(sServer, certs), '--engine', 'native', '--resume', 'none', ...clientCert(), ...SMALL, '--quiet']);
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.match(asked.stdout, /client cert requested and sent/);
+    const notAsked = await runCli([...externalTarget(plain, certs), '--engine', 'native', '--resume', 'none', ...clientCert(), ...SMALL, '--quiet']);
+    assert.equal(notAsked.code, 0, notAsked.stderr);
+    assert.doesNotMatch(notAsked.stdout, /client cert/);
+  });
+});
+
+describe('nginx ssl_verify_client on', () => {
+  for (const engine of ENGINES) {
+    test(`${engine} engine, --cert/--key presented: succeeds, a client certificate was sent`, async (t) => {
+      if (!nginx) return t.skip('nginx is not installed');
+      if (engine === 'native' && !nativeBuilt()) return t.skip('the native engine is not built');
+      const run = await tlsRun([...externalTarget(nginx, certs), '--engine', engine, '--resume', 'none', '--http', '/', ...clientCert(), ...SMALL]);
+      assert.deepEqual(run.phase.summary.errors, {});
+      assertClientCertificate(run, engine, true);
+    });
+  }
 
   /** nginx completes the handshake and answers 400: every attempt in app.http-4xx, each handshake a full one. */
   const rejectedByStatus = async (args: string[], label: string): Promise<void> => {

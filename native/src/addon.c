@@ -33,7 +33,7 @@ typedef struct wrapper {
   handshake_loop_t *loop;
   napi_ref outcomes_ref;   /* keeps the Float64Array the loop writes into alive */
   /* Strings the loop config points at, owned here. */
-  char *strings[16];
+  char *strings[24];
   int nstrings;
   unsigned char *alpn;
   unsigned char *request;
@@ -162,6 +162,9 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   cfg.groups = get_string(env, o, "groups", w);
   cfg.sigalgs = get_string(env, o, "sigalgs", w);
   cfg.keylog_file = get_string(env, o, "keylogFile", w);
+  cfg.trust.crl_pem = get_string(env, o, "crl", w);
+  cfg.trust.ocsp = get_number(env, o, "ocsp", 0) != 0;
+  cfg.trust.missing_verdict = (int)get_number(env, o, "ocspMissingVerdict", 0);
   napi_value alpn;
   bool is_buffer = false;
   if (napi_get_named_property(env, o, "alpn", &alpn) == napi_ok && napi_is_buffer(env, alpn, &is_buffer) == napi_ok && is_buffer) {
@@ -334,8 +337,61 @@ static napi_value detail(napi_env env, napi_callback_info info) {
     set_str(env, obj, "certificate", d->certificate);
     napi_get_boolean(env, d->client_certificate != 0, &v);
     napi_set_named_property(env, obj, "clientCertificate", v);
+    napi_get_boolean(env, d->client_certificate_requested != 0, &v);
+    napi_set_named_property(env, obj, "clientCertificateRequested", v);
   }
   return obj;
+}
+
+static napi_value buffer_copy(napi_env env, const unsigned char *data, size_t len) {
+  napi_value v;
+  void *copy = NULL;
+  if (napi_create_buffer_copy(env, len, data, &copy, &v) != napi_ok) return NULL;
+  return v;
+}
+
+/* staples() → [{ id, staple, leaf, issuer }]: the staples awaiting a verdict (--ocsp; trust.h). */
+static napi_value staples(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  wrapper_t *w = unwrap(env, info, &argc, NULL);
+  if (!w) return NULL;
+  trust_t *trust = loop_trust(w->loop);
+  napi_value array, obj, v;
+  size_t n = trust_pending(trust, NULL, 0);
+  CHECK(napi_create_array_with_length(env, n, &array));
+  if (n == 0) return array;
+  trust_request_t *requests = malloc(n * sizeof *requests);
+  if (!requests) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  trust_pending(trust, requests, n);
+  for (size_t i = 0; i < n; i++) {
+    const trust_request_t *r = &requests[i];
+    if (napi_create_object(env, &obj) != napi_ok) break;
+    napi_create_int32(env, r->id, &v);
+    napi_set_named_property(env, obj, "id", v);
+    if ((v = buffer_copy(env, r->staple, r->staple_len))) napi_set_named_property(env, obj, "staple", v);
+    if ((v = buffer_copy(env, r->leaf, r->leaf_len))) napi_set_named_property(env, obj, "leaf", v);
+    if (r->issuer) v = buffer_copy(env, r->issuer, r->issuer_len);
+    else napi_get_null(env, &v);
+    if (v) napi_set_named_property(env, obj, "issuer", v);
+    napi_set_element(env, array, (uint32_t)i, obj);
+  }
+  free(requests);
+  return array;
+}
+
+/* verdict(id, verdict, validFrom, validUntil): JS's verdict on a staple, and the wall-clock span (epoch ms) it holds for. */
+static napi_value verdict(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  wrapper_t *w = unwrap(env, info, &argc, argv);
+  if (!w) return NULL;
+  double v[4] = { 0, 0, -1e300, 1e300 };
+  for (size_t i = 0; i < argc && i < 4; i++) napi_get_value_double(env, argv[i], &v[i]);
+  trust_set_verdict(loop_trust(w->loop), (int)v[0], (int)v[1], v[2], v[3]);
+  return NULL;
 }
 
 static napi_value stop(napi_env env, napi_callback_info info) {
@@ -397,6 +453,8 @@ NAPI_MODULE_INIT() {
     { "schedule", NULL, schedule, NULL, NULL, NULL, napi_default, NULL },
     { "ttfbs", NULL, ttfbs, NULL, NULL, NULL, napi_default, NULL },
     { "detail", NULL, detail, NULL, NULL, NULL, napi_default, NULL },
+    { "staples", NULL, staples, NULL, NULL, NULL, napi_default, NULL },
+    { "verdict", NULL, verdict, NULL, NULL, NULL, napi_default, NULL },
     { "stop", NULL, stop, NULL, NULL, NULL, napi_default, NULL },
     { "stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, close_loop, NULL, NULL, NULL, napi_default, NULL },

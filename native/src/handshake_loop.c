@@ -36,8 +36,9 @@
 #include <openssl/x509v3.h>
 
 /* S_WAITING: closed loop, the slot restarts at its deadline; S_IDLE: open loop, free for an arrival. */
-enum state { S_WAITING, S_IDLE, S_CONNECTING, S_HANDSHAKE, S_APP, S_CLOSING, S_DONE };
-#define CONNECTED(state) ((state) == S_CONNECTING || (state) == S_HANDSHAKE || (state) == S_APP || (state) == S_CLOSING)
+/* S_JUDGING: the handshake completed and its staple awaits JS's verdict (trust.c). */
+enum state { S_WAITING, S_IDLE, S_CONNECTING, S_HANDSHAKE, S_JUDGING, S_APP, S_CLOSING, S_DONE };
+#define CONNECTED(state) ((state) == S_CONNECTING || (state) == S_HANDSHAKE || (state) == S_JUDGING || (state) == S_APP || (state) == S_CLOSING)
 
 typedef struct slot {
   int index;
@@ -76,11 +77,14 @@ typedef struct slot {
   /* --early-data */
   int early;                /* enum early_data */
   double early_at;          /* when the early data (the request's first bytes) was written */
+  trust_slot_t trust;       /* the staple and its verdict; the client-certificate request (sampled) */
 } slot_t;
 
 struct handshake_loop {
   loop_config_t cfg;
   SSL_CTX *ctx;
+  trust_t *trust;
+  int judging;              /* slots in S_JUDGING */
   int epfd;
   int keylog_fd;
   slot_t *slots;
@@ -426,7 +430,9 @@ static void take_sample(handshake_loop_t *loop, slot_t *slot) {
     X509 *peer = SSL_get0_peer_certificate(ssl);
     describe_key(peer ? X509_get0_pubkey(peer) : NULL, d->certificate, sizeof d->certificate);
   }
-  d->client_certificate = loop->cfg.cert_pem != NULL && !slot->reused;
+  /* Seen on the wire (trust.c's message callback): asked for, and one sent. */
+  d->client_certificate = slot->trust.cert_requested && slot->trust.cert_sent;
+  d->client_certificate_requested = slot->trust.cert_requested;
 }
 
 /* ---------- TLS 1.3 early data (--early-data) ---------- */
@@ -526,6 +532,8 @@ static void emit(handshake_loop_t *loop, slot_t *slot, unsigned flags, double no
   o[OUT_STATUSES] = slot->ok_statuses * 8 + slot->end_status;
   o[OUT_EARLY_DATA] = slot->early;
   o[OUT_FIRST_BYTE_US] = flags & F_ABORTED ? -1 : slot->first_byte_us;
+  o[OUT_STAPLE] = slot->trust.staple;
+  o[OUT_OCSP_VERDICT] = slot->trust.verdict;
   if (slot->no_keep_alive) flags |= F_NO_KEEP_ALIVE;
   if (slot->state == S_APP && slot->responses_done > 0 && slot->reader->bytes == 0) flags |= F_BETWEEN_EXCHANGES;
   if (slot->nttfb && !(flags & F_ABORTED) && grow(&loop->ttfb_batch, &loop->ttfb_cap, loop->ttfb_count + slot->nttfb)) {
@@ -567,6 +575,11 @@ static void release_connection(handshake_loop_t *loop, slot_t *slot) {
 
 /* The attempt is over: one outcome, the newest session kept, the slot free to start again. */
 static void finish(handshake_loop_t *loop, slot_t *slot, unsigned flags, double now) {
+  if (slot->fresh && slot->trust.verdict) {
+    /* The client rejected the handshake (its staple): nothing of it is kept, as the Node engine. */
+    SSL_SESSION_free(slot->fresh);
+    slot->fresh = NULL;
+  }
   if (slot->fresh) {
     flags |= F_SESSION;
     store_session(loop, slot, slot->fresh);
@@ -595,6 +608,7 @@ static void drive_app(handshake_loop_t *loop, slot_t *slot, double now);
 static void start_close(handshake_loop_t *loop, slot_t *slot, double now);
 static void start_request(handshake_loop_t *loop, slot_t *slot, double now);
 static void session_cache_mode(handshake_loop_t *loop, int on);
+static void after_handshake(handshake_loop_t *loop, slot_t *slot, double now);
 
 static void handshake_done(handshake_loop_t *loop, slot_t *slot, double now) {
   SSL *ssl = slot->ssl;
@@ -617,7 +631,22 @@ static void handshake_done(handshake_loop_t *loop, slot_t *slot, double now) {
     if (session && (session == slot->offer || !capture_session(slot, session))) SSL_SESSION_free(session);
   }
   if (slot->sample) take_sample(loop, slot);
-  if (loop->cfg.request) {
+  /* A full handshake's staple (--ocsp): judged now, or the slot waits for JS's verdict. */
+  if (loop->cfg.trust.ocsp && !slot->reused && !trust_judge(loop->trust, &slot->trust, ssl)) {
+    slot->state = S_JUDGING;
+    slot->deadline = 1e300;   /* JS answers between two slices */
+    loop->judging++;
+    return;
+  }
+  after_handshake(loop, slot, now);
+}
+
+/*
+ * The client's side of the handshake is done and judged: the request phase, or the close. A client
+ * that rejected the staple sends no request (as the Node engine): it closes, and the attempt fails.
+ */
+static void after_handshake(handshake_loop_t *loop, slot_t *slot, double now) {
+  if (loop->cfg.request && !slot->trust.verdict) {
     slot->state = S_APP;
     slot->exchanges_left = loop->cfg.per_connection;
     start_request(loop, slot, now);
@@ -826,6 +855,7 @@ static void on_connected(handshake_loop_t *loop, slot_t *slot, double now) {
   }
   slot->ssl = ssl;
   SSL_set_ex_data(ssl, slot_ex_index, slot);
+  trust_prepare(loop->trust, &slot->trust, ssl, slot->sample);
   SSL_set_fd(ssl, slot->fd);
   SSL_set_connect_state(ssl);
   if (loop->cfg.servername) SSL_set_tlsext_host_name(ssl, loop->cfg.servername);
@@ -850,6 +880,7 @@ static void launch(handshake_loop_t *loop, slot_t *slot, int c, double intended_
   slot->intended_at = intended_at;
   memset(&slot->pending, 0, sizeof slot->pending);
   slot->detail = NULL;
+  trust_begin(&slot->trust);
   slot->verify_error = X509_V_OK;
   slot->name_mismatch = 0;
   slot->measured = c == 2;
@@ -976,6 +1007,7 @@ static void close_arrivals(handshake_loop_t *loop, double now) {
     slot->offered = 0;
     slot->handshake_done = 0;
     slot->detail = NULL;
+    trust_begin(&slot->trust);
     slot->started_at = at;
     slot->intended_at = at;
     slot->tcp_us = slot->tls_us = slot->handshake_at = 0;
@@ -1084,7 +1116,7 @@ static void abort_all(handshake_loop_t *loop, double now) {
     slot_t *slot = &loop->slots[i];
     if (CONNECTED(slot->state)) {
       /* A handshake that completed gets its close_notify: the server sees a clean close. */
-      if ((slot->state == S_CLOSING && !slot->shutdown_sent) || slot->state == S_APP) {
+      if ((slot->state == S_CLOSING && !slot->shutdown_sent) || slot->state == S_APP || slot->state == S_JUDGING) {
         ERR_clear_error();
         SSL_shutdown(slot->ssl);
         ERR_clear_error();
@@ -1095,12 +1127,23 @@ static void abort_all(handshake_loop_t *loop, double now) {
     }
     slot->state = S_DONE;
   }
+  loop->judging = 0;
   loop->done_slots = loop->nslots;
   loop->in_flight = 0;
   loop->finished = 1;
 }
 
 /* ---------- the loop ---------- */
+
+/* Slots whose staple JS has judged since the last slice go on (close, or the request phase). */
+static void resume_judged(handshake_loop_t *loop, double now) {
+  for (int i = 0; i < loop->nslots && loop->judging > 0; i++) {
+    slot_t *slot = &loop->slots[i];
+    if (slot->state != S_JUDGING || !trust_resolve(loop->trust, &slot->trust)) continue;
+    loop->judging--;
+    after_handshake(loop, slot, now);
+  }
+}
 
 size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished) {
   loop->count = 0;
@@ -1111,6 +1154,7 @@ size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished) {
   double now = monotonic_ms();
   double slice_end = now + slice_ms;
   struct epoll_event events[MAX_EVENTS];
+  resume_judged(loop, now);
   for (;;) {
     if (loop->stop_requested || now >= loop->end_at) {
       if (loop->closing_at == 0) loop->closing_at = now;
@@ -1137,6 +1181,8 @@ size_t loop_run(handshake_loop_t *loop, double slice_ms, int *finished) {
       break;
     }
     if (now >= slice_end) break;
+    /* A staple awaits JS's verdict: back to JS now, so its slot waits no longer than that. */
+    if (loop->judging && trust_awaiting(loop->trust)) break;
     if (loop->done_slots == loop->nslots || (loop->arrivals_done && loop->in_flight == 0)) {
       loop->finished = 1;
       break;
@@ -1206,6 +1252,10 @@ const double *loop_ttfbs(handshake_loop_t *loop, size_t *count) {
 
 const detail_t *loop_detail(handshake_loop_t *loop, size_t index) {
   return index < loop->ndetails ? &loop->details[index] : NULL;
+}
+
+trust_t *loop_trust(handshake_loop_t *loop) {
+  return loop->trust;
 }
 
 size_t loop_in_flight(handshake_loop_t *loop) {
@@ -1382,6 +1432,7 @@ handshake_loop_t *loop_create(const loop_config_t *config, double *outcomes, cha
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
   }
+  if (!(loop->trust = trust_create(ctx, &config->trust, err, err_len))) goto fail;
   if (config->cert_pem && config->key_pem && !use_client_certificate(ctx, config->cert_pem, config->key_pem, config->passphrase)) {
     last_error(err, err_len, "client certificate or key");
     goto fail;
@@ -1416,6 +1467,7 @@ void loop_destroy(handshake_loop_t *loop) {
     }
   }
   if (loop->shared) SSL_SESSION_free(loop->shared);
+  trust_destroy(loop->trust);
   if (loop->ctx) SSL_CTX_free(loop->ctx);
   if (loop->epfd >= 0) close(loop->epfd);
   if (loop->keylog_fd >= 0) close(loop->keylog_fd);

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <openssl/ssl.h>
 
+#include "trust.h"
+
 /* Outcome fields, one double each (a Float64Array shared with JS). Keep in step with native-engine.ts. */
 enum {
   OUT_SLOT, OUT_FLAGS, OUT_STARTED_AT, OUT_TCP_US, OUT_TLS_US, OUT_HANDSHAKE_AT, OUT_COMPLETED_AT, OUT_DETAIL,
@@ -24,6 +26,8 @@ enum {
   OUT_EARLY_DATA,
   /* request phase: TCP connected → the first response byte of the connection, µs (-1: none). */
   OUT_FIRST_BYTE_US,
+  /* --ocsp (trust.h's trust_slot_t): the staple (0 not judged, -1 none, k: staple k) and the verdict acted on. */
+  OUT_STAPLE, OUT_OCSP_VERDICT,
   OUT_FIELDS
 };
 
@@ -72,7 +76,8 @@ typedef struct detail {
   char group[48];
   char alpn[64];
   char certificate[48];
-  int client_certificate;
+  int client_certificate;             /* the client's Certificate carried one */
+  int client_certificate_requested;   /* the server sent a CertificateRequest */
 } detail_t;
 
 typedef struct loop_config {
@@ -103,6 +108,7 @@ typedef struct loop_config {
   /* --early-data: the request's first early_data bytes go as TLS 1.3 early data on resumed attempts; 0: off. */
   size_t early_data;
   size_t outcome_capacity;
+  trust_config_t trust;     /* --crl, --ocsp, --require-staple */
 } loop_config_t;
 
 typedef struct handshake_loop handshake_loop_t;
@@ -127,6 +133,8 @@ const detail_t *loop_detail(handshake_loop_t *loop, size_t index);
 /* The request phase: every ttfb (µs) of the last loop_run's outcomes (OUT_TTFB_AT/COUNT index it). */
 const double *loop_ttfbs(handshake_loop_t *loop, size_t *count);
 size_t loop_in_flight(handshake_loop_t *loop);
+/* --ocsp: the loop's trust side, for staples awaiting JS's verdict (trust_pending, trust_set_verdict). */
+trust_t *loop_trust(handshake_loop_t *loop);
 /* Milliseconds spent waiting in epoll_wait since creation: the loop's idle time. */
 double loop_idle_ms(handshake_loop_t *loop);
 void loop_destroy(handshake_loop_t *loop);

@@ -288,12 +288,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
 
   // TLSBENCH_ENGINE=node runs everything on the Node engine; =native is the default anyway (and,
   // unlike --engine native, never turns a machine without the build into an error).
-  // What the native engine does not do yet: such a run goes to the Node engine, and says why.
-  const nodeOnly = [
-    ...(ocsp ? ['--ocsp'] : []),
-    ...(credentials.crl ? ['--crl'] : []),
-  ];
-  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined), nodeOnly);
+  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined));
   if ('error' in engineChoice) problems.push(engineChoice.error);
   const earlyData = resolveEarlyData(o.earlyData, { resume, maxVersion, request, engine: 'choice' in engineChoice ? engineChoice.choice : null }, problems);
 

@@ -20,8 +20,12 @@ export const OUTCOME = {
   earlyData: 13,
   /** TCP connected → the connection's first response byte, µs; -1: none. */
   firstByteUs: 14,
+  /** --ocsp: 0 not looked at (resumed, no completed handshake), -1 nothing stapled, k ≥ 1 the loop's staple k. */
+  staple: 15,
+  /** --ocsp: the class the loop acted on (native-staples.ts's numbering), 0 none. */
+  ocspVerdict: 16,
 } as const;
-export const OUTCOME_FIELDS = 15;
+export const OUTCOME_FIELDS = 17;
 
 /** OUTCOME.earlyData's codes of a finished attempt (handshake_loop.h's enum early_data); 0 and others: none. */
 export const EARLY_DATA_CODES: Readonly<Record<number, EarlyDataOutcome>> = {
@@ -45,7 +49,19 @@ export interface NativeDetail {
   group?: string;
   alpn?: string;
   certificate?: string;
+  /** The client's Certificate message carried a certificate (and the server had asked). */
   clientCertificate?: boolean;
+  /** The server sent a CertificateRequest. */
+  clientCertificateRequested?: boolean;
+}
+
+/** A staple the loop awaits a verdict on (DER bytes). */
+export interface StapleRequest {
+  id: number;
+  staple: Buffer;
+  leaf: Buffer;
+  /** The leaf's issuer from the verified chain; null when the chain has none. */
+  issuer: Buffer | null;
 }
 
 export interface NativeLoopOptions {
@@ -76,6 +92,12 @@ export interface NativeLoopOptions {
   /** Bound on waiting for the server's close after close_notify (the ticket-wait bound). */
   closeWaitMs: number;
   keylogFile: string | null;
+  /** --crl: the CRL (PEM); OpenSSL then checks every certificate below the trust anchor, as Node. */
+  crl: string | null;
+  /** --ocsp: ask for a staple on every handshake; its verdicts come from staples()/verdict(). */
+  ocsp: boolean;
+  /** --ocsp: the verdict for a full handshake without a staple (--require-staple), 0: accepted. */
+  ocspMissingVerdict: number;
   /** Closed loop: slots; open loop: the cap on attempts in flight. */
   slots: number;
   /** Open loop: attempts start at the arrivals' intended times given to schedule(). */
@@ -103,6 +125,10 @@ export interface HandshakeLoop {
   detail(index: number): NativeDetail | null;
   /** The request phase: every ttfb (µs) of the last run()'s outcomes (OUTCOME.ttfbAt/ttfbCount index it). */
   ttfbs(): Float64Array;
+  /** --ocsp: the staples awaiting a verdict (each distinct one once). */
+  staples(): StapleRequest[];
+  /** The verdict on staple `id` (0 accepted), holding from `validFrom` to `validUntil` (epoch ms). */
+  verdict(id: number, verdict: number, validFrom: number, validUntil: number): void;
   stop(): void;
   stats(): { inFlight: number; idleMs: number };
   close(): void;
@@ -144,23 +170,20 @@ export function loadNativeAddon(): { addon: NativeAddon | null; error: string | 
 /**
  * The engine a run uses: native when asked for, or by default when it is built and loads here;
  * otherwise node, with the reason in one line. The native engine carries every mode of a run
- * (closed and open loop, the request phase). Asking for native where it is not built or does not
- * load is a problem for the user (returned as the error).
+ * (closed and open loop, the request phase, --crl, --ocsp). Asking for native where it is not built
+ * or does not load is a problem for the user (returned as the error).
  */
-export function chooseEngine(requested: string | undefined, nodeOnly: readonly string[] = []): { choice: EngineChoice } | { error: string } {
+export function chooseEngine(requested: string | undefined): { choice: EngineChoice } | { error: string } {
   if (requested !== undefined && requested !== 'native' && requested !== 'node') {
     return { error: `--engine: '${requested}' is not native or node` };
   }
   if (requested === 'node') return { choice: { name: 'node', reason: '--engine node' } };
-  const lacking = nodeOnly.length ? `the native engine does not do ${nodeOnly.join(', ')} yet` : null;
   const { error } = loadNativeAddon();
   if (requested === 'native') {
     if (error) return { error: `--engine native: the native engine ${error}` };
-    if (lacking) return { error: `--engine native: ${lacking}; drop --engine native (the Node engine runs it)` };
     return { choice: { name: 'native', reason: null } };
   }
   if (error) return { choice: { name: 'node', reason: `native engine ${error}` } };
-  if (lacking) return { choice: { name: 'node', reason: lacking } };
   return { choice: { name: 'native', reason: null } };
 }
 

@@ -9,6 +9,7 @@ import type { Claim, Engine } from './engine.js';
 import { betweenExchanges, classifyError, httpStatusError, isTlsAlert, NO_KEEP_ALIVE } from './errors.js';
 import { hasForwardSecrecy } from '../metrics/forward-secrecy.js';
 import { EARLY_DATA_CODES, FLAG, loadNativeAddon, OUTCOME, OUTCOME_FIELDS, protocolNumber, type HandshakeLoop, type NativeDetail, type NativeLoopOptions } from './native-addon.js';
+import { NativeStaples } from './native-staples.js';
 import { arrivalTime } from './pacing/arrivals.js';
 import { alpnWireFormat } from './secure-context.js';
 import type { WorkerTask } from './task.js';
@@ -21,7 +22,7 @@ import type { WorkerTask } from './task.js';
  * JS and C share the thread in slices: run(SLICE_MS) drives the epoll loop for up to a slice and
  * returns a batch of outcomes; between slices the event loop runs (snapshot timers, the stop
  * message). C starts each slot's next attempt itself (claim rules mirror Engine.claim and
- * closed-loop.ts), so a slot never waits for JS between attempts. In an open loop JS computes
+ * closed-loop.ts), so a slot never waits for JS between attempts (only after a handshake whose staple it has never seen: native-staples.ts). In an open loop JS computes
  * the arrivals' intended starts (arrivals.ts, the one schedule of both engines) a slice ahead and
  * C starts each on time, or drops it when every slot is busy (open-loop.ts's rules).
  */
@@ -55,13 +56,18 @@ export class NativeWorkerLoop {
   private readonly outcomes: Float64Array;
   /** native monotonic ms − performance.now() ms, read at one instant. */
   private readonly offsetMs: number;
+  /** Date.now() − performance.now(): the wall-clock time of an outcome's handshake (a staple's freshness). */
+  private readonly wallOffsetMs = Date.now() - performance.now();
+  /** --ocsp: the verdicts on the staples the loop meets. */
+  private readonly staples: NativeStaples | null;
 
   constructor(private readonly task: WorkerTask) {
     const { addon, error } = loadNativeAddon();
     if (!addon) throw new Error(`the native engine ${error}`);
     const slots = task.share.slots;
     this.outcomes = new Float64Array((2 * slots + 1024) * OUTCOME_FIELDS);
-    this.loop = new addon.HandshakeLoop(loopOptions(task), this.outcomes);
+    this.staples = task.config.tls.ocsp ? new NativeStaples(task.credentials.ca, task.config.tls.requireStaple) : null;
+    this.loop = new addon.HandshakeLoop(loopOptions(task, this.staples), this.outcomes);
     this.offsetMs = addon.now() - performance.now();
   }
 
@@ -81,6 +87,8 @@ export class NativeWorkerLoop {
         const n = loop.run(SLICE_MS);
         const ttfbs = this.task.config.request && n > 0 ? loop.ttfbs() : null;
         for (let i = 0; i < n; i++) this.recordOne(engine, i, ttfbs);
+        // Staples met in this slice: their slots wait for the verdict until the next one.
+        this.staples?.answer(loop);
         if (loop.finished) break;
         // Let timers (snapshots, the end of the window) and the control port's messages run.
         await yieldToEventLoop();
@@ -160,7 +168,6 @@ export class NativeWorkerLoop {
       ttfbUs: ttfbs ? Array.from(ttfbs.subarray(o[at + OUTCOME.ttfbAt]!, o[at + OUTCOME.ttfbAt]! + o[at + OUTCOME.ttfbCount]!)) : [],
       bytesRead: o[at + OUTCOME.bytesRead]!,
       statuses: unpackStatuses(o[at + OUTCOME.statuses]!),
-      // No staple: runs with --ocsp go to the Node engine (chooseEngine).
       ocsp: null,
       session: has(FLAG.session) ? SESSION_KEPT_NATIVELY : undefined,
       closeWaitExpired: has(FLAG.closeWaitExpired),
@@ -170,6 +177,18 @@ export class NativeWorkerLoop {
       ...(earlyData !== null ? { earlyData: EARLY_DATA_CODES[o[at + OUTCOME.earlyData]!] ?? null, firstByteUs: firstByte >= 0 ? firstByte : null } : {}),
     };
     if (has(FLAG.detail)) applyDetail(outcome, this.loop.detail(o[at + OUTCOME.detail]!), has(FLAG.betweenExchanges));
+    // --ocsp: the full handshake's staple. A rejected one fails the attempt (the loop sent no request
+    // and closed cleanly), unless the server said why first; counted in the tally either way.
+    const staple = handshake ? this.staples?.outcome(o[at + OUTCOME.staple]!, o[at + OUTCOME.ocspVerdict]!, outcome.handshakeAt + this.wallOffsetMs) : null;
+    if (staple) {
+      outcome.ocsp = staple.observation;
+      if (outcome.errorClass === null && staple.errorClass !== null) {
+        outcome.errorClass = staple.errorClass;
+        outcome.reused = null;
+        outcome.negotiated = null;
+        outcome.session = undefined;
+      }
+    }
     // The request phase's verdict, given after a clean close (attempt.ts's finish): the status
     // class of a non-2xx response, or a server that did not keep the connection alive.
     if (outcome.errorClass === null) {
@@ -198,6 +217,7 @@ function applyDetail(outcome: NativeOutcome, detail: NativeDetail | null, afterR
       alpn: detail.alpn ?? '',
       certificate: detail.certificate ?? 'none',
       clientCertificate: detail.clientCertificate ?? false,
+      clientCertificateRequested: detail.clientCertificateRequested ?? false,
     };
   }
   if (detail.code === undefined || detail.phase === undefined) return;
@@ -236,7 +256,7 @@ function nodeDefaultCiphers(): { suites: string; ciphers: string } {
 }
 
 /** The worker's settings in the loop's terms; the same RunConfig fields the Node engine reads. */
-function loopOptions(task: WorkerTask): NativeLoopOptions {
+function loopOptions(task: WorkerTask, staples: NativeStaples | null): NativeLoopOptions {
   const { config, phase, credentials } = task;
   const t = config.tls;
   const servername = t.servername;
@@ -269,6 +289,9 @@ function loopOptions(task: WorkerTask): NativeLoopOptions {
     handshakeMs: config.timeouts.handshakeMs,
     closeWaitMs: config.closeWaitMs,
     keylogFile: t.keylogFile,
+    crl: credentials.crl ?? null,
+    ocsp: staples !== null,
+    ocspMissingVerdict: staples?.missingVerdict ?? 0,
     slots: task.share.slots,
     openLoop: task.share.rate !== null,
     ...requestOptions(config.request, config.timeouts.responseMs),

@@ -55,7 +55,14 @@ export interface NegotiatedSample {
   group: string;
   alpn: string;
   certificate: string;
+  /**
+   * A client certificate went out. Native engine: seen on the wire (the server sent a
+   * CertificateRequest and the client's Certificate carried one). Node engine, which cannot see the
+   * request: a certificate was configured and the handshake was a full one.
+   */
   clientCertificate: boolean;
+  /** Native engine: the server sent a CertificateRequest. Absent where the engine cannot tell (node). */
+  clientCertificateRequested?: boolean;
   /** False for TLS 1.2 RSA key transport; see forward-secrecy.ts. Absent in files before schema 5. */
   forwardSecrecy?: boolean | null;
   count: number;
@@ -182,7 +189,7 @@ function mergeClassTallies(tallies: readonly (ClassTally | undefined)[]): ClassT
 }
 
 function negotiatedKey(s: Omit<NegotiatedSample, 'count'>): string {
-  return [s.protocol, s.cipher, s.group, s.alpn, s.certificate, s.clientCertificate].join('|');
+  return [s.protocol, s.cipher, s.group, s.alpn, s.certificate, s.clientCertificate, s.clientCertificateRequested].join('|');
 }
 
 function mergeNegotiated(into: NegotiatedSample[], from: readonly NegotiatedSample[]): NegotiatedSample[] {

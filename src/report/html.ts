@@ -11,7 +11,7 @@ import { HANDSHAKE_CLASSES, type HandshakeClass } from '../metrics/tally.js';
 import { ZERO_RTT_ROW } from '../metrics/early-data.js';
 import { describeRun } from './describe.js';
 import type { ReportInput } from './format.js';
-import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { clientCertificateLabel, phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { serverCpuPerSecond } from '../metrics/server-cpu.js';
 import { cpuMicros, SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, perSecondCell, rate } from './table.js';
@@ -247,7 +247,8 @@ function negotiatedList(phase: PhaseResult, result: RunResult): string {
     for (const s of samples) {
       const parts = [s.protocol, s.cipher, `group ${s.group}`, `cert ${s.certificate}`];
       if (s.alpn) parts.push(`ALPN ${s.alpn}`);
-      if (s.clientCertificate) parts.push('client cert sent');
+      const clientCertificate = clientCertificateLabel(s);
+      if (clientCertificate) parts.push(clientCertificate);
       const share = samples.length > 1 ? ` (${((s.count / total) * 100).toFixed(0)} % of ${total} sampled)` : '';
       const differs = negotiatedDiffers(s, result.config.tls);
       const fs = lacksForwardSecrecy(s) ? `<div class="finding">${escapeHtml(NO_FORWARD_SECRECY)}</div>` : '';

@@ -2,7 +2,7 @@ import { formatTarget } from '../config/target.js';
 import type { ResumeMode } from '../config/run-config.js';
 import type { RunResult } from '../metrics/run-result.js';
 import type { PhaseSummary } from '../metrics/summary.js';
-import type { ResumptionMechanism } from '../metrics/tally.js';
+import type { NegotiatedSample, ResumptionMechanism } from '../metrics/tally.js';
 import { EARLY_DATA_SKIP_LABELS, EARLY_DATA_SKIPS } from '../metrics/early-data.js';
 import { percent, rate } from './table.js';
 
@@ -11,6 +11,18 @@ export function targetLabel(result: RunResult): string {
   const t = result.target;
   if (t.builtIn) return `built-in server at ${formatTarget(t)} (${t.builtIn.keyType}; ${t.builtIn.coreSplit})`;
   return formatTarget(t) + (t.servername ? ` (SNI ${t.servername})` : '');
+}
+
+/**
+ * The client certificate in a negotiated sample, in words, or null when there is nothing to say.
+ * The native engine sees the server's CertificateRequest and what the client answered; the Node
+ * engine sees neither, and its "sent" means configured on a full handshake (README: "What Node lets
+ * a client see").
+ */
+export function clientCertificateLabel(s: Pick<NegotiatedSample, 'clientCertificate' | 'clientCertificateRequested'>): string | null {
+  if (s.clientCertificateRequested === undefined) return s.clientCertificate ? 'client cert sent' : null;
+  if (!s.clientCertificateRequested) return null;
+  return s.clientCertificate ? 'client cert requested and sent' : 'client cert requested, none sent';
 }
 
 /** The client's runtime: resumption cost differs a lot between OpenSSL versions, so always shown. */

@@ -4,7 +4,7 @@ import type { PhaseResult, RunResult } from '../metrics/run-result.js';
 import { latencyRows } from '../metrics/summary.js';
 import { HANDSHAKE_CLASSES } from '../metrics/tally.js';
 import { describeRun } from './describe.js';
-import { phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
+import { clientCertificateLabel, phaseFacts, runtimeLabel, speedupLabel, targetLabel } from './labels.js';
 import { SERVER_NOT_MEASURED, serverCostFacts, serverSavingLabel, serverSourceLine } from './server-cost-labels.js';
 import { ms, negotiatedDiffers, percent, rate } from './table.js';
 import { collapseRepeated } from './collapse.js';
@@ -74,7 +74,8 @@ function negotiatedList(phase: PhaseResult, requested: RunResult['config']['tls'
     for (const s of samples) {
       const parts = [code(s.protocol), code(s.cipher), `group ${code(s.group)}`, `cert ${code(s.certificate)}`];
       if (s.alpn) parts.push(`ALPN ${code(s.alpn)}`);
-      if (s.clientCertificate) parts.push('client cert sent');
+      const clientCertificate = clientCertificateLabel(s);
+      if (clientCertificate) parts.push(clientCertificate);
       const share = samples.length > 1 ? ` (${((s.count / total) * 100).toFixed(0)} % of ${total} sampled)` : '';
       lines.push(`- ${cls}: ${parts.join(', ')}${share}`);
       const differs = negotiatedDiffers(s, requested);

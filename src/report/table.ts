@@ -8,7 +8,7 @@ import { ocspLines } from './ocsp-labels.js';
 import { lacksForwardSecrecy, NO_FORWARD_SECRECY } from '../metrics/forward-secrecy.js';
 import { builtInServerLine } from './built-in-server-label.js';
 import { describeRun } from './describe.js';
-import { phaseFacts, speedupLabel } from './labels.js';
+import { clientCertificateLabel, phaseFacts, speedupLabel } from './labels.js';
 import { collapseRepeated } from './collapse.js';
 import { machinesHeadline, machineTable } from './machines.js';
 import { repeatCount, repeatTable, spreadLine, windowLabel } from './repeats.js';
@@ -81,7 +81,8 @@ function negotiatedLines(phase: PhaseResult, requested: RunResult['config']['tls
       const share = samples.length > 1 ? ` (${((s.count / total) * 100).toFixed(0)} % of ${total} sampled)` : '';
       const parts = [s.protocol, s.cipher, `group ${s.group}`, `cert ${s.certificate}`];
       if (s.alpn) parts.push(`ALPN ${s.alpn}`);
-      if (s.clientCertificate) parts.push('client cert sent');
+      const clientCertificate = clientCertificateLabel(s);
+      if (clientCertificate) parts.push(clientCertificate);
       lines.push(`  ${cls}: ${parts.join(', ')}${share}`);
       const differs = negotiatedDiffers(s, requested);
       if (differs) lines.push(`    ⚠ ${differs}`);

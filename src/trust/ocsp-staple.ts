@@ -113,6 +113,23 @@ export function judgeStaple(facts: StapleFacts, now: number = Date.now()): Stapl
   return { ...facts, errorClass: null };
 }
 
+/**
+ * The wall-clock span (epoch ms) around `now` in which judgeStaple(facts, ·) gives the class it
+ * gives at `now`: only freshness depends on the time. The native engine applies a verdict for that
+ * long without asking again.
+ */
+export function verdictSpan(facts: StapleFacts, now: number = Date.now()): { from: number; until: number } {
+  const always = { from: -Infinity, until: Infinity };
+  if (facts.status === 'wrong-certificate' || facts.status === 'malformed' || facts.signature === false || facts.status === 'revoked' || facts.status === 'unknown') return always;
+  // Not yet valid until thisUpdate − skew; then good until nextUpdate; stale after it.
+  const validFrom = facts.thisUpdate === null ? -Infinity : facts.thisUpdate - CLOCK_SKEW_MS;
+  const validUntil = facts.nextUpdate ?? Infinity;
+  // The boundaries belong to the good span: a stale span stops (or starts) a microsecond short of them.
+  if (now < validFrom) return { from: -Infinity, until: validFrom - 0.001 };
+  if (now > validUntil) return { from: validUntil + 0.001, until: Infinity };
+  return { from: validFrom, until: validUntil };
+}
+
 /** inspectStaple + judgeStaple: the one call an engine needs per stapled handshake. */
 export function checkStaple(responseDer: Uint8Array, leafDer: Uint8Array, issuerDer: Uint8Array | null, now: number = Date.now()): StapleCheck {
   return judgeStaple(inspectStaple(responseDer, leafDer, issuerDer), now);
