@@ -3,7 +3,7 @@
  * one full run per cell, printed as one table of costs relative to a baseline cell.
  */
 import type { Argv, CommandModule } from 'yargs';
-import type { RunOptions } from '../config/run-options.js';
+import type { RunOptionInput } from '../config/run-options.js';
 import { UsageError } from '../config/usage-error.js';
 import { formatTarget } from '../config/target.js';
 import { gridFromFile, gridFromOptions, AXES } from '../matrix/grid.js';
@@ -17,7 +17,7 @@ import { LiveView } from '../report/live-view.js';
 import { OUTPUT_FORMATS, outputFormat, renderMatrixAs } from '../report/format.js';
 import { runOptionsBuilder, saveOutput } from './run.js';
 
-interface MatrixArgs extends RunOptions {
+interface MatrixArgs extends RunOptionInput {
   config?: string;
   baseline?: string;
   repeat?: number;

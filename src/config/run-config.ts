@@ -1,18 +1,19 @@
 import type { Target } from './target.js';
 
-export type ResumeMode = 'none' | 'ticket' | 'id';
-export const RESUME_MODES: readonly ResumeMode[] = ['none', 'ticket', 'id'];
+export const RESUME_MODES = ['none', 'ticket', 'id'] as const;
+export type ResumeMode = (typeof RESUME_MODES)[number];
 /** `compare` (the default) measures a full-handshake phase, then a resumed (ticket) phase. */
 export type ResumePlan = ResumeMode | 'compare';
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 export const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
-export type SessionScope = 'slot' | 'worker';
+export const SESSION_SCOPES = ['slot', 'worker'] as const;
+export type SessionScope = (typeof SESSION_SCOPES)[number];
 
 /** node: tls.connect per attempt (the reference). native: the C addon's epoll loop (native/). */
-export type EngineName = 'native' | 'node';
-export const ENGINE_NAMES: readonly EngineName[] = ['native', 'node'];
+export const ENGINE_NAMES = ['native', 'node'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface EngineChoice {
   name: EngineName;
