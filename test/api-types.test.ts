@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { RUN_OPTIONS, type OptionRow } from '../src/config/run-option-table.js';
 import { compileProject, declarationImports, packageOf, writeConsumerProject } from './support/consumer-project.js';
 
 /** dist/test → the repository root. */
@@ -75,5 +76,18 @@ describe('the API\'s types, compiled as a user compiles them (strict, skipLibChe
     assert.ok(imports.size > 10, `${imports.size} declaration files reached`);
     const piscina = [...imports].filter(([, specs]) => specs.some((s) => packageOf(s) === 'piscina')).map(([file]) => file);
     assert.deepEqual(piscina, []);
+  });
+
+  it('the README\'s table of option types is the option table\'s', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const cell = (text: string) => `\`${text.replaceAll('|', '\\|')}\``;
+    const typeOf = (r: OptionRow): string => r.choices
+      ? [...(r.kind === 'switch-or-choice' ? ['boolean'] : []), ...r.choices.map((c) => `'${c}'`)].join(' | ')
+      : ({ duration: 'Duration', tls: 'TlsVersions', list: 'string | string[]', pids: 'string | number | (string | number)[]' } as Record<string, string>)[r.kind]!;
+    const rows = Object.entries(RUN_OPTIONS as Record<string, OptionRow>)
+      .filter(([, r]) => r.choices || !['string', 'number', 'boolean'].includes(r.kind))
+      .map(([name, r]) => `| \`${name}\` | ${cell(typeOf(r))} | ${r.default === undefined ? '—' : cell(String(r.default))} |`);
+    assert.ok(rows.length >= 15, `${rows.length} rows`);
+    assert.ok(readme.includes(`| option | type | when left out |\n|---|---|---|\n${rows.join('\n')}\n\n`), `README.md's API section should hold:\n${rows.join('\n')}`);
   });
 });

@@ -1,4 +1,7 @@
 import type { Target } from './target.js';
+import type { KeyType } from '../server/pki.js';
+import type { MtlsMode } from '../server/client-certificates.js';
+import type { StapleChoice } from '../server/ocsp-stapler.js';
 
 export const RESUME_MODES = ['none', 'ticket', 'id'] as const;
 export type ResumeMode = (typeof RESUME_MODES)[number];
@@ -89,13 +92,13 @@ export interface Timeouts {
 
 /** Options of the built-in target (used when no target is given). */
 export interface BuiltInServerConfig {
-  keyType: string;
+  keyType: KeyType;
   tickets: boolean;
   sessionCache: boolean;
   /** Ask for a client certificate: required, optional (accept a client without one), or not at all. */
-  mtls: false | 'required' | 'optional';
+  mtls: false | MtlsMode;
   /** What the built-in server staples for a client that asks for OCSP status. */
-  ocspStaple: 'good' | 'revoked' | 'none';
+  ocspStaple: StapleChoice;
   /** With mtls: client certificates are checked against this CRL (PEM file). */
   crlFile: string | null;
   /** The chain to serve (e.g. written by `tlsbench certs`), instead of the cache's; its key type wins. */
