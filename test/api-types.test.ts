@@ -81,12 +81,14 @@ describe('the API\'s types, compiled as a user compiles them (strict, skipLibChe
   it('the README\'s table of option types is the option table\'s', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const cell = (text: string) => `\`${text.replaceAll('|', '\\|')}\``;
-    const typeOf = (r: OptionRow): string => r.choices
+    const typeOf = (r: OptionRow): string => r.kind === 'on-off' ? 'boolean' : r.choices
       ? [...(r.kind === 'switch-or-choice' ? ['boolean'] : []), ...r.choices.map((c) => `'${c}'`)].join(' | ')
       : ({ duration: 'Duration', tls: 'TlsVersions', list: 'string | string[]', pids: 'string | number | (string | number)[]' } as Record<string, string>)[r.kind]!;
+    // An on/off switch is a boolean in the API: its default as one.
+    const defaultOf = (r: OptionRow) => r.kind === 'on-off' ? String(r.default === 'on') : String(r.default);
     const rows = Object.entries(RUN_OPTIONS as Record<string, OptionRow>)
       .filter(([, r]) => r.choices || !['string', 'number', 'boolean'].includes(r.kind))
-      .map(([name, r]) => `| \`${name}\` | ${cell(typeOf(r))} | ${r.default === undefined ? '—' : cell(String(r.default))} |`);
+      .map(([name, r]) => `| \`${name}\` | ${cell(typeOf(r))} | ${r.default === undefined ? '—' : cell(defaultOf(r))} |`);
     assert.ok(rows.length >= 15, `${rows.length} rows`);
     assert.ok(readme.includes(`| option | type | when left out |\n|---|---|---|\n${rows.join('\n')}\n\n`), `README.md's API section should hold:\n${rows.join('\n')}`);
   });

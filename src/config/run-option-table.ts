@@ -38,6 +38,8 @@ interface Kinds {
   pids: string | number | (string | number)[];
   /** A switch that may name a mode: `--mtls` (true), `--mtls optional`; false is off. */
   'switch-or-choice': boolean;
+  /** A switch given as `on`/`off` on the command line (`--server-tickets off`), a boolean in the API as in serve(). */
+  'on-off': boolean;
 }
 export type OptionKind = keyof Kinds;
 
@@ -113,9 +115,9 @@ export const RUN_OPTIONS = {
   mtls: { kind: 'switch-or-choice', group: 'Built-in server:', choices: MTLS_MODES, otherwise: 'required is the default of a bare --mtls', help: 'built-in server asks for a client certificate: required (a bare --mtls) or optional; the generated one is presented unless --cert is given' },
   serverCertDir: { kind: 'string', group: 'Built-in server:', help: 'built-in server serves the chain in DIR (written by tlsbench certs --out DIR, e.g. with --revoke) instead of its cache' },
   serverCrl: { kind: 'string', group: 'Built-in server:', help: 'with --mtls: the built-in server rejects client certificates this CRL revokes (it must be the server CA\'s: see tlsbench certs --revoke)' },
-  serverTickets: { kind: 'string', group: 'Built-in server:', choices: ON_OFF, default: 'on', help: 'built-in server issues session tickets' },
+  serverTickets: { kind: 'on-off', group: 'Built-in server:', choices: ON_OFF, default: 'on', help: 'built-in server issues session tickets' },
   serverOcspStaple: { kind: 'string', group: 'Built-in server:', choices: STAPLE_CHOICES, default: 'good', help: 'OCSP response the built-in server staples for clients that ask' },
-  serverSessionCache: { kind: 'string', group: 'Built-in server:', choices: ON_OFF, default: 'on', help: 'built-in server keeps a TLS 1.2 session-ID cache' },
+  serverSessionCache: { kind: 'on-off', group: 'Built-in server:', choices: ON_OFF, default: 'on', help: 'built-in server keeps a TLS 1.2 session-ID cache' },
   responseBytes: { kind: 'number', group: 'Built-in server:', range: LIMITS.responseBytes, default: 0, help: 'built-in server response size' },
   // Server cost
   serverPid: { kind: 'pids', group: 'Server cost:', help: 'measure the CPU of this server on this machine: PID[,PID…], each with its children (nginx master, HAProxy)' },
@@ -127,7 +129,9 @@ export type RunOptionName = keyof RunOptionTable;
 
 /** The API's type of one option: its choices when it has them, else its kind's type. */
 type ValueOf<R extends OptionRow> =
-  R extends { choices: readonly (infer C)[] } ? (R['kind'] extends 'switch-or-choice' ? boolean | C : C) : Kinds[R['kind']];
+  R['kind'] extends 'on-off' ? boolean
+    : R extends { choices: readonly (infer C)[] } ? (R['kind'] extends 'switch-or-choice' ? boolean | C : C)
+      : Kinds[R['kind']];
 
 /**
  * `tlsbench run`'s options for the API, camelCase, each with its literal type (the option table,
@@ -141,6 +145,13 @@ export type RunOptions = { -readonly [K in RunOptionName]?: ValueOf<RunOptionTab
  * these and names each value that is not a choice. Every RunOptions is one.
  */
 export type RunOptionInput = { [K in RunOptionName]?: RunOptions[K] | (RunOptionTable[K]['kind'] extends 'number' ? never : string) };
+
+/** An on/off switch (`--server-tickets off`, or false in the API), checked: its value, or undefined after a problem. */
+export function switchOf(name: RunOptionName, value: unknown, problems: string[]): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  const choice = choiceOf(name, value, problems);
+  return choice === undefined ? undefined : choice === ON_OFF[0];
+}
 
 /** `--resume`, `--key-type`, …: the flag a message names. */
 export const flagOf = (name: string): string => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { formatDuration, parseDuration } from './duration.js';
 import { checkDuration, checkNumber, LIMITS, type NumericLimit } from './limits.js';
 import type { Credentials, RequestConfig, ResponseFraming, ResumePlan, RunConfig, TlsVersion } from './run-config.js';
-import { choiceOf, ON_OFF, RUN_OPTIONS, type RunOptionInput } from './run-option-table.js';
+import { choiceOf, ON_OFF, RUN_OPTIONS, switchOf, type RunOptionInput } from './run-option-table.js';
 import { checkKeylogFile } from './output-path.js';
 import { isHostName, parseTarget, type Target } from './target.js';
 import { parseTlsRange } from './tls-versions.js';
@@ -168,7 +168,7 @@ export function resolveRunOptions(o: RunOptionInput, defaultWorkers = os.availab
 
   if (o.serverCertDir !== undefined && o.keyType !== undefined) problems.push('--server-cert-dir serves the chain in that directory, whose key type is its own: drop --key-type');
   const keyType = choiceOf('keyType', o.keyType, problems) ?? RUN_OPTIONS.keyType.default;
-  const serverTickets = (choiceOf('serverTickets', o.serverTickets, problems) ?? RUN_OPTIONS.serverTickets.default) === 'on';
+  const serverTickets = switchOf('serverTickets', o.serverTickets ?? RUN_OPTIONS.serverTickets.default, problems) ?? true;
   let mtls: false | MtlsMode = false;
   if (o.mtls === true || o.mtls === '') mtls = 'required';
   else if (typeof o.mtls === 'string') mtls = choiceOf('mtls', o.mtls, problems) ?? false;
@@ -181,12 +181,12 @@ export function resolveRunOptions(o: RunOptionInput, defaultWorkers = os.availab
   if (o.requireStaple && o.ocsp !== undefined && !ocspAsked) problems.push('--require-staple asks for a staple, but --ocsp is off: drop one of them');
   const ocsp = ocspAsked || !!o.requireStaple;
   const serverOcspStaple = choiceOf('serverOcspStaple', o.serverOcspStaple, problems) ?? RUN_OPTIONS.serverOcspStaple.default;
-  const serverSessionCache = (choiceOf('serverSessionCache', o.serverSessionCache, problems) ?? RUN_OPTIONS.serverSessionCache.default) === 'on';
+  const serverSessionCache = switchOf('serverSessionCache', o.serverSessionCache ?? RUN_OPTIONS.serverSessionCache.default, problems) ?? true;
   if (!builtIn) {
     const serverOnly = [
       ['--key-type', o.keyType], ['--mtls', o.mtls], ['--server-tickets', o.serverTickets],
       ['--server-session-cache', o.serverSessionCache], ['--server-ocsp-staple', o.serverOcspStaple], ['--server-crl', o.serverCrl], ['--server-cert-dir', o.serverCertDir], ['--response-bytes', o.responseBytes],
-    ].filter(([, v]) => v !== undefined && v !== false).map(([name]) => name);
+    ].filter(([name, v]) => v !== undefined && !(name === '--mtls' && v === false)).map(([name]) => name);
     if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given: drop them, or leave out the target`);
   }
   const responseBytes = number(o.responseBytes, LIMITS.responseBytes) ?? 0;
