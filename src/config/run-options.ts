@@ -189,7 +189,7 @@ export function resolveRunOptions(o: RunOptionInput, defaultWorkers = os.availab
     ].filter(([name, v]) => v !== undefined && !(name === '--mtls' && v === false)).map(([name]) => name);
     if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given: drop them, or leave out the target`);
   }
-  const responseBytes = number(o.responseBytes, LIMITS.responseBytes) ?? 0;
+  const responseBytes = number(o.responseBytes, LIMITS.responseBytes) ?? RUN_OPTIONS.responseBytes.default;
   const serverPids = o.serverPid === undefined ? [] : Array.isArray(o.serverPid) ? o.serverPid : [o.serverPid];
   if (builtIn && (serverPids.length || o.serverCgroup !== undefined)) {
     problems.push('--server-pid and --server-cgroup name an external server on this machine; the built-in server (no target given) is always measured');
@@ -302,7 +302,7 @@ function checkCertificates(pem: string, option: string, file: string): void {
 }
 
 function resolveRequest(o: RunOptionInput, target: Target | null): RequestConfig | null {
-  const perConnection = o.requestsPerConnection === undefined ? 1 : checkNumber(o.requestsPerConnection, LIMITS.requestsPerConnection);
+  const perConnection = o.requestsPerConnection === undefined ? RUN_OPTIONS.requestsPerConnection.default : checkNumber(o.requestsPerConnection, LIMITS.requestsPerConnection);
   if (o.request !== undefined && o.http !== undefined) throw new UsageError('--request and --http both say what to send: give one');
   const readAll = o.read !== undefined;
   const notAll: string[] = [];
