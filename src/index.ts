@@ -10,7 +10,7 @@ import { mergeMachines, type MergeOptions } from './merge/merge-runs.js';
 import type { RunResult } from './metrics/run-result.js';
 
 export { run, type RunRequest, type RepeatHooks } from './api/run.js';
-export { serve, SERVE_DEFAULTS } from './api/serve.js';
+export { serve, SERVE_DEFAULTS, type ServeRequest } from './api/serve.js';
 export { runMatrix as matrix, type MatrixHooks } from './matrix/run-matrix.js';
 export { capacity, type CapacityRequest, type CapacityHooks } from './capacity/run-capacity.js';
 export { gridFromOptions, gridFromFile, AXES } from './matrix/grid.js';
@@ -24,11 +24,14 @@ export { UsageError } from './config/usage-error.js';
 export { SCHEMA_VERSION } from './metrics/run-result.js';
 
 export type { RunOptions } from './config/run-options.js';
+export { RUN_OPTIONS, ON_OFF, type Duration, type OnOff, type RunOptionName } from './config/run-option-table.js';
+export { TLS_CHOICES, type TlsChoice, type TlsVersions } from './config/tls-versions.js';
+export type { KeyType } from './server/pki.js';
 export type { RunConfig } from './config/run-config.js';
 export type { RunHooks } from './coordinator/run.js';
-export type { SecondCpu } from './coordinator/phase-runner.js';
+export type { SecondCpu } from './coordinator/phase-observer.js';
 export type { RunResult, PhaseResult, PhaseSample, RuntimeInfo, MachineInfo, MachinePhase } from './metrics/run-result.js';
-export type { ServeOptions, TargetServer } from './server/target-server.js';
+export type { TargetServer, TargetServerStats } from './server/target-server.js';
 export type { CapacityResult, CapacitySearch, CapacityStep, CapacityAnswer } from './capacity/capacity-result.js';
 export type { MatrixSpec, MatrixCellSpec, MatrixCell, MatrixResult } from './matrix/matrix-result.js';
 export { GATES, type Gate } from './compare/compare.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SERVE_DEFAULTS } from '../src/api/serve.js';
+import { serveOptions } from '../src/api/serve.js';
 import type { EngineName } from '../src/config/run-config.js';
 import { addonPath } from '../src/engine/native-addon.js';
 import type { PhaseResult } from '../src/metrics/run-result.js';
@@ -44,7 +44,7 @@ after(async () => {
 });
 
 async function withServer(opts: Partial<ServeOptions>, body: (server: TargetServer) => Promise<void>): Promise<void> {
-  const server = await startTargetServer({ ...SERVE_DEFAULTS, chain, ...opts });
+  const server = await startTargetServer({ ...serveOptions(), chain, ...opts });
   try {
     await body(server);
   } finally {

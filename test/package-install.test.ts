@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { RunResult } from '../src/metrics/run-result.js';
 import { Chromium, chromiumAvailable, CHROMIUM } from './support/chromium.js';
+import { compileProject, declarationImports, packageOf, readmeApiExample, writeConsumerProject } from './support/consumer-project.js';
 
 const exec = promisify(execFile);
 
@@ -144,5 +145,22 @@ describe('the packed tarball, installed into a fresh project', { timeout: 600_00
     } finally {
       await browser.close();
     }
+  });
+
+  it('a strict TypeScript project compiles the README\'s API example against it (skipLibCheck false)', async () => {
+    // The user's own TypeScript and Node types, the versions this checkout builds with.
+    const installedVersion = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    const dev = ['typescript', '@types/node'].map((name) => `${name}@${installedVersion(name)}`);
+    const added = await sh('npm', ['install', '--no-audit', '--no-fund', '--save-dev', ...dev], app);
+    assert.equal(added.code, 0, added.stderr);
+    writeFileSync(join(app, 'example.ts'), readmeApiExample(readFileSync(join(ROOT, 'README.md'), 'utf8')));
+    writeConsumerProject(app, ['example.ts']);
+    const out = await compileProject(join(app, 'node_modules', '.bin', 'tsc'), app);
+    assert.equal(out.code, 0, out.output);
+    assert.deepEqual(out.errors, []);
+    // What the installed declarations bring into that compile: node's types, never the worker pool's.
+    const installed = declarationImports(join(app, 'node_modules', OWN.name));
+    const piscina = [...installed].filter(([, specs]) => specs.some((spec) => packageOf(spec) === 'piscina')).map(([file]) => file);
+    assert.deepEqual(piscina, []);
   });
 });

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { SERVE_DEFAULTS } from '../src/api/serve.js';
+import { serveOptions } from '../src/api/serve.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { constants as cryptoConstants } from 'node:crypto';
@@ -17,7 +17,7 @@ process.env.TLSBENCH_CACHE_DIR = join(scratch, 'cache');
 process.on('exit', () => void rm(scratch, { recursive: true, force: true }));
 const chain = await ensureChain({ keyType: 'ecdsa-p256' });
 
-const base: ServeOptions = { ...SERVE_DEFAULTS, chain };
+const base: ServeOptions = { ...serveOptions(), chain };
 
 async function withServer(opts: Partial<ServeOptions>, body: (server: TargetServer) => Promise<void>): Promise<void> {
   const server = await startTargetServer({ ...base, ...opts });

@@ -1,4 +1,4 @@
-import { resolveRunOptions, type ResolvedRun, type RunOptions } from '../config/run-options.js';
+import { resolveRunOptions, type ResolvedRun, type RunOptionInput, type RunOptions } from '../config/run-options.js';
 import { checkNumber, LIMITS } from '../config/limits.js';
 import { allowedCpus, splitCores } from '../coordinator/cores.js';
 import { runBenchmark, type RunHooks } from '../coordinator/run.js';
@@ -25,8 +25,8 @@ export function resolveRepeat(repeat: number | undefined): number {
   return repeat === undefined ? 1 : checkNumber(repeat, LIMITS.repeat);
 }
 
-/** Validates options as `tlsbench run` does; throws UsageError listing every problem. */
-export function resolveRun(options: RunOptions): ResolvedRun {
+/** Validates options as `tlsbench run` does (typed or as typed on a command line); throws UsageError listing every problem. */
+export function resolveRun(options: RunOptionInput): ResolvedRun {
   return resolveRunOptions(options, defaultWorkers(options.target));
 }
 

@@ -1,18 +1,36 @@
+import { RUN_OPTIONS } from '../config/run-option-table.js';
+import { parseTlsRange, type TlsChoice } from '../config/tls-versions.js';
 import { startTargetServer, type ServeOptions, type TargetServer } from '../server/target-server.js';
 
+/**
+ * What `serve()` takes: the built-in server's options. `tls` is named as `run` and `tlsbench serve
+ * --tls` name it ('1.2', '1.3' or 'both'), each option with its literal type.
+ */
+export interface ServeRequest extends Partial<Omit<ServeOptions, 'tls' | 'chain' | 'attachSessionCache'>> {
+  /** TLS versions accepted (default 'both': 1.2 and 1.3). */
+  tls?: TlsChoice;
+}
+
 /** The built-in target's defaults, as `tlsbench serve` has them (but on any free port). */
-export const SERVE_DEFAULTS: ServeOptions = {
+export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
   port: 0,
-  tls: { min: 'TLSv1.2', max: 'TLSv1.3' },
+  tls: 'both',
   tickets: true,
   sessionCache: true,
-  keyType: 'ecdsa-p256',
+  keyType: RUN_OPTIONS.keyType.default,
   mtls: false,
   ocspStaple: 'good',
-};
+} as const satisfies ServeRequest;
+
+/** A request over the defaults, as the target server takes it (versions as OpenSSL names them). */
+export function serveOptions(request: ServeRequest = {}): ServeOptions {
+  const { tls, ...rest } = { ...SERVE_DEFAULTS, ...request };
+  const { min, max } = parseTlsRange(tls);
+  return { ...rest, tls: { min, max } };
+}
 
 /** Starts the built-in target in this process; `stop()` it when done. */
-export function serve(options: Partial<ServeOptions> = {}): Promise<TargetServer> {
-  return startTargetServer({ ...SERVE_DEFAULTS, ...options });
+export function serve(options: ServeRequest = {}): Promise<TargetServer> {
+  return startTargetServer(serveOptions(options));
 }

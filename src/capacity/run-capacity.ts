@@ -5,7 +5,8 @@
  */
 import { runResolved, resolveRun } from '../api/run.js';
 import { checkDuration, checkNumber, CAPACITY_LIMITS, LIMITS } from '../config/limits.js';
-import { DEFAULTS, type RunOptions } from '../config/run-options.js';
+import type { RunOptionInput, RunOptions } from '../config/run-options.js';
+import { RUN_OPTIONS } from '../config/run-option-table.js';
 import type { ResumeMode } from '../config/run-config.js';
 import { UsageError } from '../config/usage-error.js';
 import { parseDuration } from '../config/duration.js';
@@ -18,8 +19,8 @@ import { parseObjectives, type Objective } from './objective.js';
 import { answer, nextRate, type SearchPlan } from './search.js';
 import { judgeStep } from './step.js';
 
-/** What `tlsbench capacity` takes: run's options (each step is a run) and the search's own. */
-export interface CapacityRequest extends RunOptions {
+/** The search's own options. */
+export interface CapacitySearchOptions {
   /** Objectives, e.g. ['p99<50ms', 'errors<0.1%']. */
   slo?: string[];
   startRate?: number;
@@ -28,6 +29,12 @@ export interface CapacityRequest extends RunOptions {
   precision?: number;
   maxDuration?: string | number;
 }
+
+/** What `capacity()` takes: run's options (each step is a run) and the search's own. */
+export interface CapacityRequest extends RunOptions, CapacitySearchOptions {}
+
+/** As the command line gives it: run's options not yet checked against their choices. */
+export type CapacityInput = RunOptionInput & CapacitySearchOptions;
 
 export const CAPACITY_DEFAULTS = { startRate: 100, stepFactor: 2, precision: 0.05, maxDuration: '10m' } as const;
 
@@ -47,7 +54,7 @@ const NOT_FOR_CAPACITY: ReadonlyArray<readonly [string, string]> = [
 ];
 
 export interface ResolvedCapacity {
-  options: RunOptions;
+  options: RunOptionInput;
   modes: ResumeMode[];
   objectives: Objective[];
   search: SearchPlan;
@@ -57,8 +64,8 @@ export interface ResolvedCapacity {
 }
 
 /** Every problem with the request, before any step runs (UsageError listing them all). */
-export function resolveCapacity(request: CapacityRequest): ResolvedCapacity {
-  const { slo, startRate, maxRate, stepFactor, precision, maxDuration, ...options } = request as CapacityRequest & { repeat?: number };
+export function resolveCapacity(request: CapacityInput): ResolvedCapacity {
+  const { slo, startRate, maxRate, stepFactor, precision, maxDuration, ...options } = request as CapacityInput & { repeat?: number };
   delete options.repeat;
   const problems: string[] = [];
   const attempt = <T>(fn: () => T, fallback: T): T => {
@@ -91,7 +98,7 @@ export function resolveCapacity(request: CapacityRequest): ResolvedCapacity {
   const modes: ResumeMode[] = config.resume === 'compare' ? ['none', 'ticket'] : [config.resume];
   // The highest rate too: its default cap of attempts in flight must be valid as well.
   for (const resume of modes) resolveRun({ ...options, rate: search.maxRate, resume });
-  const stepMs = config.durationMs ?? parseDuration(DEFAULTS.duration, '--duration');
+  const stepMs = config.durationMs ?? parseDuration(RUN_OPTIONS.duration.default, '--duration');
   search.minRate = Math.max(LIMITS.rate.min, (MIN_ARRIVALS_PER_STEP * 1000) / stepMs);
   if (search.startRate < search.minRate) {
     throw new UsageError(`--start-rate ${search.startRate}/s gives fewer than ${MIN_ARRIVALS_PER_STEP} arrivals in a ${stepMs / 1000} s step: start at ${Math.ceil(search.minRate)}/s or more, or lengthen --duration`);

@@ -3,7 +3,8 @@
  * one full run per cell, printed as one table of costs relative to a baseline cell.
  */
 import type { Argv, CommandModule } from 'yargs';
-import type { RunOptions } from '../config/run-options.js';
+import type { RunOptionInput } from '../config/run-options.js';
+import { ON_OFF, RUN_OPTIONS } from '../config/run-option-table.js';
 import { UsageError } from '../config/usage-error.js';
 import { formatTarget } from '../config/target.js';
 import { gridFromFile, gridFromOptions, AXES } from '../matrix/grid.js';
@@ -17,7 +18,7 @@ import { LiveView } from '../report/live-view.js';
 import { OUTPUT_FORMATS, outputFormat, renderMatrixAs } from '../report/format.js';
 import { runOptionsBuilder, saveOutput } from './run.js';
 
-interface MatrixArgs extends RunOptions {
+interface MatrixArgs extends RunOptionInput {
   config?: string;
   baseline?: string;
   repeat?: number;
@@ -34,14 +35,14 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
   describe: 'Run a grid of configurations (comma lists or --config FILE) and compare their cost',
   builder: (y) =>
     (runOptionsBuilder(y, true) as Argv)
-      .option('tls', { type: 'string', describe: `1.2 | 1.3 | both | a range; ${LIST}`, group: 'Grid:' })
+      .option('tls', { type: 'string', describe: `${RUN_OPTIONS.tls.help}; ${LIST}`, group: 'Grid:' })
       .option('groups', { type: 'string', describe: `key-exchange groups (X25519:P-256 within a cell); ${LIST}`, group: 'Grid:' })
-      .option('resume', { type: 'string', describe: `none | ticket | id; ${LIST}`, group: 'Grid:' })
+      .option('resume', { type: 'string', describe: `${RUN_OPTIONS.resume.choices.join(' | ')}; ${LIST}`, group: 'Grid:' })
       .option('key-type', { alias: 'key-types', type: 'string', describe: `built-in server certificate key; ${LIST}`, group: 'Grid:' })
       .option('ciphers', { type: 'string', describe: `TLS 1.2 ciphers (':' within a cell); ${LIST}`, group: 'Grid:' })
       .option('ciphersuites', { type: 'string', describe: `TLS 1.3 suites (':' within a cell); ${LIST}`, group: 'Grid:' })
       .option('sigalgs', { type: 'string', describe: `signature algorithms (':' within a cell); ${LIST}`, group: 'Grid:' })
-      .option('ocsp', { type: 'string', describe: `on | off: ask for a stapled OCSP response (the built-in server staples one); ${LIST}`, group: 'Grid:' })
+      .option('ocsp', { type: 'string', describe: `${ON_OFF.join(' | ')}: ask for a stapled OCSP response (the built-in server staples one); ${LIST}`, group: 'Grid:' })
       .option('server-crl', { type: 'string', describe: `with --mtls: CRL files the built-in server checks client certificates against (e.g. crl-1000.pem,crl-100000.pem from tlsbench certs --crl-entries); ${LIST}`, group: 'Grid:' })
       .option('config', { type: 'string', describe: 'grid file (JSON; YAML with the yaml package): { options, axes, cells, baseline, repeat }', group: 'Grid:' })
       .option('baseline', { type: 'string', describe: 'cell costs are relative to (default: the first cell that ran)', group: 'Grid:' })

@@ -6,7 +6,10 @@ import cluster from 'node:cluster';
 import type { CommandModule } from 'yargs';
 import { runTargetClusterWorker, startTargetCluster } from '../server/cluster.js';
 import { KEY_TYPES } from '../server/pki.js';
-import { isLoopback, ON_OFF, serveOptionsFromFlags, TLS_CHOICES, type ServeFlags } from '../server/serve-flags.js';
+import { isLoopback, serveOptionsFromFlags, type ServeFlags } from '../server/serve-flags.js';
+import { SERVE_DEFAULTS } from '../api/serve.js';
+import { ON_OFF } from '../config/run-option-table.js';
+import { TLS_CHOICES } from '../config/tls-versions.js';
 import { neverResumesReason, startTargetServer, type ServeOptions } from '../server/target-server.js';
 import type { CertificateChain } from '../server/pki.js';
 import { UsageError } from '../config/usage-error.js';
@@ -27,6 +30,8 @@ function stopSummary(stats: TargetServerStats): string {
   return parts.join('; ');
 }
 
+const onOff = (on: boolean) => ON_OFF[on ? 0 : 1];
+
 interface ServeArgs extends ServeFlags {
   readyJson: boolean;
   exitOnStdinClose: boolean;
@@ -38,14 +43,14 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   builder: (y) =>
     y
       .option('port', { type: 'number', default: 8443, describe: 'Port to listen on (0: any free port)' })
-      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('tls', { type: 'string', choices: TLS_CHOICES, default: 'both', describe: 'TLS versions accepted' })
-      .option('tickets', { type: 'string', choices: ON_OFF, default: 'on', describe: 'Issue session tickets' })
-      .option('session-cache', { type: 'string', choices: ON_OFF, default: 'on', describe: 'Keep a TLS 1.2 session-ID cache' })
-      .option('key-type', { type: 'string', choices: KEY_TYPES, default: 'ecdsa-p256', describe: 'Certificate key type' })
+      .option('host', { type: 'string', default: SERVE_DEFAULTS.host, describe: 'Address to listen on' })
+      .option('tls', { type: 'string', choices: TLS_CHOICES, default: SERVE_DEFAULTS.tls, describe: 'TLS versions accepted' })
+      .option('tickets', { type: 'string', choices: ON_OFF, default: onOff(SERVE_DEFAULTS.tickets), describe: 'Issue session tickets' })
+      .option('session-cache', { type: 'string', choices: ON_OFF, default: onOff(SERVE_DEFAULTS.sessionCache), describe: 'Keep a TLS 1.2 session-ID cache' })
+      .option('key-type', { type: 'string', choices: KEY_TYPES, default: SERVE_DEFAULTS.keyType, describe: 'Certificate key type' })
       .option('mtls', { type: 'string', describe: 'Ask for a client certificate issued by the CA: required (a bare --mtls) or optional (accept a client without one); one sent must verify' })
       .option('crl', { type: 'string', describe: 'With --mtls: reject client certificates this CRL revokes (PEM or DER; must be the CA\'s and in force)' })
-      .option('ocsp-staple', { type: 'string', choices: STAPLE_CHOICES, default: 'good', describe: 'OCSP response stapled for clients that ask (status_request), signed by the chain\'s OCSP responder' })
+      .option('ocsp-staple', { type: 'string', choices: STAPLE_CHOICES, default: SERVE_DEFAULTS.ocspStaple, describe: 'OCSP response stapled for clients that ask (status_request), signed by the chain\'s OCSP responder' })
       .option('ciphers', { type: 'string', describe: 'TLS 1.2 cipher list (OpenSSL syntax)' })
       .option('ciphersuites', { type: 'string', describe: 'TLS 1.3 cipher suites, colon-separated' })
       .option('groups', { type: 'string', describe: 'Key-exchange groups, colon-separated (e.g. X25519:P-256)' })

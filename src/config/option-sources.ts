@@ -5,11 +5,8 @@
  */
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { Argv } from 'yargs';
-import yargs from 'yargs';
-import { runOptionsBuilder } from '../cli/run.js';
 import { readTextFile } from '../merge/result-file.js';
-import type { RunOptions } from './run-options.js';
+import { RUN_OPTIONS, yargsTypeOf, type OptionRow, type RunOptionInput } from './run-option-table.js';
 import { UsageError } from './usage-error.js';
 
 export type OptionType = 'string' | 'number' | 'boolean';
@@ -19,36 +16,26 @@ export const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) 
 /** `maxConnections` → `TLSBENCH_MAX_CONNECTIONS`. */
 export const envName = (option: string) => `TLSBENCH_${kebab(option).replace(/-/g, '_').toUpperCase()}`;
 
-/** Options of the `run` command that say how to run or print it, not what a run is. */
-const NOT_RUN_OPTIONS = ['help', 'version', 'json', 'format', 'out', 'quiet', 'repeat', 'probe', 'config'];
-
-let types: Map<string, OptionType> | undefined;
-/** The run options and their types, read off the `run` command itself, so the two never drift. */
-export function runOptionTypes(): Map<string, OptionType> {
-  if (types) return types;
-  // getOptions() is public in yargs but missing from @types/yargs.
-  const parser = runOptionsBuilder(yargs([]) as Argv) as unknown as { getOptions(): { key: Record<string, unknown>; boolean: string[]; number: string[] } };
-  const o = parser.getOptions();
-  types = new Map();
-  for (const key of Object.keys(o.key)) {
-    if (key.length < 2 || NOT_RUN_OPTIONS.includes(key)) continue;
-    types.set(camel(key), o.boolean.includes(key) ? 'boolean' : o.number.includes(key) ? 'number' : 'string');
-  }
-  return types;
+/** The run options and how a command line, a variable or a file gives each (the option table's kinds). */
+const TYPES: ReadonlyMap<string, OptionType> = new Map(
+  Object.entries(RUN_OPTIONS as Record<string, OptionRow>).map(([name, row]) => [name, yargsTypeOf(row.kind)]),
+);
+export function runOptionTypes(): ReadonlyMap<string, OptionType> {
+  return TYPES;
 }
 
 /** The run options among parsed command-line arguments (yargs also holds aliases, `_`, `$0`, …). */
-export function pickRunOptions(argv: Record<string, unknown>): RunOptions {
+export function pickRunOptions(argv: Record<string, unknown>): RunOptionInput {
   const out: Record<string, unknown> = {};
   for (const key of runOptionTypes().keys()) if (argv[key] !== undefined) out[key] = argv[key];
-  return out as RunOptions;
+  return out as RunOptionInput;
 }
 
 /**
  * Run options from a record of a file (camelCase or kebab-case keys), each checked against its
  * type; every problem is pushed to `problems`, prefixed with `where`.
  */
-export function runOptionsFrom(record: unknown, where: string, problems: string[]): RunOptions {
+export function runOptionsFrom(record: unknown, where: string, problems: string[]): RunOptionInput {
   const out: Record<string, unknown> = {};
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
     problems.push(`${where}: expected an object of run options`);
@@ -67,7 +54,7 @@ export function runOptionsFrom(record: unknown, where: string, problems: string[
       problems.push(`${where}: "${key}" must be a ${type}, not ${JSON.stringify(value)}`);
     }
   }
-  return out as RunOptions;
+  return out as RunOptionInput;
 }
 
 /** A --config file's contents: YAML by its extension (.yaml, .yml), else JSON. */
@@ -90,7 +77,7 @@ const FALSE = ['0', 'false', 'no', 'off'];
  * Other `TLSBENCH_*` variables (TLSBENCH_CACHE_DIR, …) are not options and are left alone. A
  * variable that is set but empty, or of the wrong type, is bad input, named.
  */
-export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions {
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptionInput {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, type] of runOptionTypes()) {
@@ -113,12 +100,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RunOptions
     }
   }
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `environment:\n  - ${problems.join('\n  - ')}`);
-  return out as RunOptions;
+  return out as RunOptionInput;
 }
 
 /** What a `run --config` file holds: the matrix file's `options` and `repeat`, without a grid. */
 export interface RunConfigFile {
-  options: RunOptions;
+  options: RunOptionInput;
   repeat?: number;
 }
 
@@ -147,8 +134,8 @@ export function runConfigFromFile(path: string): RunConfigFile {
  * the environment over the file; and, for messages, where the values not from the command line
  * came from (`from the environment: TLSBENCH_DURATION; from run.yaml: connections`).
  */
-export function layerRunOptions(commandLine: RunOptions, env: RunOptions, file: RunOptions, filePath?: string): { options: RunOptions; origins: string[] } {
-  const notGiven = (o: RunOptions) => Object.keys(o).filter((key) => !(key in commandLine));
+export function layerRunOptions(commandLine: RunOptionInput, env: RunOptionInput, file: RunOptionInput, filePath?: string): { options: RunOptionInput; origins: string[] } {
+  const notGiven = (o: RunOptionInput) => Object.keys(o).filter((key) => !(key in commandLine));
   const fromEnv = notGiven(env);
   const fromFile = notGiven(file).filter((key) => !(key in env));
   const origins = [

@@ -1,18 +1,22 @@
 import type { Target } from './target.js';
+import type { KeyType } from '../server/pki.js';
+import type { MtlsMode } from '../server/client-certificates.js';
+import type { StapleChoice } from '../server/ocsp-stapler.js';
 
-export type ResumeMode = 'none' | 'ticket' | 'id';
-export const RESUME_MODES: readonly ResumeMode[] = ['none', 'ticket', 'id'];
+export const RESUME_MODES = ['none', 'ticket', 'id'] as const;
+export type ResumeMode = (typeof RESUME_MODES)[number];
 /** `compare` (the default) measures a full-handshake phase, then a resumed (ticket) phase. */
 export type ResumePlan = ResumeMode | 'compare';
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 export const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
-export type SessionScope = 'slot' | 'worker';
+export const SESSION_SCOPES = ['slot', 'worker'] as const;
+export type SessionScope = (typeof SESSION_SCOPES)[number];
 
 /** node: tls.connect per attempt (the reference). native: the C addon's epoll loop (native/). */
-export type EngineName = 'native' | 'node';
-export const ENGINE_NAMES: readonly EngineName[] = ['native', 'node'];
+export const ENGINE_NAMES = ['native', 'node'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface EngineChoice {
   name: EngineName;
@@ -88,13 +92,13 @@ export interface Timeouts {
 
 /** Options of the built-in target (used when no target is given). */
 export interface BuiltInServerConfig {
-  keyType: string;
+  keyType: KeyType;
   tickets: boolean;
   sessionCache: boolean;
   /** Ask for a client certificate: required, optional (accept a client without one), or not at all. */
-  mtls: false | 'required' | 'optional';
+  mtls: false | MtlsMode;
   /** What the built-in server staples for a client that asks for OCSP status. */
-  ocspStaple: 'good' | 'revoked' | 'none';
+  ocspStaple: StapleChoice;
   /** With mtls: client certificates are checked against this CRL (PEM file). */
   crlFile: string | null;
   /** The chain to serve (e.g. written by `tlsbench certs`), instead of the cache's; its key type wins. */

@@ -4,100 +4,23 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import { formatDuration, parseDuration } from './duration.js';
 import { checkDuration, checkNumber, LIMITS, type NumericLimit } from './limits.js';
-import {
-  RESUME_MODES, type Credentials, type RequestConfig, type ResponseFraming, type ResumePlan,
-  type RunConfig, type SessionScope, type TlsVersion,
-} from './run-config.js';
+import type { Credentials, RequestConfig, ResponseFraming, ResumePlan, RunConfig, TlsVersion } from './run-config.js';
+import { choiceOf, ON_OFF, RUN_OPTIONS, switchOf, type RunOptionInput } from './run-option-table.js';
 import { checkKeylogFile } from './output-path.js';
 import { isHostName, parseTarget, type Target } from './target.js';
 import { parseTlsRange } from './tls-versions.js';
 import { cannotRead, UsageError } from './usage-error.js';
 import { checkClientTls } from './tls-preflight.js';
 import { resolveMeasuredServer, type MeasuredServer } from '../server-cpu/measured-server.js';
-import { STAPLE_CHOICES, type StapleChoice } from '../server/ocsp-stapler.js';
 import { checkCrl } from '../trust/crl.js';
-import { MTLS_MODES, type MtlsMode } from '../server/client-certificates.js';
+import type { MtlsMode } from '../server/client-certificates.js';
 import { chooseEngine } from '../engine/native-addon.js';
 import { resolveEarlyData } from './early-data.js';
 
-/** `tlsbench run` options as the user typed them (the CLI and the programmatic API share it). */
-export interface RunOptions {
-  target?: string;
-  workers?: number;
-  connections?: number;
-  rate?: number;
-  maxConnections?: number;
-  duration?: string | number;
-  handshakes?: number;
-  warmup?: string | number;
-  ramp?: string | number;
-  resume?: string;
-  resumeRatio?: number;
-  sessionScope?: string;
-  closeWait?: string | number;
-  tls?: string;
-  ciphers?: string;
-  ciphersuites?: string;
-  groups?: string;
-  sigalgs?: string;
-  sni?: string;
-  alpn?: string | string[];
-  insecure?: boolean;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  keyPassphrase?: string;
-  keylog?: string;
-  /** Ask for a stapled OCSP response: true/'on', false/'off' ('on'/'off' as a matrix axis). */
-  ocsp?: boolean | string;
-  requireStaple?: boolean;
-  /** Check the server's certificate against this CRL (PEM or DER). */
-  crl?: string;
-  timeout?: string | number;
-  connectTimeout?: string | number;
-  handshakeTimeout?: string | number;
-  responseTimeout?: string | number;
-  request?: string;
-  http?: string;
-  readBytes?: number;
-  read?: string;
-  requestsPerConnection?: number;
-  requireResumption?: boolean;
-  startAt?: string;
-  keyType?: string;
-  /** true or '' (a bare --mtls): required; 'optional'; false: off. */
-  mtls?: boolean | string;
-  serverTickets?: string;
-  serverSessionCache?: string;
-  /** good | revoked | none: what the built-in server staples for clients that ask. */
-  serverOcspStaple?: string;
-  /** With --mtls: the built-in server checks client certificates against this CRL. */
-  serverCrl?: string;
-  /** The built-in server serves the chain in this directory (tlsbench certs --out DIR). */
-  serverCertDir?: string;
-  responseBytes?: number;
-  /** An external server's processes on this machine whose CPU to measure (PID or PID,PID,…). */
-  serverPid?: string | number | (string | number)[];
-  /** An external server's cgroup v2 directory on this machine whose CPU to measure. */
-  serverCgroup?: string;
-  /** native | node; default native where it is built and carries the run's options (env TLSBENCH_ENGINE=node: node). */
-  engine?: string;
-  /** TLS 1.3 0-RTT: the request's first N bytes go as early data on resumed attempts (native engine). */
-  earlyData?: number;
-}
+export type { RunOptions, RunOptionInput } from './run-option-table.js';
 
-export const DEFAULTS = {
-  connections: 50,
-  duration: '5s',
-  warmup: '1s',
-  /** Bound on the measured window when only --handshakes is given. */
-  maxDuration: '10m',
-  closeWait: '1s',
-  timeout: '10s',
-  keyType: 'ecdsa-p256',
-} as const;
-
-export const KEY_TYPE_NAMES = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'] as const;
+/** Bound on the measured window when only --handshakes is given. */
+const MAX_DURATION = '10m';
 
 export interface ResolvedRun {
   config: RunConfig;
@@ -110,7 +33,7 @@ export interface ResolvedRun {
  * Turns options into a RunConfig, collecting every problem before failing, so one attempt
  * shows the user all that is wrong. Workers default to the cores the client may use.
  */
-export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availableParallelism()): ResolvedRun {
+export function resolveRunOptions(o: RunOptionInput, defaultWorkers = os.availableParallelism()): ResolvedRun {
   const problems: string[] = [];
   const attempt = <T>(fn: () => T, fallback: T): T => {
     try {
@@ -131,7 +54,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   const builtIn = o.target === undefined;
 
   const rate = number(o.rate, LIMITS.rate);
-  const connections = number(o.connections, LIMITS.connections) ?? DEFAULTS.connections;
+  const connections = number(o.connections, LIMITS.connections) ?? RUN_OPTIONS.connections.default;
   const maxConnections = number(o.maxConnections, LIMITS.maxConnections)
     ?? Math.min(LIMITS.maxConnections.max, Math.max(connections, Math.ceil((rate ?? 0) / 10), 100));
   if (o.maxConnections !== undefined && o.rate === undefined) problems.push('--max-connections caps attempts in flight in open loop: give --rate too, or use --connections for a closed loop');
@@ -143,28 +66,23 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
 
   const handshakes = number(o.handshakes, LIMITS.handshakes);
   const durationMs = o.duration !== undefined ? duration(o.duration, LIMITS.duration, 0)
-    : handshakes !== undefined ? null : parseDuration(DEFAULTS.duration, '--duration');
-  const warmupMs = duration(o.warmup ?? DEFAULTS.warmup, LIMITS.warmup, 0);
+    : handshakes !== undefined ? null : parseDuration(RUN_OPTIONS.duration.default, '--duration');
+  const warmupMs = duration(o.warmup ?? RUN_OPTIONS.warmup.default, LIMITS.warmup, 0);
   const rampMs = duration(o.ramp, LIMITS.ramp, 0);
-  const closeWaitMs = duration(o.closeWait ?? DEFAULTS.closeWait, LIMITS.closeWait, 0);
-  const timeout = duration(o.timeout ?? DEFAULTS.timeout, LIMITS.timeout, 10_000);
+  const closeWaitMs = duration(o.closeWait ?? RUN_OPTIONS.closeWait.default, LIMITS.closeWait, 0);
+  const timeout = duration(o.timeout ?? RUN_OPTIONS.timeout.default, LIMITS.timeout, 10_000);
   const timeouts = {
     connectMs: duration(o.connectTimeout, LIMITS.connectTimeout, timeout),
     handshakeMs: duration(o.handshakeTimeout, LIMITS.handshakeTimeout, timeout),
     responseMs: duration(o.responseTimeout, LIMITS.responseTimeout, timeout),
   };
 
-  let resume: ResumePlan = 'compare';
-  if (o.resume !== undefined) {
-    if ((RESUME_MODES as readonly string[]).includes(o.resume)) resume = o.resume as ResumePlan;
-    else problems.push(`--resume: '${o.resume}' is not one of none, ticket, id (leave it out to measure full and resumed side by side)`);
-  }
+  const resume: ResumePlan = choiceOf('resume', o.resume, problems) ?? 'compare';
   const resumeRatio = number(o.resumeRatio, LIMITS.resumeRatio) ?? 1;
   if (o.resumeRatio !== undefined && (resume === 'none' || resume === 'compare')) {
     problems.push('--resume-ratio needs a resuming phase: add --resume ticket or --resume id');
   }
-  const sessionScope = (o.sessionScope ?? 'slot') as SessionScope;
-  if (sessionScope !== 'slot' && sessionScope !== 'worker') problems.push(`--session-scope: '${o.sessionScope}' is not a scope; give slot or worker`);
+  const sessionScope = choiceOf('sessionScope', o.sessionScope, problems) ?? RUN_OPTIONS.sessionScope.default;
 
   const range = attempt(() => parseTlsRange(o.tls), { min: 'TLSv1.2' as TlsVersion, max: 'TLSv1.3' as TlsVersion, explicit: false });
   let { min: minVersion, max: maxVersion } = range;
@@ -250,36 +168,29 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
   }
 
   if (o.serverCertDir !== undefined && o.keyType !== undefined) problems.push('--server-cert-dir serves the chain in that directory, whose key type is its own: drop --key-type');
-  const keyType = o.keyType ?? DEFAULTS.keyType;
-  if (!(KEY_TYPE_NAMES as readonly string[]).includes(keyType)) problems.push(`--key-type: '${keyType}' is not a key type; give one of ${KEY_TYPE_NAMES.join(', ')}`);
-  const onOff = (value: string | undefined, option: string, fallback: boolean) => {
-    if (value === undefined) return fallback;
-    if (value === 'on' || value === 'off') return value === 'on';
-    problems.push(`${option}: '${value}' is not a switch; give on or off`);
-    return fallback;
-  };
-  const serverTickets = onOff(o.serverTickets, '--server-tickets', true);
+  const keyType = choiceOf('keyType', o.keyType, problems) ?? RUN_OPTIONS.keyType.default;
+  const serverTickets = switchOf('serverTickets', o.serverTickets ?? RUN_OPTIONS.serverTickets.default, problems) ?? true;
   let mtls: false | MtlsMode = false;
   if (o.mtls === true || o.mtls === '') mtls = 'required';
-  else if (typeof o.mtls === 'string') {
-    if ((MTLS_MODES as readonly string[]).includes(o.mtls)) mtls = o.mtls as MtlsMode;
-    else problems.push(`--mtls: '${o.mtls}' is not a mode; give required (the default of a bare --mtls) or optional`);
-  }
+  else if (typeof o.mtls === 'string') mtls = choiceOf('mtls', o.mtls, problems) ?? false;
   // --ocsp is a switch; as a matrix axis it arrives as on/off (a bare --ocsp there as '').
-  const ocspAsked = typeof o.ocsp === 'string' ? onOff(o.ocsp === '' ? 'on' : o.ocsp, '--ocsp', false) : !!o.ocsp;
+  let ocspAsked = !!o.ocsp;
+  if (typeof o.ocsp === 'string') {
+    ocspAsked = o.ocsp === '' || o.ocsp === 'on';
+    if (!['', ...ON_OFF].includes(o.ocsp)) problems.push(`--ocsp: '${o.ocsp}' is not a switch; give ${ON_OFF.join(' or ')}`);
+  }
   if (o.requireStaple && o.ocsp !== undefined && !ocspAsked) problems.push('--require-staple asks for a staple, but --ocsp is off: drop one of them');
   const ocsp = ocspAsked || !!o.requireStaple;
-  const serverOcspStaple = o.serverOcspStaple ?? 'good';
-  if (!(STAPLE_CHOICES as readonly string[]).includes(serverOcspStaple)) problems.push(`--server-ocsp-staple: '${serverOcspStaple}' is not a choice; give one of ${STAPLE_CHOICES.join(', ')}`);
-  const serverSessionCache = onOff(o.serverSessionCache, '--server-session-cache', true);
+  const serverOcspStaple = choiceOf('serverOcspStaple', o.serverOcspStaple, problems) ?? RUN_OPTIONS.serverOcspStaple.default;
+  const serverSessionCache = switchOf('serverSessionCache', o.serverSessionCache ?? RUN_OPTIONS.serverSessionCache.default, problems) ?? true;
   if (!builtIn) {
     const serverOnly = [
       ['--key-type', o.keyType], ['--mtls', o.mtls], ['--server-tickets', o.serverTickets],
       ['--server-session-cache', o.serverSessionCache], ['--server-ocsp-staple', o.serverOcspStaple], ['--server-crl', o.serverCrl], ['--server-cert-dir', o.serverCertDir], ['--response-bytes', o.responseBytes],
-    ].filter(([, v]) => v !== undefined && v !== false).map(([name]) => name);
+    ].filter(([name, v]) => v !== undefined && !(name === '--mtls' && v === false)).map(([name]) => name);
     if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given: drop them, or leave out the target`);
   }
-  const responseBytes = number(o.responseBytes, LIMITS.responseBytes) ?? 0;
+  const responseBytes = number(o.responseBytes, LIMITS.responseBytes) ?? RUN_OPTIONS.responseBytes.default;
   const serverPids = o.serverPid === undefined ? [] : Array.isArray(o.serverPid) ? o.serverPid : [o.serverPid];
   if (builtIn && (serverPids.length || o.serverCgroup !== undefined)) {
     problems.push('--server-pid and --server-cgroup name an external server on this machine; the built-in server (no target given) is always measured');
@@ -288,9 +199,10 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
 
   // TLSBENCH_ENGINE=node runs everything on the Node engine; =native is the default anyway (and,
   // unlike --engine native, never turns a machine without the build into an error).
-  const engineChoice = chooseEngine(o.engine ?? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined));
-  if ('error' in engineChoice) problems.push(engineChoice.error);
-  const earlyData = resolveEarlyData(o.earlyData, { resume, maxVersion, request, engine: 'choice' in engineChoice ? engineChoice.choice : null }, problems);
+  const engine = o.engine === undefined ? (process.env.TLSBENCH_ENGINE === 'node' ? 'node' : undefined) : choiceOf('engine', o.engine, problems);
+  const engineChoice = o.engine !== undefined && engine === undefined ? null : chooseEngine(engine);
+  if (engineChoice && 'error' in engineChoice) problems.push(engineChoice.error);
+  const earlyData = resolveEarlyData(o.earlyData, { resume, maxVersion, request, engine: engineChoice && 'choice' in engineChoice ? engineChoice.choice : null }, problems);
 
   if (problems.length) throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
 
@@ -302,7 +214,7 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     maxConnections,
     durationMs,
     handshakes: handshakes ?? null,
-    maxDurationMs: parseDuration(DEFAULTS.maxDuration, 'max duration'),
+    maxDurationMs: parseDuration(MAX_DURATION, 'max duration'),
     warmupMs,
     rampMs,
     resume,
@@ -331,8 +243,8 @@ export function resolveRunOptions(o: RunOptions, defaultWorkers = os.availablePa
     request,
     requireResumption: !!o.requireResumption,
     startAt,
-    server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls, ocspStaple: serverOcspStaple as StapleChoice, crlFile: o.serverCrl ?? null, certDir: o.serverCertDir ?? null, responseBytes },
-    engine: 'choice' in engineChoice ? engineChoice.choice : { name: 'node', reason: null },
+    server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls, ocspStaple: serverOcspStaple, crlFile: o.serverCrl ?? null, certDir: o.serverCertDir ?? null, responseBytes },
+    engine: engineChoice && 'choice' in engineChoice ? engineChoice.choice : { name: 'node', reason: null },
     earlyData,
   };
   checkClientTls(config.tls, credentials);
@@ -360,7 +272,7 @@ export function readCrl(file: string, option: string, trustedPem: string | undef
 }
 
 /** Options whose empty value is a mistake (an unset shell variable), not a choice. */
-const EMPTY_CHECKED: ReadonlyArray<readonly [string, keyof RunOptions]> = [
+const EMPTY_CHECKED: ReadonlyArray<readonly [string, keyof RunOptionInput]> = [
   ['--sni', 'sni'], ['--alpn', 'alpn'], ['--ciphers', 'ciphers'], ['--ciphersuites', 'ciphersuites'],
   ['--groups', 'groups'], ['--sigalgs', 'sigalgs'], ['--ca', 'ca'], ['--cert', 'cert'], ['--key', 'key'],
   ['--keylog', 'keylog'], ['--crl', 'crl'], ['--server-crl', 'serverCrl'], ['--server-cert-dir', 'serverCertDir'], ['--http', 'http'], ['--request', 'request'], ['--key-passphrase', 'keyPassphrase'],
@@ -387,11 +299,12 @@ function checkCertificates(pem: string, option: string, file: string): void {
   }
 }
 
-function resolveRequest(o: RunOptions, target: Target | null): RequestConfig | null {
-  const perConnection = o.requestsPerConnection === undefined ? 1 : checkNumber(o.requestsPerConnection, LIMITS.requestsPerConnection);
+function resolveRequest(o: RunOptionInput, target: Target | null): RequestConfig | null {
+  const perConnection = o.requestsPerConnection === undefined ? RUN_OPTIONS.requestsPerConnection.default : checkNumber(o.requestsPerConnection, LIMITS.requestsPerConnection);
   if (o.request !== undefined && o.http !== undefined) throw new UsageError('--request and --http both say what to send: give one');
   const readAll = o.read !== undefined;
-  if (readAll && o.read !== 'all') throw new UsageError(`--read: '${o.read}' is not supported; use --read all or --read-bytes N`);
+  const notAll: string[] = [];
+  if (readAll && !choiceOf('read', o.read, notAll)) throw new UsageError(notAll[0]!);
   if (readAll && o.readBytes !== undefined) throw new UsageError('--read all and --read-bytes both say how much to read: give one');
   if (o.readBytes !== undefined) checkNumber(o.readBytes, LIMITS.readBytes);
   if (o.request === undefined && o.http === undefined) {

@@ -1,8 +1,28 @@
 import { TLS_VERSIONS, type TlsVersion } from './run-config.js';
 import { UsageError } from './usage-error.js';
 
+/** The versions as the user names them, oldest first (`--tls 1.2`, `tls: '1.0-1.3'`). */
+export const TLS_VERSION_NUMBERS = ['1.0', '1.1', '1.2', '1.3'] as const;
+export type TlsVersionNumber = (typeof TLS_VERSION_NUMBERS)[number];
+
+/** The named choices of `--tls`, for `run` and `serve` alike: one version, or `both` (1.2 and 1.3). */
+export const TLS_CHOICES = ['1.2', '1.3', 'both'] as const;
+export type TlsChoice = (typeof TLS_CHOICES)[number];
+
+/**
+ * What `run` takes as `tls`: a choice or a range such as `1.0-1.3`. `serve` takes a TlsChoice
+ * (the built-in server speaks TLS 1.2 and 1.3 only): the same shape, a narrower set.
+ */
+export type TlsVersions = TlsChoice | TlsVersionNumber | OrderedRanges<typeof TLS_VERSION_NUMBERS>;
+
+/** `1.0-1.0`, `1.0-1.1`, … `1.3-1.3`: oldest first, as parseTlsRange accepts them. */
+type OrderedRanges<V extends readonly string[]> =
+  V extends readonly [infer First extends string, ...infer Rest extends string[]] ? `${First}-${First | Rest[number]}` | OrderedRanges<Rest> : never;
+
 const NAMES: Record<string, TlsVersion> = {
-  '1.0': 'TLSv1', '1': 'TLSv1', '1.1': 'TLSv1.1', '1.2': 'TLSv1.2', '1.3': 'TLSv1.3',
+  ...Object.fromEntries(TLS_VERSION_NUMBERS.map((n, i) => [n, TLS_VERSIONS[i]!])),
+  // `--tls 1` as OpenSSL's `-tls1` names TLS 1.0.
+  '1': 'TLSv1',
 };
 
 export interface TlsRange {
@@ -19,7 +39,7 @@ export function parseTlsRange(text: string | undefined): TlsRange {
   const min = NAMES[lo!];
   const max = NAMES[hi!];
   if (!min || !max || TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
-    throw new UsageError(`--tls: '${text}' is not a version or range; use 1.2, 1.3, both, or a range such as 1.0-1.3`);
+    throw new UsageError(`--tls: '${text}' is not a version or range; use ${TLS_CHOICES.join(', ')}, or a range such as 1.0-1.3`);
   }
   return { min, max, explicit: true };
 }

@@ -12,27 +12,11 @@ import { mergeTimelinePoints, type Snapshot, type TimelinePoint } from '../metri
 import { OwnProcessSource } from '../server-cpu/cpu-source.js';
 import { CpuSampler, now } from './cpu-sampler.js';
 import type { ServerCpuSampler } from './server-cpu-sampler.js';
+import type { PhaseObserver, SecondCpu } from './phase-observer.js';
 import { splitWork } from './work-split.js';
 
 /** Lead time between the start barrier and the first attempt, so every worker starts together. */
 const START_LEAD_MS = 50;
-
-/** CPU of one second of the run, for the live view: cores busy = CPU-seconds ÷ the second's length. */
-export interface SecondCpu {
-  /** This process (coordinator and workers), user + system; null when not read over the whole second. */
-  clientCores: number | null;
-  /** The measured server (built-in, --server-pid, --server-cgroup); null when none is measured. */
-  server: {
-    cores: number;
-    /** Its CPU-µs ÷ handshakes completed in the second (every class); null when none completed. */
-    perHandshakeUs: number | null;
-  } | null;
-}
-
-export interface PhaseObserver {
-  /** A second of the whole run, once every worker has reported it (negative: ramp/warm-up). */
-  onSecond?(point: TimelinePoint, phase: PhasePlan, clock: PhaseClock, inFlight: number, cpu: SecondCpu): void;
-}
 
 export interface PhaseTarget {
   host: string;

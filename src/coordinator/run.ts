@@ -20,7 +20,8 @@ async function userChain(dir: string): Promise<CertificateChain> {
   }
 }
 import { allowedCpus, pinProcess, splitCores } from './cores.js';
-import { PhaseRunner, type PhaseObserver } from './phase-runner.js';
+import { PhaseRunner } from './phase-runner.js';
+import type { PhaseObserver } from './phase-observer.js';
 import { ServerCpuSampler } from './server-cpu-sampler.js';
 import { ProcessTreeSource } from '../server-cpu/cpu-source.js';
 import { sourceFor, type MeasuredServer } from '../server-cpu/measured-server.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { EngineChoice } from '../config/run-config.js';
+import type { EngineChoice, EngineName } from '../config/run-config.js';
 import type { EarlyDataOutcome } from '../metrics/early-data.js';
 
 /**
@@ -173,10 +173,7 @@ export function loadNativeAddon(): { addon: NativeAddon | null; error: string | 
  * (closed and open loop, the request phase, --crl, --ocsp). Asking for native where it is not built
  * or does not load is a problem for the user (returned as the error).
  */
-export function chooseEngine(requested: string | undefined): { choice: EngineChoice } | { error: string } {
-  if (requested !== undefined && requested !== 'native' && requested !== 'node') {
-    return { error: `--engine: '${requested}' is not native or node` };
-  }
+export function chooseEngine(requested: EngineName | undefined): { choice: EngineChoice } | { error: string } {
   if (requested === 'node') return { choice: { name: 'node', reason: '--engine node' } };
   const { error } = loadNativeAddon();
   if (requested === 'native') {

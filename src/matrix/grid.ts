@@ -1,5 +1,5 @@
 import { camel, kebab, parseConfigFile, runOptionsFrom } from '../config/option-sources.js';
-import type { RunOptions } from '../config/run-options.js';
+import type { RunOptionInput } from '../config/run-options.js';
 import { UsageError } from '../config/usage-error.js';
 import type { MatrixCellSpec, MatrixSpec } from './matrix-result.js';
 
@@ -29,8 +29,8 @@ function splitList(value: string, option: string): string[] {
 }
 
 /** Grid from command-line options: every axis option holding a comma list spans the grid. */
-export function gridFromOptions(options: RunOptions): MatrixCellSpec[] {
-  const common: RunOptions = { ...options };
+export function gridFromOptions(options: RunOptionInput): MatrixCellSpec[] {
+  const common: RunOptionInput = { ...options };
   const axes: [Axis, string[]][] = [];
   for (const axis of AXES) {
     const value = options[axis];
@@ -59,7 +59,7 @@ export const FILE_KEYS = ['options', 'axes', 'cells', 'baseline', 'repeat'];
  * Grid from a --config file. Options on the command line apply to every cell and win over the
  * file's `options`; a cell's own values win over both.
  */
-export async function gridFromFile(path: string, commandLine: RunOptions): Promise<MatrixSpec> {
+export async function gridFromFile(path: string, commandLine: RunOptionInput): Promise<MatrixSpec> {
   const raw = parseConfigFile(path);
   const problems: string[] = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -67,7 +67,7 @@ export async function gridFromFile(path: string, commandLine: RunOptions): Promi
   }
   const file = raw as MatrixFile;
   for (const key of Object.keys(file)) if (!FILE_KEYS.includes(key)) problems.push(`unknown key "${key}" (known: ${FILE_KEYS.join(', ')})`);
-  const toOptions = (record: unknown, where: string): RunOptions => runOptionsFrom(record, where, problems);
+  const toOptions = (record: unknown, where: string): RunOptionInput => runOptionsFrom(record, where, problems);
 
   const fileOptions = toOptions(file.options ?? {}, 'options');
   const axes: [Axis, string[]][] = [];

@@ -1,10 +1,10 @@
-import type { RunOptions } from '../config/run-options.js';
+import type { RunOptionInput } from '../config/run-options.js';
 import type { RunResult } from '../metrics/run-result.js';
 
 /** One configuration of the grid, as the user gave it (common options merged in). */
 export interface MatrixCellSpec {
   name: string;
-  options: RunOptions;
+  options: RunOptionInput;
 }
 
 export interface MatrixSpec {
@@ -18,7 +18,7 @@ export interface MatrixSpec {
 /** A cell that ran has a result; one that could not run here has `skipped` saying why. */
 export interface MatrixCell {
   name: string;
-  options: RunOptions;
+  options: RunOptionInput;
   result: RunResult | null;
   skipped?: string;
 }

@@ -1,5 +1,5 @@
 import type { PhasePlan } from '../config/run-config.js';
-import type { SecondCpu } from '../coordinator/phase-runner.js';
+import type { SecondCpu } from '../coordinator/phase-observer.js';
 import type { PhaseClock } from '../engine/task.js';
 import type { TimelinePoint } from '../metrics/timeline.js';
 import { cpuMicros } from './server-cost-labels.js';

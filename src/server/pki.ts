@@ -18,16 +18,9 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
-
-export const KEY_TYPES: readonly KeyType[] = Object.freeze([
-  'rsa-2048',
-  'rsa-3072',
-  'rsa-4096',
-  'ecdsa-p256',
-  'ecdsa-p384',
-  'ed25519',
-]);
+/** The certificate key types the built-in PKI makes: the one list the CLI, validation and API types read. */
+export const KEY_TYPES = Object.freeze(['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'] as const);
+export type KeyType = (typeof KEY_TYPES)[number];
 
 export function isKeyType(value: unknown): value is KeyType {
   return typeof value === 'string' && (KEY_TYPES as readonly string[]).includes(value);

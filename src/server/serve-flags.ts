@@ -4,20 +4,16 @@
  * Kept together so the two cannot drift apart.
  */
 import { isIP } from 'node:net';
-import type { SecureVersion } from 'node:tls';
 import { checkNumber, SERVE_LIMITS, type NumericLimit } from '../config/limits.js';
 import { checkOutputDir } from '../config/output-path.js';
 import { UsageError } from '../config/usage-error.js';
 import { isHostName } from '../config/target.js';
+import { ON_OFF } from '../config/run-option-table.js';
+import { parseTlsRange, shortVersion, TLS_CHOICES } from '../config/tls-versions.js';
 import { isKeyType, KEY_TYPES } from './pki.js';
 import type { ServeOptions } from './target-server.js';
 import { STAPLE_CHOICES } from './ocsp-stapler.js';
 import { MTLS_MODES, mtlsModeOf } from './client-certificates.js';
-
-export const TLS_CHOICES = ['1.2', '1.3', 'both'] as const;
-export type TlsChoice = (typeof TLS_CHOICES)[number];
-export const ON_OFF = ['on', 'off'] as const;
-export type OnOff = (typeof ON_OFF)[number];
 
 /** Flags as yargs hands them over (after defaults), before validation. */
 export interface ServeFlags {
@@ -44,12 +40,6 @@ export interface ValidatedServeFlags {
   options: ServeOptions;
   workers: number;
 }
-
-const TLS_RANGES: Record<TlsChoice, { min: SecureVersion; max: SecureVersion }> = {
-  '1.2': { min: 'TLSv1.2', max: 'TLSv1.2' },
-  '1.3': { min: 'TLSv1.3', max: 'TLSv1.3' },
-  both: { min: 'TLSv1.2', max: 'TLSv1.3' },
-};
 
 export function isLoopback(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
@@ -107,7 +97,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
   const options: ServeOptions = {
     host: flags.host,
     port: flags.port,
-    tls: TLS_RANGES[tlsChoice],
+    tls: (({ min, max }) => ({ min, max }))(parseTlsRange(tlsChoice)),
     tickets: tickets === 'on',
     sessionCache: sessionCache === 'on',
     keyType: flags.keyType as ServeOptions['keyType'],
@@ -126,10 +116,11 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
 
 /** The `serve` arguments that reproduce `opts` (used to spawn the target as a child). */
 export function serveArgsFromOptions(opts: ServeOptions, workers = 1): string[] {
-  const choice = (Object.keys(TLS_RANGES) as TlsChoice[]).find(
-    (k) => TLS_RANGES[k].min === opts.tls.min && TLS_RANGES[k].max === opts.tls.max,
-  );
-  if (!choice) throw new UsageError(`the built-in target supports TLS 1.2, 1.3 or both; not ${opts.tls.min}–${opts.tls.max}`);
+  const choice = TLS_CHOICES.find((c) => {
+    const range = parseTlsRange(c);
+    return range.min === opts.tls.min && range.max === opts.tls.max;
+  });
+  if (!choice) throw new UsageError(`the built-in target supports TLS ${TLS_CHOICES.join(', ')}; not ${shortVersion(opts.tls.min)}–${shortVersion(opts.tls.max)}`);
   const args = [
     '--host', opts.host,
     '--port', String(opts.port),
