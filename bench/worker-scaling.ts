@@ -115,6 +115,8 @@ async function main(): Promise<void> {
   const errors = rounds.flat().reduce((n, m) => n + m.errors, 0);
   const efficiency = median(efficiencies);
   const serverBusy = median(two.map((m) => m.serverCpuSec / m.windowSec));
+  const clientBusy = median(two.map((m) => m.clientCpuSec / m.windowSec));
+  const machineBusy = clientBusy + serverBusy;
   const row = (ms: Measurement[]) => [
     String(ms[0]!.workers),
     median(ms.map((m) => m.perCpuSecond)).toFixed(0),
@@ -136,7 +138,9 @@ async function main(): Promise<void> {
       `**${(2 * efficiency).toFixed(2)}×** one worker's handshakes (issue 11's target ≥ 1.8× ${2 * efficiency >= 1.8 ? '✓' : '✗'}).`,
     `Measured throughput ratio here: ${median(throughputRatios).toFixed(2)}× — ${serverBusy >= 0.9
       ? `the server was the limit (${serverBusy.toFixed(2)} of its CPU busy with two workers), so this is not the client's scaling.`
-      : `the server was not saturated (${serverBusy.toFixed(2)} busy with two workers): something else limited both setups (other load on the machine?), so this ratio says little.`}`,
+      : machineBusy >= 1.8
+        ? `the machine's two CPUs were full with two workers (client ${clientBusy.toFixed(2)} + server ${serverBusy.toFixed(2)}): the second worker takes CPU 1 from the server, so this ratio is the machine's limit, not the client's scaling.`
+        : `neither the server (${serverBusy.toFixed(2)} busy) nor the machine (${machineBusy.toFixed(2)} of 2 CPUs) was full with two workers: something else limited both setups (other load?), so this ratio says little.`}`,
     errors ? `Errors: ${errors} over all runs.` : 'No errors in any run.',
     '',
   ].join('\n');

@@ -17,8 +17,11 @@ import type { TimelinePoint } from './timeline.js';
  *    Also OCSP stapling: `config.tls.ocsp`/`requireStaple`, `config.server.ocspStaple`,
  *    `target.builtIn.ocspStaple`, per-class `ocsp` in tallies and summaries, `probe.ocsp`.
  * 6: comparisons carry `gate`, per row `crossed`, per threshold `failed`, `withinNoise`, `noSpread`, `passed`.
+ * 7: TLS 1.3 early data (`config.earlyData`, per phase `earlyData` with its `zeroRtt` tally and
+ *    summary, the `first-byte` latency metric); the negotiated sample's `clientCertificateRequested`
+ *    (native engine); `probe.refusals` (why a version the server speaks was refused).
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export interface RuntimeInfo {
   node: string;
