@@ -407,7 +407,11 @@ describe('TLS options, checked on the wire: the same negotiation on both engines
           if (c.alpn) assert.equal(sample.alpn, c.alpn, engine);
           seen.push({
             errors: s.errors,
-            classes: Object.fromEntries(Object.entries(s.classes).map(([k, v]) => [k, { handshakes: v!.handshakes, sample: { ...v!.negotiated[0]!, count: 0 } }])),
+            // clientCertificateRequested: only the native engine can see a CertificateRequest (tls-mtls.test.ts).
+            classes: Object.fromEntries(Object.entries(s.classes).map(([k, v]) => {
+              const { clientCertificateRequested: _seenByNativeOnly, ...sample } = v!.negotiated[0]!;
+              return [k, { handshakes: v!.handshakes, sample: { ...sample, count: 0 } }];
+            })),
           });
         }
         for (const other of seen.slice(1)) assert.deepEqual(other, seen[0], 'both engines negotiated the same, and counted the same');
