@@ -153,6 +153,13 @@ describe('a server that asks for no client certificate (openssl s_server without
     assert.equal(notAsked.code, 0, notAsked.stderr);
     assert.doesNotMatch(notAsked.stdout, /client cert/);
   });
+
+  test('the Node engine, which cannot see a CertificateRequest, never says "sent": only "configured"', async () => {
+    const notAsked = await runCli([...externalTarget(plain, certs), '--engine', 'node', '--resume', 'none', ...clientCert(), ...SMALL, '--quiet']);
+    assert.equal(notAsked.code, 0, notAsked.stderr);
+    assert.match(notAsked.stdout, /client cert configured \(sent if asked; the Node engine cannot see a request\)/);
+    assert.doesNotMatch(notAsked.stdout, /client cert (requested|sent)/);
+  });
 });
 
 describe('nginx ssl_verify_client on', () => {

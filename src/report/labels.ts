@@ -16,11 +16,11 @@ export function targetLabel(result: RunResult): string {
 /**
  * The client certificate in a negotiated sample, in words, or null when there is nothing to say.
  * The native engine sees the server's CertificateRequest and what the client answered; the Node
- * engine sees neither, and its "sent" means configured on a full handshake (README: "What Node lets
- * a client see").
+ * engine sees neither, so it says only what it knows: a certificate was configured, for a full
+ * handshake (README: "What Node lets a client see").
  */
 export function clientCertificateLabel(s: Pick<NegotiatedSample, 'clientCertificate' | 'clientCertificateRequested'>): string | null {
-  if (s.clientCertificateRequested === undefined) return s.clientCertificate ? 'client cert sent' : null;
+  if (s.clientCertificateRequested === undefined) return s.clientCertificate ? 'client cert configured (sent if asked; the Node engine cannot see a request)' : null;
   if (!s.clientCertificateRequested) return null;
   return s.clientCertificate ? 'client cert requested and sent' : 'client cert requested, none sent';
 }
