@@ -166,6 +166,12 @@ const TABLE: BadInput[] = [
   run('/nonexistent/request.bin', '--request', '@/nonexistent/request.bin'),
   run('--http', '--http', ''),
   run('--read-bytes', '--read-bytes', '5'),
+  run('--early-data', '--http', '/', '--early-data', '0'),
+  run('--early-data', '--http', '/', '--early-data', '1e6'),
+  run('--early-data', '--early-data', '16'),
+  run('--early-data', '--http', '/', '--early-data', '16', '--resume', 'none'),
+  run('--early-data', '--http', '/', '--early-data', '16', '--tls', '1.2'),
+  run('--early-data', '--http', '/', '--early-data', '16', '--engine', 'node'),
   // start time
   run('--start-at', '--start-at', 'yesterday'),
   run('--start-at', '--start-at', '2000-01-01T00:00:00Z'),
