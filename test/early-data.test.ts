@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { schemaProblem } from '../src/schema/result-schemas.js';
-import { createTestCerts, type TestCerts } from './support/certs.js';
 import { runCli } from './support/cli.js';
 import { nativeBuilt } from './support/engines.js';
 import { loggingNginxSuite } from './support/logging-nginx-suite.js';
-import { startOpenSslServer, type ExternalServer } from './support/openssl-server.js';
-import { externalTarget, tlsRun } from './support/tls-run.js';
+import { openSslServerSuite } from './support/openssl-server-suite.js';
+import { tlsRun } from './support/tls-run.js';
 import { skipUnlessCi } from './support/required.js';
 import type { RunResult } from '../src/metrics/run-result.js';
 import { ClassRecorder, emptyTally, mergeTallies, type Tally } from '../src/metrics/tally.js';
@@ -185,20 +184,8 @@ describe('--early-data against nginx', () => {
 });
 
 describe('--early-data against openssl s_server', () => {
-  let certs: TestCerts;
-  const servers: ExternalServer[] = [];
-  before(async () => {
-    certs = await createTestCerts();
-  });
-  after(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-    await certs.cleanup();
-  });
-  const start = async (extraArgs: string[], www: boolean) => {
-    const server = await startOpenSslServer({ certPath: certs.certPath, keyPath: certs.keyPath, tls: '1.3', www, extraArgs });
-    servers.push(server);
-    return server;
-  };
+  const suite = openSslServerSuite();
+  const start = (extraArgs: string[], www: boolean) => suite.start({ tls: '1.3', www, extraArgs });
 
   test('-early_data: the client\'s accepted count is the number of early-data requests s_server printed', async (t) => {
     if (needsNative(t)) return;
@@ -206,7 +193,7 @@ describe('--early-data against openssl s_server', () => {
     // its stdin closed, closes the connection: so the response is read until that close.
     const server = await start(['-early_data'], false);
     const probe = 'EARLY-DATA-PROBE\n';
-    const run = await tlsRun([...externalTarget(server, certs), ...LOAD, '-n', String(N), '--request', 'EARLY-DATA-PROBE\\n', '--read', 'all', '--early-data', String(probe.length)]);
+    const run = await tlsRun([...suite.target(server), ...LOAD, '-n', String(N), '--request', 'EARLY-DATA-PROBE\\n', '--read', 'all', '--early-data', String(probe.length)]);
     const s = run.phase.summary;
     assert.deepEqual(s.errors, {});
     const e = s.earlyData!;
@@ -222,7 +209,7 @@ describe('--early-data against openssl s_server', () => {
     // so OpenSSL rejects it, and the client writes the request again after the handshake (-www answers it).
     const server = await start(['-max_early_data', '16384'], true);
     const get = 'GET / HTTP/1.0\r\n\r\n';
-    const run = await tlsRun([...externalTarget(server, certs), ...LOAD, '-n', String(N), '--request', 'GET / HTTP/1.0\\r\\n\\r\\n', '--read', 'all', '--early-data', String(get.length)]);
+    const run = await tlsRun([...suite.target(server), ...LOAD, '-n', String(N), '--request', 'GET / HTTP/1.0\\r\\n\\r\\n', '--read', 'all', '--early-data', String(get.length)]);
     const s = run.phase.summary;
     assert.deepEqual(s.errors, {});
     const e = s.earlyData!;
@@ -239,7 +226,7 @@ describe('--early-data against openssl s_server', () => {
   test('a ticket that allows fewer bytes than --early-data: not offered, counted with that reason', async (t) => {
     if (needsNative(t)) return;
     const server = await start(['-early_data', '-max_early_data', '8'], false);
-    const run = await tlsRun([...externalTarget(server, certs), ...LOAD, '-n', '20', '--request', 'EARLY-DATA-PROBE\\n', '--read', 'all', '--early-data', '17']);
+    const run = await tlsRun([...suite.target(server), ...LOAD, '-n', '20', '--request', 'EARLY-DATA-PROBE\\n', '--read', 'all', '--early-data', '17']);
     const s = run.phase.summary;
     assert.deepEqual(s.errors, {});
     const e = s.earlyData!;

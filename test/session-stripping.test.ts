@@ -7,23 +7,15 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Attempt, type DialSettings } from '../src/engine/attempt.js';
-import { createTestCerts, type TestCerts } from './support/certs.js';
-import { startOpenSslServer, type ExternalServer } from './support/openssl-server.js';
+import type { ExternalServer } from './support/openssl-server.js';
+import { openSslServerSuite } from './support/openssl-server-suite.js';
 
 const execFileP = promisify(execFile);
 
-let certs: TestCerts;
-const servers: ExternalServer[] = [];
-before(async () => {
-  certs = await createTestCerts();
-});
-after(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
-  await certs?.cleanup();
-});
+const suite = openSslServerSuite();
 
 /** Node 24 wraps the DER: "\0nodejs:tls:session:1\0", a 16-bit length, the server name. */
 function der(session: Buffer): Buffer {
@@ -35,7 +27,7 @@ function der(session: Buffer): Buffer {
 
 /** What `openssl sess_id` reads in a session: its protocol and whether it holds a certificate. */
 async function sessId(session: Buffer, name: string): Promise<{ protocol: string; certificate: boolean }> {
-  const file = path.join(certs.dir, `${name}.der`);
+  const file = path.join(suite.certs.dir, `${name}.der`);
   await writeFile(file, der(session));
   const { stdout } = await execFileP('openssl', ['sess_id', '-inform', 'DER', '-in', file, '-text', '-cert']);
   return { protocol: /Protocol\s*:\s*(\S+)/.exec(stdout)?.[1] ?? '?', certificate: stdout.includes('-----BEGIN CERTIFICATE-----') };
@@ -45,7 +37,7 @@ async function sessId(session: Buffer, name: string): Promise<{ protocol: string
 function nodeSession(server: ExternalServer, version: tls.SecureVersion): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let session: Buffer | undefined;
-    const socket = tls.connect({ host: server.host, port: server.port, servername: 'localhost', ca: certs.pem.ca, minVersion: version, maxVersion: version });
+    const socket = tls.connect({ host: server.host, port: server.port, servername: 'localhost', ca: suite.certs.pem.ca, minVersion: version, maxVersion: version });
     socket.on('session', (s: Buffer) => (session = s));
     socket.on('secureConnect', () => socket.end());
     socket.on('data', () => {});
@@ -57,7 +49,7 @@ function nodeSession(server: ExternalServer, version: tls.SecureVersion): Promis
 function dial(server: ExternalServer, version: tls.SecureVersion): DialSettings {
   return {
     host: server.host, port: server.port, servername: 'localhost',
-    secureContext: tls.createSecureContext({ ca: certs.pem.ca, minVersion: version, maxVersion: version }),
+    secureContext: tls.createSecureContext({ ca: suite.certs.pem.ca, minVersion: version, maxVersion: version }),
     rejectUnauthorized: true, alpn: undefined,
     timeouts: { connectMs: 10_000, handshakeMs: 10_000, responseMs: 10_000 },
     request: null, closeWaitMs: 2000, keylog: null, clientCertificate: false, ocsp: null,
@@ -67,8 +59,7 @@ function dial(server: ExternalServer, version: tls.SecureVersion): DialSettings 
 describe('sessions the engine keeps, read by openssl sess_id and resumed by openssl s_server', () => {
   for (const [version, stripped] of [['TLSv1.3', true], ['TLSv1.2', false]] as const) {
     test(`${version}: ${stripped ? 'stored without' : 'stored with'} the server certificate; offered back, it resumes, verified`, async () => {
-      const server = await startOpenSslServer({ certPath: certs.certPath, keyPath: certs.keyPath, tls: version === 'TLSv1.3' ? '1.3' : '1.2' });
-      servers.push(server);
+      const server = await suite.start({ tls: version === 'TLSv1.3' ? '1.3' : '1.2' });
       // Node's own session holds the certificate: there is something to strip.
       assert.deepEqual(await sessId(await nodeSession(server, version), `node-${version}`), { protocol: version, certificate: true });
       const settings = dial(server, version);
