@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "tlsbench_native",
-      "sources": ["src/addon.c", "src/handshake_loop.c", "src/response_reader.c", "src/trust.c"],
+      "sources": ["src/addon.c", "src/handshake_loop.c", "src/response_reader.c", "src/trust.c", "src/error_names.c", "src/pem_credentials.c", "src/target_server.c", "src/target_addon.c", "src/napi_options.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-strict-aliasing"],
       "conditions": [
         ["sanitize==1", {

@@ -27,7 +27,8 @@ libasan="$(gcc -print-file-name=libasan.so)"
 
 npx tsc -p .
 files=(dist/test/engine-parity.test.js dist/test/hostile-servers.test.js dist/test/run-core.test.js
-  dist/test/early-data.test.js dist/test/ocsp.test.js dist/test/crl.test.js dist/test/tls-mtls.test.js)
+  dist/test/early-data.test.js dist/test/ocsp.test.js dist/test/crl.test.js dist/test/tls-mtls.test.js
+  dist/test/native-target.test.js dist/test/server-target.test.js)
 
 echo "== sanitize: tests on the native engine with $libasan preloaded =="
 set +e

@@ -124,22 +124,35 @@ describe('built-in server --mtls and --crl', () => {
     assert.deepEqual(run.phase.builtInServer?.clientCertificates, { requested: N, sent: N, accepted: N, rejected: {} });
   });
 
-  test('TLS 1.2, a revoked client certificate: every attempt fails in one tls.* class, and the server counted each CERT_REVOKED', async () => {
-    const run = await tlsRun(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.2', ...builtIn()], 1);
-    const errors = Object.entries(run.phase.summary.errors);
-    assert.equal(errors.length, 1, JSON.stringify(run.phase.summary.errors));
-    assert.match(errors[0]![0], /^tls\./);
-    assert.equal(errors[0]![1], N);
-    assert.deepEqual(run.phase.builtInServer?.clientCertificates?.rejected, { CERT_REVOKED: N });
+  test('TLS 1.2, a revoked client certificate: every attempt fails in one class (native: the alert; Node: its drop), and the server counted each CERT_REVOKED', async () => {
+    for (const [engine, expected] of [['native', 'tls.alert.certificate_revoked'], ['node', 'tls.closed']] as const) {
+      const run = await tlsRun(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.2', '--server-engine', engine, ...builtIn()], 1);
+      assert.equal(run.result.target.builtIn?.engine, engine);
+      assert.deepEqual(run.phase.summary.errors, { [expected]: N }, engine);
+      assert.deepEqual(run.phase.builtInServer?.clientCertificates?.rejected, { CERT_REVOKED: N }, engine);
+    }
   });
 
-  test('TLS 1.3, a revoked client certificate: Node\'s server drops it without an alert; the run says so from the server\'s count', async () => {
-    const run = await tlsRun(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.3', ...builtIn()]);
+  test('TLS 1.3, a revoked client certificate: the native server (auto with --mtls) rejects it inside the handshake; every attempt is tls.alert.certificate_revoked, as the server counted', async () => {
+    for (const args of [[], ['--server-engine', 'native']]) {
+      const run = await tlsRun(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.3', ...args, ...builtIn()], 1);
+      assert.equal(run.result.target.builtIn?.engine, 'native');
+      assert.deepEqual(run.phase.summary.errors, { 'tls.alert.certificate_revoked': N });
+      assert.deepEqual(run.phase.builtInServer?.clientCertificates, { requested: N, sent: N, accepted: 0, rejected: { CERT_REVOKED: N } });
+      assert.equal(run.phase.builtInServer?.handshakes, 0);
+      assert.equal(run.phase.builtInServer?.failed, N);
+      assert.deepEqual(run.phase.findings.filter((f) => f.includes('client certificates')), []);
+    }
+  });
+
+  test('TLS 1.3, a revoked client certificate on Node\'s server (--server-engine node): dropped without an alert; the run says so from the server\'s count', async () => {
+    const run = await tlsRun(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.3', '--server-engine', 'node', ...builtIn()]);
+    assert.equal(run.result.target.builtIn?.engine, 'node');
     assert.deepEqual(run.phase.builtInServer?.clientCertificates?.rejected, { CERT_REVOKED: N });
     assert.equal(run.phase.builtInServer?.handshakes, 0);
     assert.ok(run.phase.findings.some((f) => f.startsWith(`the built-in server rejected ${N} client certificates`) && f.includes('cannot tell it from a normal close')), run.phase.findings.join(' | '));
     const saved = join(scratch, 'mtls-result.json');
-    const table = await runCli(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.3', ...builtIn(), '--quiet', '--out', saved]);
+    const table = await runCli(['--mtls', '--server-crl', file('crl.pem'), ...revokedClient(), '--tls', '1.3', '--server-engine', 'node', ...builtIn(), '--quiet', '--out', saved]);
     // The saved result matches the shipped schema (report validates it), and Markdown says it too.
     const md = await runCli(['report', saved, '--format', 'markdown']);
     assert.equal(md.code, 0, md.stderr);
@@ -150,11 +163,11 @@ describe('built-in server --mtls and --crl', () => {
   test('serve --mtls optional accepts a client without a certificate; required answers it with OpenSSL\'s alert; both count it', async () => {
     for (const [mode, version, expected] of [
       ['optional', '1.3', {}], ['required', '1.3', { 'tls.alert.certificate_required': N }], ['required', '1.2', { 'tls.alert.handshake_failure': N }],
-    ] as const) {
-      const server = await serve({ certDir: dir, mtls: mode });
+    ] as const) for (const engine of ['node', 'native'] as const) {
+      const server = await serve({ certDir: dir, mtls: mode, engine });
       try {
         const run = await tlsRun([`${server.host}:${server.port}`, '--ca', chain.caCertPath, '--sni', 'localhost', '--tls', version, '--resume', 'none', ...SMALL], mode === 'optional' ? 0 : 1);
-        assert.deepEqual(run.phase.summary.errors, expected, `${mode}, TLS ${version}`);
+        assert.deepEqual(run.phase.summary.errors, expected, `${engine}: ${mode}, TLS ${version}`);
         const c = server.stats.clientCertificates!;
         assert.equal(c.requested, N);
         assert.equal(c.sent, 0);

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { ensureChain } from '../src/server/pki.js';
-import { composeCipherString, neverResumesReason, startTargetServer, type ServeOptions, type TargetServer } from '../src/server/target-server.js';
+import { composeCipherString, neverResumesReason, type ServeOptions, type TargetServer } from '../src/server/target-server.js';
+import { startBuiltInServer } from '../src/server/built-in-server.js';
+import type { ServerEngineName } from '../src/server/server-engine.js';
 import { spawnTargetServer } from '../src/server/target-process.js';
 
 const scratch = await mkdtemp(join(tmpdir(), 'tlsbench-target-'));
@@ -19,8 +21,12 @@ const chain = await ensureChain({ keyType: 'ecdsa-p256' });
 
 const base: ServeOptions = { ...serveOptions(), chain };
 
-async function withServer(opts: Partial<ServeOptions>, body: (server: TargetServer) => Promise<void>): Promise<void> {
-  const server = await startTargetServer({ ...base, ...opts });
+/** Both servers, each held to the same client-side facts and to its own counters. */
+const ENGINES: readonly ServerEngineName[] = ['node', 'native'];
+
+async function withServer(engine: ServerEngineName, opts: Partial<ServeOptions>, body: (server: TargetServer) => Promise<void>): Promise<void> {
+  const server = await startBuiltInServer({ ...base, engine, ...opts });
+  assert.equal(server.engine, engine);
   try {
     await body(server);
   } finally {
@@ -75,91 +81,111 @@ function visit(
   });
 }
 
-test('TLS 1.2 session-ID resumption works with tickets off and the session cache on', async () => {
-  await withServer({ tls: { min: 'TLSv1.2', max: 'TLSv1.2' }, tickets: false, sessionCache: true }, async (server) => {
-    // maxVersion 1.2: a TLS 1.3-capable client sends a random (middlebox-compatibility)
-    // session ID even when it has no session, and the server's lookup of it is a miss.
-    const first = await visit(server.port, { noTicket: true, maxVersion: 'TLSv1.2' });
-    assert.equal(first.error, undefined);
-    assert.equal(first.protocol, 'TLSv1.2');
-    assert.equal(first.reused, false);
-    assert.ok(first.session, 'a TLS 1.2 session to offer');
+for (const engine of ENGINES) {
+  test(`${engine}: TLS 1.2 session-ID resumption works with tickets off and the session cache on`, async () => {
+    await withServer(engine, { tls: { min: 'TLSv1.2', max: 'TLSv1.2' }, tickets: false, sessionCache: true }, async (server) => {
+      // maxVersion 1.2: a TLS 1.3-capable client sends a random (middlebox-compatibility)
+      // session ID even when it has no session, and the server's lookup of it is a miss.
+      const first = await visit(server.port, { noTicket: true, maxVersion: 'TLSv1.2' });
+      assert.equal(first.error, undefined);
+      assert.equal(first.protocol, 'TLSv1.2');
+      assert.equal(first.reused, false);
+      assert.ok(first.session, 'a TLS 1.2 session to offer');
 
-    const second = await visit(server.port, { noTicket: true, maxVersion: 'TLSv1.2', session: first.session });
-    assert.equal(second.reused, true);
-    assert.equal(server.stats.handshakes, 2);
-    assert.equal(server.stats.resumed, 1);
-    assert.deepEqual(server.stats.sessionCache, { hits: 1, misses: 0, stored: 1, evicted: 0 });
+      const second = await visit(server.port, { noTicket: true, maxVersion: 'TLSv1.2', session: first.session });
+      assert.equal(second.reused, true);
+      assert.equal(server.stats.handshakes, 2);
+      assert.equal(server.stats.resumed, 1);
+      assert.deepEqual(server.stats.sessionCache, { hits: 1, misses: 0, stored: 1, evicted: 0 });
+    });
   });
-});
 
-test('TLS 1.2 with tickets and session cache both off never resumes, and says why', async () => {
-  const opts = { tls: { min: 'TLSv1.2', max: 'TLSv1.2' }, tickets: false, sessionCache: false } as const;
-  assert.equal(neverResumesReason(opts), 'no session tickets and no session cache');
-  await withServer(opts, async (server) => {
-    const first = await visit(server.port, { noTicket: true });
-    const second = await visit(server.port, { noTicket: true, session: first.session });
-    assert.equal(second.reused, false);
-    assert.equal(server.stats.resumed, 0);
-    assert.equal(server.stats.sessionCache, null);
+  test(`${engine}: TLS 1.2 with tickets and session cache both off never resumes, and says why`, async () => {
+    const opts = { tls: { min: 'TLSv1.2', max: 'TLSv1.2' }, tickets: false, sessionCache: false } as const;
+    assert.equal(neverResumesReason(opts, engine), 'no session tickets and no session cache');
+    await withServer(engine, opts, async (server) => {
+      const first = await visit(server.port, { noTicket: true });
+      const second = await visit(server.port, { noTicket: true, session: first.session });
+      assert.equal(second.reused, false);
+      assert.equal(server.stats.resumed, 0);
+      assert.equal(server.stats.sessionCache, null);
+    });
   });
-});
 
-test('TLS 1.3 ticket resumption works', async () => {
-  await withServer({ tls: { min: 'TLSv1.3', max: 'TLSv1.3' }, tickets: true }, async (server) => {
-    assert.equal(neverResumesReason({ tls: { min: 'TLSv1.3', max: 'TLSv1.3' }, tickets: true, sessionCache: true }), null);
-    const first = await visit(server.port);
-    assert.equal(first.protocol, 'TLSv1.3');
-    assert.equal(first.reused, false);
-    assert.ok(first.session, 'a ticket arrived before the response ended');
-    const second = await visit(server.port, { session: first.session });
-    assert.equal(second.reused, true);
-    assert.equal(server.stats.resumed, 1);
+  test(`${engine}: TLS 1.3 ticket resumption works`, async () => {
+    await withServer(engine, { tls: { min: 'TLSv1.3', max: 'TLSv1.3' }, tickets: true }, async (server) => {
+      assert.equal(neverResumesReason({ tls: { min: 'TLSv1.3', max: 'TLSv1.3' }, tickets: true, sessionCache: true }), null);
+      const first = await visit(server.port);
+      assert.equal(first.protocol, 'TLSv1.3');
+      assert.equal(first.reused, false);
+      assert.ok(first.session, 'a ticket arrived before the response ended');
+      const second = await visit(server.port, { session: first.session });
+      assert.equal(second.reused, true);
+      assert.equal(server.stats.resumed, 1);
+    });
   });
-});
 
-test('TLS 1.3 without tickets does not resume (nodejs/node#60847), and the reason says so', async () => {
-  const opts = { tls: { min: 'TLSv1.3', max: 'TLSv1.3' }, tickets: false, sessionCache: true } as const;
-  assert.match(neverResumesReason(opts) ?? '', /nodejs\/node#60847/);
-  await withServer(opts, async (server) => {
-    const first = await visit(server.port);
-    const second = await visit(server.port, { session: first.session });
-    assert.equal(second.protocol, 'TLSv1.3');
-    assert.equal(second.reused, false);
-    assert.equal(server.stats.resumed, 0);
+  test(`${engine}: TLS 1.3 without tickets: Node's server does not resume (nodejs/node#60847), OpenSSL's resumes from its cache; the reason says which`, async () => {
+    const opts = { tls: { min: 'TLSv1.3', max: 'TLSv1.3' }, tickets: false, sessionCache: true } as const;
+    if (engine === 'node') assert.match(neverResumesReason(opts, engine) ?? '', /nodejs\/node#60847/);
+    else assert.equal(neverResumesReason(opts, engine), null);
+    await withServer(engine, opts, async (server) => {
+      const first = await visit(server.port);
+      const second = await visit(server.port, { session: first.session });
+      assert.equal(second.protocol, 'TLSv1.3');
+      assert.equal(second.reused, engine === 'native');
+      assert.equal(server.stats.resumed, engine === 'native' ? 1 : 0);
+      // The native server's stateful TLS 1.3 ticket is a session-cache entry: its hit is the cache's.
+      if (engine === 'native') assert.equal(server.stats.sessionCache?.hits, 1);
+    });
   });
-});
 
-test('mTLS: a client without a certificate is rejected, one with the chain client certificate is served', async () => {
-  await withServer({ mtls: true, responseBytes: 5 }, async (server) => {
-    const anonymous = await visit(server.port);
-    assert.ok(
-      anonymous.error === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || anonymous.error === 'ECONNRESET',
-      `unexpected outcome ${anonymous.error}`,
-    );
-    assert.equal(anonymous.response, '');
-    assert.equal(server.stats.tlsClientErrors, 1);
-    assert.equal(server.stats.handshakes, 0);
+  test(`${engine}: mTLS: a client without a certificate is rejected, one with the chain client certificate is served`, async () => {
+    await withServer(engine, { mtls: true, responseBytes: 5 }, async (server) => {
+      const anonymous = await visit(server.port);
+      assert.ok(
+        anonymous.error === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || anonymous.error === 'ECONNRESET',
+        `unexpected outcome ${anonymous.error}`,
+      );
+      assert.equal(anonymous.response, '');
+      assert.equal(server.stats.tlsClientErrors, 1);
+      assert.equal(server.stats.handshakes, 0);
 
-    const withCert = await visit(server.port, { cert: chain.clientCert, key: chain.clientKey });
-    assert.equal(withCert.error, undefined);
-    assert.match(withCert.response, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.equal(server.stats.handshakes, 1);
+      const withCert = await visit(server.port, { cert: chain.clientCert, key: chain.clientKey });
+      assert.equal(withCert.error, undefined);
+      assert.match(withCert.response, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.equal(server.stats.handshakes, 1);
+    });
   });
-});
 
-test('HTTP request gets a 200 with a responseBytes body, and Connection: close closes', async () => {
-  await withServer({ responseBytes: 1234 }, async (server) => {
-    const result = await visit(server.port);
-    assert.equal(result.error, undefined);
-    const [head, body] = result.response.split('\r\n\r\n') as [string, string];
-    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.match(head, /\r\nContent-Length: 1234(\r\n|$)/);
-    assert.match(head, /\r\nConnection: close(\r\n|$)/);
-    assert.equal(body.length, 1234);
-    assert.equal(server.stats.requests, 1);
+  test(`${engine}: HTTP request gets a 200 with a responseBytes body, and Connection: close closes`, async () => {
+    await withServer(engine, { responseBytes: 1234 }, async (server) => {
+      const result = await visit(server.port);
+      assert.equal(result.error, undefined);
+      const [head, body] = result.response.split('\r\n\r\n') as [string, string];
+      assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(head, /\r\nContent-Length: 1234(\r\n|$)/);
+      assert.match(head, /\r\nConnection: close(\r\n|$)/);
+      assert.equal(body.length, 1234);
+      assert.equal(server.stats.requests, 1);
+    });
   });
-});
+
+  test(`${engine}: chosen TLS 1.3 suite and TLS 1.2 cipher are the ones negotiated`, async () => {
+    await withServer(engine, { ciphersuites: 'TLS_CHACHA20_POLY1305_SHA256', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }, async (server) => {
+      const cipherOf = (maxVersion: tls.SecureVersion) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: chain.caCert, maxVersion }, () => {
+            resolve(socket.getCipher().standardName);
+            socket.destroy();
+          });
+          socket.once('error', reject);
+        });
+      assert.equal(await cipherOf('TLSv1.3'), 'TLS_CHACHA20_POLY1305_SHA256');
+      assert.equal(await cipherOf('TLSv1.2'), 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384');
+    });
+  });
+}
 
 test('composeCipherString keeps the default for whichever half was not chosen', () => {
   const defaults = tls.DEFAULT_CIPHERS.split(':');
@@ -171,21 +197,6 @@ test('composeCipherString keeps the default for whichever half was not chosen', 
     ['TLS_AES_128_GCM_SHA256', ...defaults.filter((c) => !c.startsWith('TLS_'))].join(':'),
   );
   assert.equal(composeCipherString('ECDHE-ECDSA-AES256-GCM-SHA384', 'TLS_CHACHA20_POLY1305_SHA256'), 'TLS_CHACHA20_POLY1305_SHA256:ECDHE-ECDSA-AES256-GCM-SHA384');
-});
-
-test('chosen TLS 1.3 suite and TLS 1.2 cipher are the ones negotiated', async () => {
-  await withServer({ ciphersuites: 'TLS_CHACHA20_POLY1305_SHA256', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }, async (server) => {
-    const cipherOf = (maxVersion: tls.SecureVersion) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: chain.caCert, maxVersion }, () => {
-          resolve(socket.getCipher().standardName);
-          socket.destroy();
-        });
-        socket.once('error', reject);
-      });
-    assert.equal(await cipherOf('TLSv1.3'), 'TLS_CHACHA20_POLY1305_SHA256');
-    assert.equal(await cipherOf('TLSv1.2'), 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384');
-  });
 });
 
 /** Children of `pid` (Linux /proc), to check nothing is left behind. */

@@ -3,8 +3,8 @@
  * which OpenSSL the addon's calls reach (the running Node's own, whatever headers it was built with).
  * Node-API is ABI-stable, so one build loads on Node 20 and Node 24.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "napi_options.h"
+#include "target_addon.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,20 +14,6 @@
 #include <openssl/crypto.h>
 
 #include "handshake_loop.h"
-
-#define CHECK(call)                                   \
-  do {                                                \
-    if ((call) != napi_ok) return throw_last(env);    \
-  } while (0)
-
-static napi_value throw_last(napi_env env) {
-  const napi_extended_error_info *info = NULL;
-  napi_get_last_error_info(env, &info);
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, NULL, info && info->error_message ? info->error_message : "N-API call failed");
-  return NULL;
-}
 
 typedef struct wrapper {
   handshake_loop_t *loop;
@@ -59,34 +45,15 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(data);
 }
 
-/* An own copy of options[key] as a C string; NULL when absent, null or undefined. */
+/* An own copy of options[key] as a C string, kept with the loop; NULL when absent, null or undefined. */
 static char *get_string(napi_env env, napi_value obj, const char *key, wrapper_t *w) {
-  napi_value v;
-  napi_valuetype type;
-  if (napi_get_named_property(env, obj, key, &v) != napi_ok) return NULL;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_string) return NULL;
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
-  char *s = malloc(len + 1);
-  if (!s) return NULL;
-  napi_get_value_string_utf8(env, v, s, len + 1, &len);
-  if (w->nstrings < (int)(sizeof w->strings / sizeof w->strings[0])) w->strings[w->nstrings++] = s;
-  return s;
-}
-
-static double get_number(napi_env env, napi_value obj, const char *key, double fallback) {
-  napi_value v;
-  napi_valuetype type;
-  double d;
-  if (napi_get_named_property(env, obj, key, &v) != napi_ok) return fallback;
-  if (napi_typeof(env, v, &type) != napi_ok) return fallback;
-  if (type == napi_boolean) {
-    bool b;
-    napi_get_value_bool(env, v, &b);
-    return b ? 1 : 0;
+  char *s = option_string(env, obj, key);
+  if (s && w->nstrings < (int)(sizeof w->strings / sizeof w->strings[0])) w->strings[w->nstrings++] = s;
+  else if (s) {
+    free(s);
+    s = NULL;
   }
-  if (type != napi_number || napi_get_value_double(env, v, &d) != napi_ok) return fallback;
-  return d;
+  return s;
 }
 
 static wrapper_t *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
@@ -127,7 +94,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   loop_config_t cfg;
   memset(&cfg, 0, sizeof cfg);
   char *host = get_string(env, o, "host", w);
-  int port = (int)get_number(env, o, "port", 0);
+  int port = (int)option_number(env, o, "port", 0);
   if (host && strchr(host, ':')) {
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)&cfg.addr;
     a->sin6_family = AF_INET6;
@@ -148,60 +115,47 @@ static napi_value construct(napi_env env, napi_callback_info info) {
     return NULL;
   }
   cfg.servername = get_string(env, o, "servername", w);
-  cfg.verify = get_number(env, o, "verify", 1) != 0;
+  cfg.verify = option_number(env, o, "verify", 1) != 0;
   cfg.verify_host = get_string(env, o, "verifyHost", w);
   cfg.verify_ip = get_string(env, o, "verifyIp", w);
   cfg.ca_pem = get_string(env, o, "ca", w);
   cfg.cert_pem = get_string(env, o, "cert", w);
   cfg.key_pem = get_string(env, o, "key", w);
   cfg.passphrase = get_string(env, o, "passphrase", w);
-  cfg.min_version = (int)get_number(env, o, "minVersion", 0);
-  cfg.max_version = (int)get_number(env, o, "maxVersion", 0);
+  cfg.min_version = (int)option_number(env, o, "minVersion", 0);
+  cfg.max_version = (int)option_number(env, o, "maxVersion", 0);
   cfg.ciphers = get_string(env, o, "ciphers", w);
   cfg.ciphersuites = get_string(env, o, "ciphersuites", w);
   cfg.groups = get_string(env, o, "groups", w);
   cfg.sigalgs = get_string(env, o, "sigalgs", w);
   cfg.keylog_file = get_string(env, o, "keylogFile", w);
   cfg.trust.crl_pem = get_string(env, o, "crl", w);
-  cfg.trust.ocsp = get_number(env, o, "ocsp", 0) != 0;
-  cfg.trust.missing_verdict = (int)get_number(env, o, "ocspMissingVerdict", 0);
-  napi_value alpn;
-  bool is_buffer = false;
-  if (napi_get_named_property(env, o, "alpn", &alpn) == napi_ok && napi_is_buffer(env, alpn, &is_buffer) == napi_ok && is_buffer) {
-    void *data;
-    size_t len;
-    napi_get_buffer_info(env, alpn, &data, &len);
-    if (len > 0 && len < 65536 && (w->alpn = malloc(len)) != NULL) {
-      memcpy(w->alpn, data, len);
-      cfg.alpn = w->alpn;
-      cfg.alpn_len = len;
-    }
+  cfg.trust.ocsp = option_number(env, o, "ocsp", 0) != 0;
+  cfg.trust.missing_verdict = (int)option_number(env, o, "ocspMissingVerdict", 0);
+  size_t alpn_len = 0;
+  w->alpn = option_bytes(env, o, "alpn", &alpn_len);
+  if (w->alpn && alpn_len > 0 && alpn_len < 65536) {
+    cfg.alpn = w->alpn;
+    cfg.alpn_len = alpn_len;
   }
-  cfg.resume = (int)get_number(env, o, "resume", 0);
-  cfg.resume_ratio = get_number(env, o, "resumeRatio", 1);
-  cfg.scope_worker = get_number(env, o, "scopeWorker", 0) != 0;
-  cfg.connect_ms = get_number(env, o, "connectMs", 10000);
-  cfg.handshake_ms = get_number(env, o, "handshakeMs", 10000);
-  cfg.close_wait_ms = get_number(env, o, "closeWaitMs", 1000);
-  cfg.slots = (int)get_number(env, o, "slots", 1);
-  cfg.open_loop = get_number(env, o, "openLoop", 0) != 0;
-  napi_value request;
-  is_buffer = false;
-  if (napi_get_named_property(env, o, "request", &request) == napi_ok && napi_is_buffer(env, request, &is_buffer) == napi_ok && is_buffer) {
-    void *data;
-    size_t len;
-    napi_get_buffer_info(env, request, &data, &len);
-    /* An empty request still starts the exchange (the response is read), as the Node engine. */
-    if ((w->request = malloc(len ? len : 1)) != NULL) {
-      memcpy(w->request, data, len);
-      cfg.request = w->request;
-      cfg.request_len = len;
-    }
-    cfg.framing = (int)get_number(env, o, "framing", 0);
-    cfg.framing_count = get_number(env, o, "framingCount", 0);
-    cfg.per_connection = get_number(env, o, "perConnection", 1);
-    cfg.response_ms = get_number(env, o, "responseMs", 10000);
-    double early = get_number(env, o, "earlyData", 0);
+  cfg.resume = (int)option_number(env, o, "resume", 0);
+  cfg.resume_ratio = option_number(env, o, "resumeRatio", 1);
+  cfg.scope_worker = option_number(env, o, "scopeWorker", 0) != 0;
+  cfg.connect_ms = option_number(env, o, "connectMs", 10000);
+  cfg.handshake_ms = option_number(env, o, "handshakeMs", 10000);
+  cfg.close_wait_ms = option_number(env, o, "closeWaitMs", 1000);
+  cfg.slots = (int)option_number(env, o, "slots", 1);
+  cfg.open_loop = option_number(env, o, "openLoop", 0) != 0;
+  size_t len = 0;
+  /* An empty request still starts the exchange (the response is read), as the Node engine. */
+  if ((w->request = option_bytes(env, o, "request", &len)) != NULL) {
+    cfg.request = w->request;
+    cfg.request_len = len;
+    cfg.framing = (int)option_number(env, o, "framing", 0);
+    cfg.framing_count = option_number(env, o, "framingCount", 0);
+    cfg.per_connection = option_number(env, o, "perConnection", 1);
+    cfg.response_ms = option_number(env, o, "responseMs", 10000);
+    double early = option_number(env, o, "earlyData", 0);
     if (early < 0 || early > (double)len) {
       wrapper_free(env, w);
       free(w);
@@ -301,13 +255,6 @@ static napi_value ttfbs(napi_env env, napi_callback_info info) {
   return array;
 }
 
-static napi_value set_str(napi_env env, napi_value obj, const char *key, const char *value) {
-  napi_value v;
-  if (napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v) != napi_ok) return NULL;
-  napi_set_named_property(env, obj, key, v);
-  return obj;
-}
-
 /* detail(i) → { phase, code, syscall } and/or { protocol, cipher, … } of the batch's i-th detail. */
 static napi_value detail(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -325,16 +272,16 @@ static napi_value detail(napi_env env, napi_callback_info info) {
   CHECK(napi_create_object(env, &obj));
   if (d->has_error) {
     static const char *phases[] = { "tcp", "tls", "close", "app" };
-    set_str(env, obj, "phase", phases[d->phase]);
-    set_str(env, obj, "code", d->code);
-    if (d->syscall[0]) set_str(env, obj, "syscall", d->syscall);
+    set_string(env, obj, "phase", phases[d->phase]);
+    set_string(env, obj, "code", d->code);
+    if (d->syscall[0]) set_string(env, obj, "syscall", d->syscall);
   }
   if (d->has_sample) {
-    set_str(env, obj, "protocol", d->protocol);
-    set_str(env, obj, "cipher", d->cipher);
-    set_str(env, obj, "group", d->group);
-    set_str(env, obj, "alpn", d->alpn);
-    set_str(env, obj, "certificate", d->certificate);
+    set_string(env, obj, "protocol", d->protocol);
+    set_string(env, obj, "cipher", d->cipher);
+    set_string(env, obj, "group", d->group);
+    set_string(env, obj, "alpn", d->alpn);
+    set_string(env, obj, "certificate", d->certificate);
     napi_get_boolean(env, d->client_certificate != 0, &v);
     napi_set_named_property(env, obj, "clientCertificate", v);
     napi_get_boolean(env, d->client_certificate_requested != 0, &v);
@@ -441,8 +388,8 @@ static napi_value openssl(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj;
   CHECK(napi_create_object(env, &obj));
-  set_str(env, obj, "runtime", OpenSSL_version(OPENSSL_VERSION));
-  set_str(env, obj, "headers", OPENSSL_VERSION_TEXT);
+  set_string(env, obj, "runtime", OpenSSL_version(OPENSSL_VERSION));
+  set_string(env, obj, "headers", OPENSSL_VERSION_TEXT);
   return obj;
 }
 
@@ -468,5 +415,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "openssl", fn);
   napi_create_uint32(env, OUT_FIELDS, &fields);
   napi_set_named_property(env, exports, "OUTCOME_FIELDS", fields);
+  if (target_addon_register(env, exports) != napi_ok) return NULL;
   return exports;
 }

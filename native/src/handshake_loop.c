@@ -13,6 +13,8 @@
 #define _GNU_SOURCE
 #include "handshake_loop.h"
 #include "response_reader.h"
+#include "error_names.h"
+#include "pem_credentials.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -227,29 +229,6 @@ static void set_error(slot_t *slot, int phase, const char *code, const char *sys
   snprintf(d->syscall, sizeof d->syscall, "%s", syscall ? syscall : "");
 }
 
-static const char *errno_code(int e) {
-  switch (e) {
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ECONNRESET: return "ECONNRESET";
-    case ECONNABORTED: return "ECONNABORTED";
-    case EPIPE: return "EPIPE";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EHOSTUNREACH: return "EHOSTUNREACH";
-    case ENETUNREACH: return "ENETUNREACH";
-    case ENETDOWN: return "ENETDOWN";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ENOBUFS: return "ENOBUFS";
-    case ENOMEM: return "ENOMEM";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    default: return NULL;
-  }
-}
-
 static void set_errno_error(slot_t *slot, int phase, int e, const char *syscall) {
   const char *name = errno_code(e);
   char buf[32];
@@ -258,37 +237,6 @@ static void set_errno_error(slot_t *slot, int phase, int e, const char *syscall)
     name = buf;
   }
   set_error(slot, phase, name, syscall);
-}
-
-/* X509_V_ERR_* as Node names them (crypto_common.cc): the macro name without its prefix. */
-static const char *verify_code(long v) {
-  switch (v) {
-#define V(name) case X509_V_ERR_##name: return #name;
-    V(UNABLE_TO_GET_ISSUER_CERT) V(UNABLE_TO_GET_CRL) V(UNABLE_TO_DECRYPT_CERT_SIGNATURE)
-    V(UNABLE_TO_DECRYPT_CRL_SIGNATURE) V(UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY) V(CERT_SIGNATURE_FAILURE)
-    V(CRL_SIGNATURE_FAILURE) V(CERT_NOT_YET_VALID) V(CERT_HAS_EXPIRED) V(CRL_NOT_YET_VALID)
-    V(CRL_HAS_EXPIRED) V(ERROR_IN_CERT_NOT_BEFORE_FIELD) V(ERROR_IN_CERT_NOT_AFTER_FIELD)
-    V(ERROR_IN_CRL_LAST_UPDATE_FIELD) V(ERROR_IN_CRL_NEXT_UPDATE_FIELD) V(OUT_OF_MEM)
-    V(DEPTH_ZERO_SELF_SIGNED_CERT) V(SELF_SIGNED_CERT_IN_CHAIN) V(UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
-    V(UNABLE_TO_VERIFY_LEAF_SIGNATURE) V(CERT_CHAIN_TOO_LONG) V(CERT_REVOKED) V(INVALID_CA)
-    V(PATH_LENGTH_EXCEEDED) V(INVALID_PURPOSE) V(CERT_UNTRUSTED) V(CERT_REJECTED)
-#undef V
-    /* Node checks the name in JS and reports this; OpenSSL's own check says HOSTNAME_MISMATCH. */
-    case X509_V_ERR_HOSTNAME_MISMATCH: case X509_V_ERR_IP_ADDRESS_MISMATCH: return "ERR_TLS_CERT_ALTNAME_INVALID";
-    default: return NULL;
-  }
-}
-
-/* Node's TLS error code: ERR_SSL_ + the reason string in capitals with underscores. */
-static void openssl_error_code(unsigned long e, char *out, size_t len) {
-  const char *reason = ERR_reason_error_string(e);
-  if (!reason) {
-    snprintf(out, len, "ERR_SSL_REASON_%lu", (unsigned long)ERR_GET_REASON(e));
-    return;
-  }
-  size_t n = (size_t)snprintf(out, len, "ERR_SSL_");
-  for (const char *p = reason; *p && n + 1 < len; p++) out[n++] = *p == ' ' ? '_' : (char)((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
-  out[n] = 0;
 }
 
 /* The one error class input of a failed SSL call. */
@@ -344,7 +292,7 @@ static int verification_failed(handshake_loop_t *loop, slot_t *slot) {
   if (!loop->cfg.verify || slot->reused) return 0;
   long v = slot->verify_error;
   if (v == X509_V_OK && !slot->name_mismatch) return 0;
-  const char *name = v != X509_V_OK ? verify_code(v) : "ERR_TLS_CERT_ALTNAME_INVALID";
+  const char *name = v != X509_V_OK ? verify_code_name(v) : "ERR_TLS_CERT_ALTNAME_INVALID";
   char buf[40];
   if (!name) {
     snprintf(buf, sizeof buf, "VERIFY_ERROR_%ld", v);
@@ -1268,63 +1216,6 @@ double loop_idle_ms(handshake_loop_t *loop) {
 
 /* ---------- setup ---------- */
 
-static int load_pem_certs(X509_STORE *store, const char *pem) {
-  BIO *bio = BIO_new_mem_buf(pem, -1);
-  if (!bio) return -1;
-  int added = 0;
-  X509 *cert;
-  while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-    if (X509_STORE_add_cert(store, cert)) added++;
-    X509_free(cert);
-  }
-  BIO_free(bio);
-  ERR_clear_error();   /* the end of the PEM text reads as "no start line" */
-  return added;
-}
-
-static int passphrase_cb(char *buf, int size, int rwflag, void *userdata) {
-  (void)rwflag;
-  const char *pass = userdata;
-  if (!pass) return 0;
-  int n = (int)strlen(pass);
-  if (n > size) n = size;
-  memcpy(buf, pass, (size_t)n);
-  return n;
-}
-
-static int use_client_certificate(SSL_CTX *ctx, const char *cert_pem, const char *key_pem, const char *passphrase) {
-  BIO *bio = BIO_new_mem_buf(cert_pem, -1);
-  if (!bio) return 0;
-  X509 *leaf = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
-  int ok = leaf && SSL_CTX_use_certificate(ctx, leaf);
-  X509_free(leaf);
-  X509 *extra;
-  while (ok && (extra = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-    if (!SSL_CTX_add0_chain_cert(ctx, extra)) {   /* takes the reference on success */
-      X509_free(extra);
-      ok = 0;
-    }
-  }
-  BIO_free(bio);
-  if (!ok) return 0;
-  ERR_clear_error();
-  bio = BIO_new_mem_buf(key_pem, -1);
-  if (!bio) return 0;
-  EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, passphrase_cb, (void *)passphrase);
-  BIO_free(bio);
-  ok = key && SSL_CTX_use_PrivateKey(ctx, key) && SSL_CTX_check_private_key(ctx);
-  EVP_PKEY_free(key);
-  return ok;
-}
-
-static void last_error(char *err, size_t len, const char *what) {
-  unsigned long e = ERR_peek_last_error();
-  char reason[256] = "";
-  if (e) ERR_error_string_n(e, reason, sizeof reason);
-  snprintf(err, len, "%s%s%s", what, e ? ": " : "", reason);
-  ERR_clear_error();
-}
-
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void init_process(void) {
@@ -1382,38 +1273,38 @@ handshake_loop_t *loop_create(const loop_config_t *config, double *outcomes, cha
   }
   SSL_CTX *ctx = loop->ctx = SSL_CTX_new(TLS_client_method());
   if (!ctx) {
-    last_error(err, err_len, "SSL_CTX_new");
+    openssl_failure(err, err_len, "SSL_CTX_new");
     goto fail;
   }
   SSL_CTX_set_app_data(ctx, loop);
   SSL_CTX_set_min_proto_version(ctx, config->min_version);
   SSL_CTX_set_max_proto_version(ctx, config->max_version);
   if (config->ciphers && !SSL_CTX_set_cipher_list(ctx, config->ciphers)) {
-    last_error(err, err_len, "ciphers");
+    openssl_failure(err, err_len, "ciphers");
     goto fail;
   }
   if (config->ciphersuites && !SSL_CTX_set_ciphersuites(ctx, config->ciphersuites)) {
-    last_error(err, err_len, "ciphersuites");
+    openssl_failure(err, err_len, "ciphersuites");
     goto fail;
   }
   if (config->groups && !SSL_CTX_set1_groups_list(ctx, config->groups)) {
-    last_error(err, err_len, "groups");
+    openssl_failure(err, err_len, "groups");
     goto fail;
   }
   if (config->sigalgs && !SSL_CTX_set1_sigalgs_list(ctx, config->sigalgs)) {
-    last_error(err, err_len, "sigalgs");
+    openssl_failure(err, err_len, "sigalgs");
     goto fail;
   }
   if (config->alpn && config->alpn_len && SSL_CTX_set_alpn_protos(ctx, config->alpn, (unsigned)config->alpn_len) != 0) {
-    last_error(err, err_len, "alpn");
+    openssl_failure(err, err_len, "alpn");
     goto fail;
   }
   if (config->resume == 2) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   /* TLS 1.3 sessions come to on_new_session (see session_cache_mode); OpenSSL keeps no cache of its own. */
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   if (config->resume) SSL_CTX_sess_set_new_cb(ctx, on_new_session);
-  if (config->ca_pem && load_pem_certs(SSL_CTX_get_cert_store(ctx), config->ca_pem) < 0) {
-    last_error(err, err_len, "ca");
+  if (config->ca_pem && pem_add_certificates(SSL_CTX_get_cert_store(ctx), NULL, config->ca_pem) < 0) {
+    openssl_failure(err, err_len, "ca");
     goto fail;
   }
   if (config->verify) {
@@ -1422,19 +1313,19 @@ handshake_loop_t *loop_create(const loop_config_t *config, double *outcomes, cha
     /* Node's checkServerIdentity rules: DNS SANs, the CN only without them, wildcards allowed. */
     X509_VERIFY_PARAM_set_hostflags(param, 0);
     if (config->verify_host && !X509_VERIFY_PARAM_set1_host(param, config->verify_host, 0)) {
-      last_error(err, err_len, "host name");
+      openssl_failure(err, err_len, "host name");
       goto fail;
     }
     if (config->verify_ip && !X509_VERIFY_PARAM_set1_ip_asc(param, config->verify_ip)) {
-      last_error(err, err_len, "IP address");
+      openssl_failure(err, err_len, "IP address");
       goto fail;
     }
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
   }
   if (!(loop->trust = trust_create(ctx, &config->trust, err, err_len))) goto fail;
-  if (config->cert_pem && config->key_pem && !use_client_certificate(ctx, config->cert_pem, config->key_pem, config->passphrase)) {
-    last_error(err, err_len, "client certificate or key");
+  if (config->cert_pem && config->key_pem && !pem_use_certificate_chain(ctx, config->cert_pem, config->key_pem, config->passphrase)) {
+    openssl_failure(err, err_len, "client certificate or key");
     goto fail;
   }
   if (config->keylog_file) {

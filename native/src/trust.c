@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "trust.h"
+#include "error_names.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,7 @@ static double wall_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* As Node's SecureContext.addCRL: the CRL into the store, and every certificate below the anchor checked. */
-static int load_crl(SSL_CTX *ctx, const char *pem) {
+int trust_add_crl(SSL_CTX *ctx, const char *pem) {
   BIO *bio = BIO_new_mem_buf(pem, -1);
   if (!bio) return 0;
   X509_CRL *crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
@@ -71,12 +71,8 @@ trust_t *trust_create(SSL_CTX *ctx, const trust_config_t *config, char *err, siz
     return NULL;
   }
   trust->cfg = *config;
-  if (config->crl_pem && !load_crl(ctx, config->crl_pem)) {
-    unsigned long e = ERR_peek_last_error();
-    char reason[256] = "";
-    if (e) ERR_error_string_n(e, reason, sizeof reason);
-    snprintf(err, err_len, "crl%s%s", e ? ": " : "", reason);
-    ERR_clear_error();
+  if (config->crl_pem && !trust_add_crl(ctx, config->crl_pem)) {
+    openssl_failure(err, err_len, "crl");
     free(trust);
     return NULL;
   }

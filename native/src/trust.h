@@ -31,6 +31,12 @@ typedef struct trust_slot {
 
 typedef struct trust trust_t;
 
+/*
+ * As Node's SecureContext.addCRL: the CRL (PEM) into ctx's store, every certificate below the anchor
+ * checked against it (X509_V_FLAG_CRL_CHECK | CRL_CHECK_ALL). 1 on success. The client's --crl and
+ * the built-in server's --crl alike.
+ */
+int trust_add_crl(SSL_CTX *ctx, const char *pem);
 /* NULL with a message in err on failure (a CRL that does not load). Configures ctx. */
 trust_t *trust_create(SSL_CTX *ctx, const trust_config_t *config, char *err, size_t err_len);
 void trust_destroy(trust_t *trust);

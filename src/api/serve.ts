@@ -1,6 +1,7 @@
 import { RUN_OPTIONS } from '../config/run-option-table.js';
 import { parseTlsRange, type TlsChoice } from '../config/tls-versions.js';
-import { startTargetServer, type ServeOptions, type TargetServer } from '../server/target-server.js';
+import { startBuiltInServer } from '../server/built-in-server.js';
+import type { ServeOptions, TargetServer } from '../server/target-server.js';
 
 /**
  * What `serve()` takes: the built-in server's options. `tls` is named as `run` and `tlsbench serve
@@ -13,6 +14,7 @@ export interface ServeRequest extends Partial<Omit<ServeOptions, 'tls' | 'chain'
 
 /** The built-in target's defaults, as `tlsbench serve` has them (but on any free port). */
 export const SERVE_DEFAULTS = {
+  engine: 'auto',
   host: '127.0.0.1',
   port: 0,
   tls: 'both',
@@ -30,7 +32,7 @@ export function serveOptions(request: ServeRequest = {}): ServeOptions {
   return { ...rest, tls: { min, max } };
 }
 
-/** Starts the built-in target in this process; `stop()` it when done. */
+/** Starts the built-in target in this process (engine: see `engine`); `stop()` it when done. */
 export function serve(options: ServeRequest = {}): Promise<TargetServer> {
-  return startTargetServer(serveOptions(options));
+  return startBuiltInServer(serveOptions(options));
 }

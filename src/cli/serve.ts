@@ -11,6 +11,8 @@ import { SERVE_DEFAULTS } from '../api/serve.js';
 import { ON_OFF } from '../config/run-option-table.js';
 import { TLS_CHOICES } from '../config/tls-versions.js';
 import { neverResumesReason, startTargetServer, type ServeOptions } from '../server/target-server.js';
+import { startNativeTargetServer } from '../server/native-target.js';
+import { chooseServerEngine, SERVER_ENGINES, type ServerEngineChoice } from '../server/server-engine.js';
 import type { CertificateChain } from '../server/pki.js';
 import { UsageError } from '../config/usage-error.js';
 import { STAPLE_CHOICES } from '../server/ocsp-stapler.js';
@@ -42,6 +44,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   describe: 'Run the built-in TLS target server',
   builder: (y) =>
     y
+      .option('engine', { type: 'string', choices: SERVER_ENGINES, default: SERVE_DEFAULTS.engine, describe: 'node: Node\'s TLS server; native: OpenSSL driven by the native addon (rejects a client certificate inside the handshake, with an alert); auto: native with --mtls when built, else node' })
       .option('port', { type: 'number', default: 8443, describe: 'Port to listen on (0: any free port)' })
       .option('host', { type: 'string', default: SERVE_DEFAULTS.host, describe: 'Address to listen on' })
       .option('tls', { type: 'string', choices: TLS_CHOICES, default: SERVE_DEFAULTS.tls, describe: 'TLS versions accepted' })
@@ -55,7 +58,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('ciphersuites', { type: 'string', describe: 'TLS 1.3 cipher suites, colon-separated' })
       .option('groups', { type: 'string', describe: 'Key-exchange groups, colon-separated (e.g. X25519:P-256)' })
       .option('response-bytes', { type: 'number', default: 0, describe: 'Body size of each response' })
-      .option('workers', { type: 'number', default: 1, describe: 'Server processes sharing the port' })
+      .option('workers', { type: 'number', default: 1, describe: 'Server processes sharing the port (threads of one process on the native engine)' })
       .option('cert-dir', { type: 'string', describe: 'Directory holding the certificate chain (created if needed)' })
       .option('san', { type: 'string', array: true, describe: 'Extra DNS names or IPs for the server certificate' })
       .option('ready-json', { type: 'boolean', default: false, hidden: true, describe: 'Print one JSON line on stdout when listening' })
@@ -94,11 +97,12 @@ async function serve(options: ServeOptions, workers: number, argv: ServeArgs): P
   let target: { host: string; port: number; chain: CertificateChain; stop(): Promise<void> };
   let summary: () => string | null = () => null;
   let stats: (() => TargetServerStats) | null = null;
+  const engine = chooseServerEngine(options.engine, mtlsModeOf(options.mtls) !== null);
   try {
-    if (workers > 1) {
+    if (engine.name === 'node' && workers > 1) {
       target = await startTargetCluster(options, workers);
     } else {
-      const server = await startTargetServer(options);
+      const server = engine.name === 'native' ? await startNativeTargetServer(options, workers) : await startTargetServer(options);
       target = server;
       summary = () => stopSummary(server.stats);
       stats = () => server.stats;
@@ -108,10 +112,10 @@ async function serve(options: ServeOptions, workers: number, argv: ServeArgs): P
   }
 
   if (argv.readyJson) {
-    const ready = { event: 'listening', host: target.host, port: target.port, certDir: target.chain.dir, keyType: target.chain.keyType, caCertPath: target.chain.caCertPath, pid: process.pid };
+    const ready = { event: 'listening', engine: engine.name, host: target.host, port: target.port, certDir: target.chain.dir, keyType: target.chain.keyType, caCertPath: target.chain.caCertPath, pid: process.pid };
     process.stdout.write(JSON.stringify(ready) + '\n');
   }
-  printStartMessage(log, options, workers, target);
+  printStartMessage(log, options, workers, target, engine);
 
   await new Promise<void>((resolve) => {
     const stop = (why: string) => {
@@ -151,15 +155,16 @@ function printStartMessage(
   opts: ServeOptions,
   workers: number,
   target: { host: string; port: number; chain: CertificateChain },
+  engine: ServerEngineChoice,
 ): void {
   const hostPort = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
   const versions = opts.tls.min === opts.tls.max ? opts.tls.min : `${opts.tls.min}–${opts.tls.max}`;
-  log(`tlsbench target listening on ${hostPort}`);
+  log(`tlsbench target listening on ${hostPort} (${engine.name} server; ${engine.reason})`);
   log(
     `  ${versions}, ${target.chain.keyType} certificate, tickets ${opts.tickets ? 'on' : 'off'}, ` +
       `session cache ${opts.sessionCache ? 'on' : 'off'}${mtlsModeOf(opts.mtls) ? `, client certificates ${mtlsModeOf(opts.mtls)}${opts.crlFile ? ` (CRL ${opts.crlFile})` : ''}` : ''}, ` +
       `OCSP staple ${opts.ocspStaple ?? 'none'}, ` +
-      `${workers} process${workers > 1 ? 'es' : ''}`,
+      (engine.name === 'native' ? `${workers} thread${workers > 1 ? 's' : ''}` : `${workers} process${workers > 1 ? 'es' : ''}`),
   );
   log(`  certificates in ${target.chain.dir}`);
   log(`  CA to trust (--ca): ${target.chain.caCertPath}`);
@@ -168,9 +173,11 @@ function printStartMessage(
   }
   if (mtlsModeOf(opts.mtls)) log(`  client certificate: ${target.chain.clientCertPath}  key: ${target.chain.clientKeyPath}`);
   if (workers > 1) {
-    log('  processes share ticket keys and one session-ID cache (kept in the primary, asked over IPC)');
+    log(engine.name === 'native'
+      ? '  threads share one OpenSSL context: its ticket keys and session cache'
+      : '  processes share ticket keys and one session-ID cache (kept in the primary, asked over IPC)');
   }
-  const reason = neverResumesReason(opts);
+  const reason = neverResumesReason(opts, engine.name);
   if (reason) log(`  warning: resumption: ${reason}`);
 }
 

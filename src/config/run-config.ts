@@ -1,5 +1,6 @@
 import type { Target } from './target.js';
 import type { KeyType } from '../server/pki.js';
+import type { ServerEngineRequest } from '../server/server-engine.js';
 import type { MtlsMode } from '../server/client-certificates.js';
 import type { StapleChoice } from '../server/ocsp-stapler.js';
 
@@ -92,6 +93,8 @@ export interface Timeouts {
 
 /** Options of the built-in target (used when no target is given). */
 export interface BuiltInServerConfig {
+  /** --server-engine: which server (server-engine.ts); auto picks at start. */
+  engine: ServerEngineRequest;
   keyType: KeyType;
   tickets: boolean;
   sessionCache: boolean;

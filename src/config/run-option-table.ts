@@ -16,6 +16,7 @@ import type { TlsVersions } from './tls-versions.js';
 import { KEY_TYPES } from '../server/pki.js';
 import { MTLS_MODES } from '../server/client-certificates.js';
 import { STAPLE_CHOICES } from '../server/ocsp-stapler.js';
+import { SERVER_ENGINES } from '../server/server-engine.js';
 
 /** A switch of the built-in server, as `--server-tickets on|off` (and a matrix axis). */
 export const ON_OFF = ['on', 'off'] as const;
@@ -112,6 +113,7 @@ export const RUN_OPTIONS = {
   earlyData: { kind: 'number', group: 'Request:', range: LIMITS.earlyData, help: 'TLS 1.3 0-RTT: send the request\'s first N bytes as early data on resumed handshakes (native engine; only idempotent requests: early data can be replayed)' },
   requestsPerConnection: { kind: 'number', group: 'Request:', range: LIMITS.requestsPerConnection, default: 1, help: 'request/response exchanges per connection' },
   // Built-in server
+  serverEngine: { kind: 'string', group: 'Built-in server:', choices: SERVER_ENGINES, default: 'auto', help: 'node: Node\'s TLS server; native: OpenSSL driven by the native addon, which rejects a bad client certificate inside the handshake with an alert (Node\'s drops it after a TLS 1.3 handshake, unseen by the client); auto: native with --mtls when built, else node' },
   keyType: { kind: 'string', group: 'Built-in server:', choices: KEY_TYPES, default: 'ecdsa-p256', help: 'built-in server certificate key' },
   mtls: { kind: 'switch-or-choice', group: 'Built-in server:', choices: MTLS_MODES, otherwise: 'required is the default of a bare --mtls', help: 'built-in server asks for a client certificate: required (a bare --mtls) or optional; the generated one is presented unless --cert is given' },
   serverCertDir: { kind: 'string', group: 'Built-in server:', help: 'built-in server serves the chain in DIR (written by tlsbench certs --out DIR, e.g. with --revoke) instead of its cache' },

@@ -14,7 +14,7 @@ import { checkClientTls } from './tls-preflight.js';
 import { resolveMeasuredServer, type MeasuredServer } from '../server-cpu/measured-server.js';
 import { checkCrl } from '../trust/crl.js';
 import type { MtlsMode } from '../server/client-certificates.js';
-import { chooseEngine } from '../engine/native-addon.js';
+import { chooseEngine, loadNativeAddon } from '../engine/native-addon.js';
 import { resolveEarlyData } from './early-data.js';
 
 export type { RunOptions, RunOptionInput } from './run-option-table.js';
@@ -182,10 +182,14 @@ export function resolveRunOptions(o: RunOptionInput, defaultWorkers = os.availab
   if (o.requireStaple && o.ocsp !== undefined && !ocspAsked) problems.push('--require-staple asks for a staple, but --ocsp is off: drop one of them');
   const ocsp = ocspAsked || !!o.requireStaple;
   const serverOcspStaple = choiceOf('serverOcspStaple', o.serverOcspStaple, problems) ?? RUN_OPTIONS.serverOcspStaple.default;
+  const serverEngine = choiceOf('serverEngine', o.serverEngine, problems) ?? RUN_OPTIONS.serverEngine.default;
+  if (builtIn && serverEngine === 'native' && loadNativeAddon().error) {
+    problems.push(`--server-engine native: the native server is part of the native engine, which ${loadNativeAddon().error}; leave the option out to serve on Node`);
+  }
   const serverSessionCache = switchOf('serverSessionCache', o.serverSessionCache ?? RUN_OPTIONS.serverSessionCache.default, problems) ?? true;
   if (!builtIn) {
     const serverOnly = [
-      ['--key-type', o.keyType], ['--mtls', o.mtls], ['--server-tickets', o.serverTickets],
+      ['--server-engine', o.serverEngine], ['--key-type', o.keyType], ['--mtls', o.mtls], ['--server-tickets', o.serverTickets],
       ['--server-session-cache', o.serverSessionCache], ['--server-ocsp-staple', o.serverOcspStaple], ['--server-crl', o.serverCrl], ['--server-cert-dir', o.serverCertDir], ['--response-bytes', o.responseBytes],
     ].filter(([name, v]) => v !== undefined && !(name === '--mtls' && v === false)).map(([name]) => name);
     if (serverOnly.length) problems.push(`${serverOnly.join(', ')} configure the built-in server, which only runs when no target is given: drop them, or leave out the target`);
@@ -243,7 +247,7 @@ export function resolveRunOptions(o: RunOptionInput, defaultWorkers = os.availab
     request,
     requireResumption: !!o.requireResumption,
     startAt,
-    server: { keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls, ocspStaple: serverOcspStaple, crlFile: o.serverCrl ?? null, certDir: o.serverCertDir ?? null, responseBytes },
+    server: { engine: serverEngine, keyType, tickets: serverTickets, sessionCache: serverSessionCache, mtls, ocspStaple: serverOcspStaple, crlFile: o.serverCrl ?? null, certDir: o.serverCertDir ?? null, responseBytes },
     engine: engineChoice && 'choice' in engineChoice ? engineChoice.choice : { name: 'node', reason: null },
     earlyData,
   };

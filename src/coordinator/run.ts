@@ -96,6 +96,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         host: '127.0.0.1',
         port: 0,
         tls: { min: 'TLSv1.2', max: 'TLSv1.3' },
+        engine: config.server.engine,
         tickets: config.server.tickets,
         sessionCache: config.server.sessionCache,
         keyType,
@@ -116,7 +117,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         unpinnedCpus = split.client.concat(split.server);
       }
       // Say why this built-in server cannot resume, so a 0 % hit rate is explained, not silent.
-      const neverResumes = neverResumesReason({ tls: { min: 'TLSv1.2', max: 'TLSv1.3' }, tickets: config.server.tickets, sessionCache: config.server.sessionCache });
+      const neverResumes = neverResumesReason({ tls: { min: 'TLSv1.2', max: 'TLSv1.3' }, tickets: config.server.tickets, sessionCache: config.server.sessionCache }, server.engine);
       if (neverResumes && config.resume !== 'none') warnings.push(`built-in server: ${neverResumes}`);
       // Trust the generated CA for this run only; present the generated client certificate under mTLS.
       runCredentials = { ...credentials, ca: credentials.ca ?? server.chain.caCert };
@@ -129,6 +130,7 @@ export async function runBenchmark(config: RunConfig, credentials: Credentials, 
         port: server.port,
         servername: config.tls.servername,
         builtIn: {
+          engine: server.engine,
           keyType,
           cpus: server.cpus,
           coreSplit: server.cpus ? split.description : `${split.description} (taskset unavailable: not pinned)`,

@@ -134,8 +134,65 @@ export interface HandshakeLoop {
   close(): void;
 }
 
+/** The native built-in target's options (native/src/target_addon.c); versions as OpenSSL numbers them. */
+export interface NativeTargetOptions {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  minVersion: number;
+  maxVersion: number;
+  ciphers: string;
+  ciphersuites: string;
+  groups?: string;
+  tickets: boolean;
+  sessionCache: boolean;
+  sessionCacheEntries: number;
+  ticketKeys?: Buffer;
+  /** 0 off, 1 required, 2 optional (target_server.h's enum target_mtls). */
+  mtls: 0 | 1 | 2;
+  ca?: string;
+  crl?: string;
+  ocsp: boolean;
+  threads: number;
+  keepAlive: Buffer;
+  closeResponse: Buffer;
+  raw: Buffer;
+}
+
+/** Its counters, flat (src/server/native-target.ts shapes them as TargetServerStats). */
+export interface NativeTargetCounts {
+  handshakes: number;
+  resumed: number;
+  tlsClientErrors: number;
+  socketErrors: number;
+  requests: number;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheStored: number;
+  cacheEvicted: number;
+  staples: number;
+  stapleBytes: number;
+  certRequested: number;
+  certSent: number;
+  certAccepted: number;
+  rejected: Record<string, number>;
+  lastErrors: string[];
+}
+
+export interface NativeTargetServer {
+  port(): number;
+  stats(): NativeTargetCounts;
+  /** The OCSP response (DER) stapled from now on. */
+  staple(der: Buffer): void;
+  /** Closes every connection and joins the threads before it returns. */
+  stop(): void;
+}
+
 export interface NativeAddon {
   HandshakeLoop: new (options: NativeLoopOptions, outcomes: Float64Array) => HandshakeLoop;
+  /** Listening once constructed; throws with OpenSSL's or the socket's reason. */
+  TargetServer: new (options: NativeTargetOptions) => NativeTargetServer;
   /** CLOCK_MONOTONIC in ms: the clock of every time the loop reports. */
   now(): number;
   openssl(): { runtime: string; headers: string };

@@ -20,8 +20,10 @@ import type { TimelinePoint } from './timeline.js';
  * 7: TLS 1.3 early data (`config.earlyData`, per phase `earlyData` with its `zeroRtt` tally and
  *    summary, the `first-byte` latency metric); the negotiated sample's `clientCertificateRequested`
  *    (native engine); `probe.refusals` (why a version the server speaks was refused).
+ * 8: `config.server.engine` (--server-engine) and `target.builtIn.engine` (the server that ran: node
+ *    or native).
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 export interface RuntimeInfo {
   node: string;
@@ -110,6 +112,8 @@ export interface PhaseSample {
 }
 
 export interface BuiltInTarget {
+  /** Which server ran (server-engine.ts); absent in results before schema 8 (Node's). */
+  engine?: 'node' | 'native';
   keyType: string;
   cpus: number[] | null;
   coreSplit: string;

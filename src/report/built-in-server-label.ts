@@ -1,4 +1,4 @@
-import type { PhaseResult } from '../metrics/run-result.js';
+import type { BuiltInTarget, PhaseResult } from '../metrics/run-result.js';
 
 /**
  * What the built-in server counted itself, when it bears on the client's figures (client
@@ -17,4 +17,9 @@ export function builtInServerLine(phase: PhaseResult): string | null {
     parts.push(`client certificates requested ${c.requested}, sent ${c.sent}, accepted ${c.accepted}, rejected ${rejected}${why ? ` (${why})` : ''}`);
   }
   return `built-in server counted (phase, warm-up included): ${parts.join(' · ')}`;
+}
+
+/** The built-in server in a few words: key type, cores, and the native server when it ran. */
+export function builtInDetails(b: BuiltInTarget): string {
+  return `${b.keyType}; ${b.coreSplit}${b.engine === 'native' ? '; native server' : ''}`;
 }

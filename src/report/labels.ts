@@ -1,6 +1,7 @@
 import { formatTarget } from '../config/target.js';
 import type { ResumeMode } from '../config/run-config.js';
 import type { RunResult } from '../metrics/run-result.js';
+import { builtInDetails } from './built-in-server-label.js';
 import type { PhaseSummary } from '../metrics/summary.js';
 import type { NegotiatedSample, ResumptionMechanism } from '../metrics/tally.js';
 import { EARLY_DATA_SKIP_LABELS, EARLY_DATA_SKIPS } from '../metrics/early-data.js';
@@ -9,7 +10,7 @@ import { percent, rate } from './table.js';
 /** Where the handshakes went, in the words the table uses: shared by Markdown and HTML. */
 export function targetLabel(result: RunResult): string {
   const t = result.target;
-  if (t.builtIn) return `built-in server at ${formatTarget(t)} (${t.builtIn.keyType}; ${t.builtIn.coreSplit})`;
+  if (t.builtIn) return `built-in server at ${formatTarget(t)} (${builtInDetails(t.builtIn)})`;
   return formatTarget(t) + (t.servername ? ` (SNI ${t.servername})` : '');
 }
 

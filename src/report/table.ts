@@ -6,7 +6,7 @@ import { latencyRows, type LatencyRow, type LatencySummary } from '../metrics/su
 import { HANDSHAKE_CLASSES, HTTP_STATUS_CLASSES, type StatusCounts } from '../metrics/tally.js';
 import { ocspLines } from './ocsp-labels.js';
 import { lacksForwardSecrecy, NO_FORWARD_SECRECY } from '../metrics/forward-secrecy.js';
-import { builtInServerLine } from './built-in-server-label.js';
+import { builtInDetails, builtInServerLine } from './built-in-server-label.js';
 import { describeRun } from './describe.js';
 import { clientCertificateLabel, phaseFacts, speedupLabel } from './labels.js';
 import { collapseRepeated } from './collapse.js';
@@ -118,7 +118,7 @@ export function renderTable(result: RunResult): string {
   const r = result.runtime;
   const t = result.target;
   const where = t.builtIn
-    ? `built-in server (${t.builtIn.keyType}; ${t.builtIn.coreSplit})`
+    ? `built-in server (${builtInDetails(t.builtIn)})`
     : formatTarget(t) + (t.servername ? ` (SNI ${t.servername})` : '');
   out.push(`tlsbench ${result.tool.version} → ${t.builtIn ? formatTarget(t) + ' ' : ''}${where}`);
   const merged = machineTable(result);

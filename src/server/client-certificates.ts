@@ -47,7 +47,7 @@ export function clientCertificateOptions(mode: MtlsMode, caCert: string, crlFile
 }
 
 /** The CRL, checked like the client's --crl: fresh, and signed by the chain's CA (exit 2 otherwise). */
-function readServerCrl(file: string, caCert: string): string {
+export function readServerCrl(file: string, caCert: string): string {
   let data: Buffer;
   try {
     data = readFileSync(file);

@@ -14,9 +14,8 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:tls';
 import { ensureChain, type CertificateChain } from './pki.js';
 import { SessionCache, type SessionCacheStats } from './session-cache.js';
-import { startTargetServer, type ServeOptions, type TargetServer } from './target-server.js';
+import { DEFAULT_SESSION_CACHE_ENTRIES, startTargetServer, type ServeOptions, type TargetServer } from './target-server.js';
 
-const DEFAULT_SESSION_CACHE_ENTRIES = 20_000;
 
 /** Messages between primary and workers; `tlsbench` tags them apart from anything else. */
 type ToWorker =

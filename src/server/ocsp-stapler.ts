@@ -17,26 +17,33 @@ export interface StaplerStats {
   stapleBytes: number;
 }
 
-/** Null when the chain has no OCSP responder to sign with (a directory from an older tlsbench): no staples. */
-export function attachStapler(server: tls.Server, chain: CertificateChain, status: Exclude<StapleChoice, 'none'>): StaplerStats | null {
+/**
+ * The response to staple now: built once and rebuilt when half its validity has passed. Null when
+ * the chain has no OCSP responder to sign with (a directory from an older tlsbench): no staples.
+ */
+export function stapleSource(chain: CertificateChain, status: Exclude<StapleChoice, 'none'>): (() => Buffer) | null {
   const signer = chain.ocspResponderCert && chain.ocspResponderKey ? { cert: chain.ocspResponderCert, key: chain.ocspResponderKey } : null;
   if (!signer) return null;
-  const stats: StaplerStats = { staples: 0, stapleBytes: 0 };
   let response: Buffer | null = null;
   let builtAt = 0;
-  server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, callback: (err: Error | null, response?: Buffer) => void) => {
+  return () => {
     const now = Date.now();
     if (!response || now - builtAt > OCSP_VALIDITY_MS / 2) {
-      response = buildOcspResponse({
-        cert: chain.serverCert,
-        issuer: chain.caCert,
-        responder: signer,
-        status,
-        thisUpdate: new Date(now),
-      });
+      response = buildOcspResponse({ cert: chain.serverCert, issuer: chain.caCert, responder: signer, status, thisUpdate: new Date(now) });
       builtAt = now;
-      stats.stapleBytes = response.length;
     }
+    return response;
+  };
+}
+
+/** Null when the chain has no OCSP responder to sign with: no staples. */
+export function attachStapler(server: tls.Server, chain: CertificateChain, status: Exclude<StapleChoice, 'none'>): StaplerStats | null {
+  const current = stapleSource(chain, status);
+  if (!current) return null;
+  const stats: StaplerStats = { staples: 0, stapleBytes: 0 };
+  server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, callback: (err: Error | null, response?: Buffer) => void) => {
+    const response = current();
+    stats.stapleBytes = response.length;
     stats.staples++;
     callback(null, response);
   });

@@ -14,9 +14,11 @@ import { isKeyType, KEY_TYPES } from './pki.js';
 import type { ServeOptions } from './target-server.js';
 import { STAPLE_CHOICES } from './ocsp-stapler.js';
 import { MTLS_MODES, mtlsModeOf } from './client-certificates.js';
+import { SERVER_ENGINES } from './server-engine.js';
 
 /** Flags as yargs hands them over (after defaults), before validation. */
 export interface ServeFlags {
+  engine: string;
   port: number;
   host: string;
   tls: string;
@@ -58,6 +60,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
     if (!(choices as readonly string[]).includes(value)) problems.push(`--${name}: '${value}' is not a choice; give one of ${choices.join(', ')}`);
     return value as T;
   };
+  const engine = oneOf('engine', flags.engine, SERVER_ENGINES);
   const tlsChoice = oneOf('tls', flags.tls, TLS_CHOICES);
   const tickets = oneOf('tickets', flags.tickets, ON_OFF);
   const sessionCache = oneOf('session-cache', flags.sessionCache, ON_OFF);
@@ -95,6 +98,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ValidatedServeFlags {
   const hosts = [...(flags.san ?? [])];
   if (!isLoopback(flags.host) && !isWildcard(flags.host)) hosts.push(flags.host);
   const options: ServeOptions = {
+    engine,
     host: flags.host,
     port: flags.port,
     tls: (({ min, max }) => ({ min, max }))(parseTlsRange(tlsChoice)),
@@ -122,6 +126,7 @@ export function serveArgsFromOptions(opts: ServeOptions, workers = 1): string[] 
   });
   if (!choice) throw new UsageError(`the built-in target supports TLS ${TLS_CHOICES.join(', ')}; not ${shortVersion(opts.tls.min)}–${shortVersion(opts.tls.max)}`);
   const args = [
+    '--engine', opts.engine ?? 'auto',
     '--host', opts.host,
     '--port', String(opts.port),
     '--tls', choice,

@@ -12,6 +12,7 @@ import { onLines, parseJsonLine } from './control-lines.js';
 import { loadChain, type CertificateChain } from './pki.js';
 import { serveArgsFromOptions } from './serve-flags.js';
 import type { ServeOptions, TargetServerStats } from './target-server.js';
+import type { ServerEngineName } from './server-engine.js';
 
 const STATS_TIMEOUT_MS = 2000;
 
@@ -28,6 +29,8 @@ export interface TargetProcess {
   host: string;
   port: number;
   chain: CertificateChain;
+  /** Which server the child runs (it resolves auto). */
+  engine: ServerEngineName;
   /** The CPUs the target is pinned to, or null when it is not pinned. */
   cpus: number[] | null;
   pid: number;
@@ -63,6 +66,7 @@ function findOnPath(command: string): string | null {
 
 interface ReadyLine {
   event: 'listening';
+  engine: ServerEngineName;
   host: string;
   port: number;
   certDir: string;
@@ -70,7 +74,7 @@ interface ReadyLine {
 
 function isReadyLine(value: unknown): value is ReadyLine {
   const v = value as Partial<ReadyLine> | null;
-  return typeof v === 'object' && v !== null && v.event === 'listening' && typeof v.port === 'number' && typeof v.certDir === 'string';
+  return typeof v === 'object' && v !== null && v.event === 'listening' && (v.engine === 'node' || v.engine === 'native') && typeof v.port === 'number' && typeof v.certDir === 'string';
 }
 
 /** Start `tlsbench serve` in a child process and resolve once it listens. */
@@ -128,7 +132,7 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
     if (parsed?.event === 'stats' && parsed.stats) statsWaiters.shift()?.(parsed.stats);
   });
   const stats = (): Promise<TargetServerStats | null> => {
-    if ((opts.workers ?? 1) > 1 || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(null);
+    if (((opts.workers ?? 1) > 1 && ready.engine === 'node') || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(null);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const i = statsWaiters.indexOf(answer);
@@ -167,6 +171,7 @@ export async function spawnTargetServer(opts: TargetProcessOptions): Promise<Tar
   return {
     host: ready.host,
     port: ready.port,
+    engine: ready.engine,
     chain: await loadChain(ready.certDir, { keyType: opts.keyType, requireOcspResponder: false }).catch(async (err: unknown) => {
       await stop();
       throw err;

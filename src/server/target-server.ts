@@ -10,6 +10,8 @@ import tls from 'node:tls';
 import type { SecureVersion, TLSSocket } from 'node:tls';
 import { ensureChain, type CertificateChain, type KeyType } from './pki.js';
 import { UsageError } from '../config/usage-error.js';
+import type { ServerEngineName, ServerEngineRequest } from './server-engine.js';
+import { buildResponses, MAX_REQUEST_HEAD, type Responses } from './responses.js';
 import { attachSessionCache, type SessionCacheStats } from './session-cache.js';
 import { attachStapler, type StapleChoice, type StaplerStats } from './ocsp-stapler.js';
 import {
@@ -17,6 +19,11 @@ import {
 } from './client-certificates.js';
 
 export interface ServeOptions {
+  /**
+   * Which server: Node's (this file), the native one (native-target.ts), or auto (native for
+   * --mtls when the addon is built: see server-engine.ts). Default auto.
+   */
+  engine?: ServerEngineRequest;
   /** Address to listen on. Default 127.0.0.1. */
   host: string;
   /** Port; 0 picks a free one. */
@@ -86,15 +93,17 @@ export interface TargetServer {
   host: string;
   port: number;
   chain: CertificateChain;
-  stats: TargetServerStats;
-  /** The underlying server, for callers that need more than this API. */
-  server: tls.Server;
+  /** Which server this is (see server-engine.ts). */
+  engine: ServerEngineName;
+  /** The counters now (a live object on Node's server, a fresh read on the native one). */
+  readonly stats: TargetServerStats;
+  /** The underlying Node server, for callers that need more than this API; null on the native engine. */
+  server: tls.Server | null;
   stop(): Promise<void>;
 }
 
-const DEFAULT_SESSION_CACHE_ENTRIES = 20_000;
-/** A request head larger than this is not a benchmark client: drop the connection. */
-const MAX_REQUEST_HEAD = 64 * 1024;
+/** Session-ID cache size when none is given: a few MB. */
+export const DEFAULT_SESSION_CACHE_ENTRIES = 20_000;
 const LAST_ERRORS_KEPT = 10;
 
 const VERSION_ORDER: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -103,8 +112,10 @@ const VERSION_ORDER: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 
  * Why connections to a server with these options can never be resumed, or null when
  * they can. The start message prints it, so a 0 % hit rate is explained, not silent.
  */
-export function neverResumesReason(opts: Pick<ServeOptions, 'tls' | 'tickets' | 'sessionCache'>): string | null {
+export function neverResumesReason(opts: Pick<ServeOptions, 'tls' | 'tickets' | 'sessionCache'>, engine: ServerEngineName = 'node'): string | null {
   if (opts.tickets) return null;
+  // OpenSSL's own server resumes TLS 1.3 from its cache (stateful tickets) when tickets are off.
+  if (engine === 'native') return opts.sessionCache ? null : 'no session tickets and no session cache';
   const allows13 = VERSION_ORDER.indexOf(opts.tls.max) >= VERSION_ORDER.indexOf('TLSv1.3');
   const allowsPre13 = VERSION_ORDER.indexOf(opts.tls.min) < VERSION_ORDER.indexOf('TLSv1.3');
   const node60847 = "Node's TLS 1.3 server cannot resume without tickets (nodejs/node#60847)";
@@ -137,19 +148,7 @@ export function composeCipherString(ciphers: string | undefined, ciphersuites: s
 /** Start the target in this process. Resolves once it is listening. */
 export async function startTargetServer(opts: ServeOptions): Promise<TargetServer> {
   const chain = opts.chain ?? (await ensureChain({ keyType: opts.keyType, hosts: opts.hosts ?? [], ...(opts.certDir ? { dir: opts.certDir } : {}) }));
-  const responseBytes = opts.responseBytes ?? 0;
-  if (!Number.isInteger(responseBytes) || responseBytes < 0) throw new RangeError(`responseBytes must be a non-negative integer, got ${responseBytes}`);
-  // Responses built once: each answer is one write of a shared Buffer (one TLS record
-  // for small bodies), with no allocation per request.
-  const body = Buffer.alloc(responseBytes, 0x78);
-  // X-Served-By names the process, so clients (and tests) can see which of several
-  // `serve --workers` processes answered, e.g. that a session resumed across processes.
-  const head = `HTTP/1.1 200 OK\r\nContent-Length: ${responseBytes}\r\nContent-Type: application/octet-stream\r\nX-Served-By: ${process.pid}\r\n`;
-  const responses: Responses = {
-    raw: body,
-    keepAlive: Buffer.concat([Buffer.from(`${head}\r\n`), body]),
-    close: Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`), body]),
-  };
+  const responses = buildResponses(opts.responseBytes ?? 0);
 
   const ciphers = composeCipherString(opts.ciphers, opts.ciphersuites);
   const mtls = mtlsModeOf(opts.mtls);
@@ -233,6 +232,7 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
     host: opts.host,
     port: address.port,
     chain,
+    engine: 'node',
     stats,
     server,
     stop() {
@@ -243,17 +243,6 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
       return stopping;
     },
   };
-}
-
-/**
- * What the server says after the handshake. Benchmark clients usually say nothing and
- * close; a client measuring time to first byte sends an HTTP/1.1 request (answered with
- * a fixed-size body) or any bytes (answered with responseBytes per chunk).
- */
-interface Responses {
-  raw: Buffer;
-  keepAlive: Buffer;
-  close: Buffer;
 }
 
 function answer(socket: TLSSocket, responses: Responses, stats: TargetServerStats): void {

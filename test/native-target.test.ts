@@ -1,0 +1,126 @@
+// The native built-in server (serve --engine native, native/src/target_server.c) beyond what it shares
+// with Node's server (server-target.test.ts runs those on both): its threads, its counts against
+// the client's, hostile clients, OCSP staples, stopping under load, and refusing to start unbuilt.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { serve } from '../src/api/serve.js';
+import { spawnTargetServer, type TargetProcess } from '../src/server/target-process.js';
+import { runCli } from './support/cli.js';
+import { tlsRun } from './support/tls-run.js';
+
+const N = 60;
+const SMALL = ['-w', '1', '-c', '4', '--warmup', '0', '-n', String(N)];
+
+let scratch: string;
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'tlsbench-native-target-'));
+  // Children inherit this, so every server here shares one chain.
+  process.env.TLSBENCH_CACHE_DIR = join(scratch, 'cache');
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const external = (t: TargetProcess) => [`${t.host}:${t.port}`, '--ca', t.chain.caCertPath, '--sni', 'localhost'];
+
+test('serve --engine native --workers 2: two threads, and the server counts exactly the client\'s handshakes and resumptions (tickets, session IDs, TLS 1.2 and 1.3)', async () => {
+  const target = await spawnTargetServer({ engine: 'native', workers: 2, keyType: 'ecdsa-p256', tls: { min: 'TLSv1.2', max: 'TLSv1.3' } });
+  try {
+    assert.equal(target.engine, 'native');
+    for (const [version, resume] of [['1.3', 'ticket'], ['1.2', 'ticket'], ['1.2', 'id'], ['1.3', 'none']] as const) {
+      const before = (await target.stats())!;
+      const run = await tlsRun([...external(target), '--tls', version, '--resume', resume, ...SMALL]);
+      const after = (await target.stats())!;
+      const what = `TLS ${version}, resume ${resume}`;
+      assert.deepEqual(run.phase.summary.errors, {}, what);
+      const resumed = run.phase.summary.classes.resumed?.handshakes ?? 0;
+      // Every handshake the client made (each slot's first is full) reached the server, and nothing else.
+      assert.equal(after.handshakes - before.handshakes, run.phase.summary.attempts, what);
+      assert.equal(after.resumed - before.resumed, resumed, what);
+      assert.equal(after.tlsClientErrors - before.tlsClientErrors, 0, what);
+      if (resume !== 'none') assert.ok(resumed >= N - 4, `${what}: ${resumed} resumed`);
+      // Session IDs resume from the cache; tickets do not touch it.
+      assert.equal(after.sessionCache!.hits - before.sessionCache!.hits, resume === 'id' ? resumed : 0, what);
+    }
+  } finally {
+    await target.stop();
+  }
+});
+
+test('hostile clients: a bare TCP close and garbage each fail one handshake with its reason; the server goes on serving', async () => {
+  const server = await serve({ engine: 'native' });
+  try {
+    await new Promise<void>((resolve) => {
+      const s = connect(server.port, '127.0.0.1', () => s.end());
+      s.on('close', () => resolve());
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => {
+      const s = connect(server.port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      s.on('close', () => resolve());
+      s.on('error', () => undefined);
+      s.resume();
+    });
+    // The server counts on its own thread: wait until both are in (bounded).
+    for (let i = 0; i < 200 && server.stats.tlsClientErrors < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(server.stats.tlsClientErrors, 2);
+    assert.equal(server.stats.handshakes, 0);
+    assert.equal(server.stats.lastErrors.length, 2);
+    assert.equal(server.stats.lastErrors[0], 'ECONNRESET');
+    assert.match(server.stats.lastErrors[1]!, /^ERR_SSL_(HTTP_REQUEST|WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG)/);
+    const run = await tlsRun([`127.0.0.1:${server.port}`, '--ca', server.chain.caCertPath, '--sni', 'localhost', '--resume', 'none', ...SMALL]);
+    assert.deepEqual(run.phase.summary.errors, {});
+    assert.equal(server.stats.handshakes, N);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('stop() with connections open closes them and returns; the counters stay readable', async () => {
+  const server = await serve({ engine: 'native' });
+  const sockets: tls.TLSSocket[] = [];
+  for (let i = 0; i < 5; i++) {
+    sockets.push(await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: server.chain.caCert }, () => resolve(s));
+      s.once('error', reject);
+    }));
+  }
+  // The server counts a handshake once it has read the client's Finished, a moment after the client's secureConnect.
+  for (let i = 0; i < 200 && server.stats.handshakes < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  const closed = Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
+    s.on('error', () => undefined);
+    s.once('close', () => resolve());
+  })));
+  await server.stop();
+  await server.stop();
+  await closed;
+  assert.equal(server.stats.handshakes, 5);
+});
+
+test('the native server staples good and revoked responses; the client judges them (--ocsp) and the server counted each staple', async () => {
+  for (const [staple, expected] of [['good', {}], ['revoked', { 'tls.ocsp.revoked': N }]] as const) {
+    const run = await tlsRun(['--server-engine', 'native', '--server-ocsp-staple', staple, '--ocsp', '--resume', 'none', ...SMALL], staple === 'good' ? 0 : 1);
+    assert.equal(run.result.target.builtIn?.engine, 'native');
+    assert.deepEqual(run.phase.summary.errors, expected, staple);
+    assert.equal(run.phase.builtInServer?.ocspStaples, N, staple);
+  }
+});
+
+test('--server-engine native / serve --engine native where the addon does not load: exit 2 before any work, saying why', async () => {
+  const env = { TLSBENCH_NATIVE_ADDON: join(scratch, 'missing.node') };
+  for (const args of [['--server-engine', 'native', '-n', '1'], ['serve', '--engine', 'native', '--port', '0']]) {
+    const out = await runCli(args, { env });
+    assert.equal(out.code, 2, `${args.join(' ')}: ${out.stderr}`);
+    assert.match(out.stderr, /native server is part of the native engine, which not built/);
+    assert.doesNotMatch(out.stderr, /\n\s+at /, 'no stack trace');
+  }
+  // auto with --mtls falls back to Node's server and says what that costs.
+  const fallback = await runCli(['serve', '--mtls', '--port', '0', '--ready-json', '--exit-on-stdin-close'], { env, onSpawn: (child) => setTimeout(() => child.kill('SIGTERM'), 3000) });
+  assert.match(fallback.stdout, /"engine":"node"/);
+  assert.match(fallback.stderr, /node server; auto: Node's server, as the native engine not built .*cannot see its client-certificate rejections/);
+});
