@@ -112,6 +112,12 @@ static void on_message(int write_p, int version, int content_type, const void *b
     slot->cert_requested = 1;
     return;
   }
+  /* RFC 8879 CompressedCertificate (25; OpenSSL 3.2+, when the server offers compression): OpenSSL
+     compresses only a list that holds a certificate, and sends an empty one uncompressed. */
+  if (write_p && p[0] == 25) {
+    slot->cert_sent = 1;
+    return;
+  }
   if (!write_p || p[0] != SSL3_MT_CERTIFICATE) return;
   size_t at = 4;
   /* TLS 1.3 puts a request context before the list. */
