@@ -3,14 +3,15 @@
 // the client's, hostile clients, OCSP staples, stopping under load, and refusing to start unbuilt.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { serve } from '../src/api/serve.js';
 import { spawnTargetServer, type TargetProcess } from '../src/server/target-process.js';
-import { runCli } from './support/cli.js';
+import { runCli, runJson } from './support/cli.js';
+import type { RunResult } from '../src/metrics/run-result.js';
 import { tlsRun } from './support/tls-run.js';
 
 const N = 60;
@@ -123,4 +124,21 @@ test('--server-engine native / serve --engine native where the addon does not lo
   const fallback = await runCli(['serve', '--mtls', '--port', '0', '--ready-json', '--exit-on-stdin-close'], { env, onSpawn: (child) => setTimeout(() => child.kill('SIGTERM'), 3000) });
   assert.match(fallback.stdout, /"engine":"node"/);
   assert.match(fallback.stderr, /node server; auto: Node's server, as the native engine not built .*cannot see its client-certificate rejections/);
+});
+
+test('matrix: --server-engine node,native is an axis; auto is decided once per grid, so a cell without --mtls runs on the server a cell with it does', async () => {
+  type Cells = { cells: { name: string; result: RunResult | null; skipped?: string }[] };
+  const axis = await runJson(['matrix', '--server-engine', 'node,native', '--resume', 'none', ...SMALL]);
+  assert.equal(axis.outcome.code, 0, axis.outcome.stderr);
+  const axisCells = (axis.result as unknown as Cells).cells;
+  assert.deepEqual(axisCells.map((c) => [c.name, c.result?.target.builtIn?.engine]), [['server-engine=node', 'node'], ['server-engine=native', 'native']]);
+  for (const c of axisCells) assert.deepEqual(c.result?.phases[0]?.summary.errors, {}, c.name);
+
+  const grid = join(scratch, 'grid.json');
+  await writeFile(grid, JSON.stringify({ options: { resume: 'none' }, cells: [{ name: 'plain' }, { name: 'mutual', mtls: 'required' }] }));
+  const mixed = await runJson(['matrix', '--config', grid, ...SMALL]);
+  assert.equal(mixed.outcome.code, 0, mixed.outcome.stderr);
+  const cells = (mixed.result as unknown as Cells).cells;
+  assert.deepEqual(cells.map((c) => [c.name, c.result?.target.builtIn?.engine]), [['plain', 'native'], ['mutual', 'native']]);
+  assert.equal(cells[1]!.result?.phases[0]?.builtInServer?.clientCertificates?.accepted, N);
 });

@@ -44,6 +44,7 @@ export const matrixCommand: CommandModule<object, MatrixArgs> = {
       .option('sigalgs', { type: 'string', describe: `signature algorithms (':' within a cell); ${LIST}`, group: 'Grid:' })
       .option('ocsp', { type: 'string', describe: `${ON_OFF.join(' | ')}: ask for a stapled OCSP response (the built-in server staples one); ${LIST}`, group: 'Grid:' })
       .option('server-crl', { type: 'string', describe: `with --mtls: CRL files the built-in server checks client certificates against (e.g. crl-1000.pem,crl-100000.pem from tlsbench certs --crl-entries); ${LIST}`, group: 'Grid:' })
+      .option('server-engine', { type: 'string', describe: `built-in server: ${RUN_OPTIONS.serverEngine.choices.join(' | ')} (node,native: what the same handshakes cost Node's server and OpenSSL's own; auto is decided once for the grid); ${LIST}`, group: 'Grid:' })
       .option('config', { type: 'string', describe: 'grid file (JSON; YAML with the yaml package): { options, axes, cells, baseline, repeat }', group: 'Grid:' })
       .option('baseline', { type: 'string', describe: 'cell costs are relative to (default: the first cell that ran)', group: 'Grid:' })
       .option('out', { type: 'string', describe: 'write every cell\'s result to FILE (atomically)', group: 'Output:' })

@@ -7,7 +7,7 @@ import type { MatrixCellSpec, MatrixSpec } from './matrix-result.js';
  * Options that can span the grid: given as a comma list (`--tls 1.2,1.3`), each value is a
  * column of the grid. Within one value, lists keep their own separator (`X25519:P-256`).
  */
-export const AXES = ['tls', 'groups', 'resume', 'keyType', 'ciphers', 'ciphersuites', 'sigalgs', 'ocsp', 'serverCrl'] as const;
+export const AXES = ['tls', 'groups', 'resume', 'keyType', 'ciphers', 'ciphersuites', 'sigalgs', 'ocsp', 'serverCrl', 'serverEngine'] as const;
 export type Axis = (typeof AXES)[number];
 
 /** Cartesian product, first axis slowest, so cells read in the order the values were given. */

@@ -3,6 +3,7 @@ import type { ResolvedRun } from '../config/run-options.js';
 import { resolveRepeat, resolveRun, runResolved, type RepeatHooks } from '../api/run.js';
 import { SCHEMA_VERSION } from '../metrics/run-result.js';
 import { checkGrid } from './grid.js';
+import { chooseServerEngine } from '../server/server-engine.js';
 import type { MatrixCell, MatrixCellSpec, MatrixResult, MatrixSpec } from './matrix-result.js';
 
 export interface MatrixHooks extends RepeatHooks {
@@ -31,6 +32,7 @@ export async function runMatrix(spec: MatrixSpec, hooks: MatrixHooks = {}): Prom
       throw err;
     }
   });
+  pinServerEngine(resolved.filter((r): r is ResolvedRun => typeof r !== 'string'));
   if (resolved.every((r) => typeof r === 'string')) {
     const reasons = [...new Set(resolved as string[])];
     throw new UsageError(`no cell of the grid can run:\n  - ${reasons.join('\n  - ')}`);
@@ -61,4 +63,17 @@ export async function runMatrix(spec: MatrixSpec, hooks: MatrixHooks = {}): Prom
   const ran = cells.filter((c) => c.result);
   const baseline = spec.baseline !== undefined && ran.some((c) => c.name === spec.baseline) ? spec.baseline : ran[0]?.name ?? null;
   return { schemaVersion: SCHEMA_VERSION, kind: 'matrix', baseline, interrupted: interrupted || !!hooks.signal?.aborted, cells };
+}
+
+/**
+ * `--server-engine auto` decided once for the whole grid: native for every built-in-server cell when
+ * any of them asks for client certificates, so that cells with and without --mtls are measured on
+ * the same server and their server cost differs by what the cells differ in, not by the server's
+ * implementation. A cell naming its engine (the server-engine axis) keeps it.
+ */
+function pinServerEngine(runs: ResolvedRun[]): void {
+  const auto = runs.filter((r) => r.config.target === null && r.config.server.engine === 'auto');
+  if (auto.length < 2) return;
+  const engine = chooseServerEngine('auto', auto.some((r) => r.config.server.mtls !== false)).name;
+  for (const r of auto) r.config.server.engine = engine;
 }
