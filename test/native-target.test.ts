@@ -142,3 +142,17 @@ test('matrix: --server-engine node,native is an axis; auto is decided once per g
   assert.deepEqual(cells.map((c) => [c.name, c.result?.target.builtIn?.engine]), [['plain', 'native'], ['mutual', 'native']]);
   assert.equal(cells[1]!.result?.phases[0]?.builtInServer?.clientCertificates?.accepted, N);
 });
+
+test('compare: two results from different built-in servers say so (server CPU then compares implementations)', async () => {
+  const files = [];
+  for (const engine of ['node', 'native']) {
+    const file = join(scratch, `${engine}.json`);
+    const out = await runCli(['--server-engine', engine, '--resume', 'none', ...SMALL, '--quiet', '--out', file]);
+    assert.equal(out.code, 0, out.stderr);
+    files.push(file);
+  }
+  const compared = await runCli(['compare', ...files, '--format', 'json']);
+  assert.equal(compared.code, 0, compared.stderr);
+  const notes = (JSON.parse(compared.stdout) as { notes: string[] }).notes;
+  assert.ok(notes.some((n) => n.startsWith('built-in servers differ: node built-in server in ') && n.includes('native built-in server in')), notes.join(' | '));
+});

@@ -195,6 +195,11 @@ export function compareResults(base: RunResult, head: RunResult, options: Compar
   if (differences.length) notes.push(`settings differ: ${differences.map((d) => describeDifference(d, [baseLabel, headLabel])).join('; ')}`);
   const runtime = (r: RunResult) => `Node ${r.runtime.node}, OpenSSL ${r.runtime.openssl}`;
   if (runtime(base) !== runtime(head)) notes.push(`runtimes differ: ${runtime(base)} in ${baseLabel}, ${runtime(head)} in ${headLabel}`);
+  // --server-engine auto serves --mtls natively: two results may differ in the server that ran, not only in their settings.
+  const server = (r: RunResult) => (r.target.builtIn ? `${r.target.builtIn.engine ?? 'node'} built-in server` : null);
+  if (server(base) && server(head) && server(base) !== server(head)) {
+    notes.push(`built-in servers differ: ${server(base)} in ${baseLabel}, ${server(head)} in ${headLabel}: server CPU compares two server implementations; pin one with --server-engine`);
+  }
   if (rows.some((r) => r.verdict === 'no spread known')) {
     notes.push(`no spread known for some figures (no repeats): ${REPEAT_ADVICE}`);
   }

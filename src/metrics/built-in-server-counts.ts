@@ -50,5 +50,5 @@ export function clientCertificateFinding(counts: BuiltInServerCounts, clientErro
   const why = Object.entries(c.rejected).map(([reason, n]) => `${n} ${reason}`).join(', ');
   return `the built-in server rejected ${rejected} client certificates during this phase (${why}, warm-up included) but the client counted only ${clientErrors} errors: `
     + 'Node\'s server drops a connection whose client certificate does not verify without sending an alert, and in TLS 1.3 that comes after the client\'s Finished, '
-    + 'so the client cannot tell it from a normal close and counts a success. Trust the server\'s count; an OpenSSL server (s_server -verify_return_error) or nginx says why with an alert or an HTTP 400';
+    + 'so the client cannot tell it from a normal close and counts a success. Trust the server\'s count, or serve with --server-engine native (the default with --mtls where the native addon is built), which rejects with an alert inside the handshake';
 }

@@ -6,7 +6,8 @@
  * connection without an alert (its OpenSSL verify callback always continues). A missing certificate
  * under `required` is OpenSSL's own check (an alert: certificate_required in TLS 1.3,
  * handshake_failure in TLS 1.2). So the server's counters are the truth about rejections: a TLS 1.3
- * client sees a drop after its Finished that looks like any close.
+ * client sees a drop after its Finished that looks like any close. The native server
+ * (native-target.ts) has OpenSSL verify inside the handshake instead, and keeps the same counters.
  */
 import { readFileSync } from 'node:fs';
 import type tls from 'node:tls';
