@@ -163,6 +163,12 @@ describe('--early-data against nginx', () => {
       assert.equal(r[col('early_data_accepted')], String(e.accepted));
       assert.equal(r[col('early_data_rejected')], '0');
     }
+    // .hgrm: the 0-rtt class's first-byte distribution beside the resumed one's, its count the accepted.
+    const hgrm = path.join(dir, 'hgrm');
+    assert.equal((await runCli(['report', file, '--hgrm', hgrm, '--metric', 'first-byte'])).code, 0);
+    const zeroHgrm = await readFile(path.join(hgrm, `${run.phase.name}-0-rtt-first-byte.hgrm`), 'utf8');
+    assert.match(zeroHgrm, new RegExp(`^\\s+[0-9.]+\\s+1\\.000000000000\\s+${e.accepted}\\s`, 'm'));
+    await readFile(path.join(hgrm, `${run.phase.name}-resumed-first-byte.hgrm`), 'utf8');
   });
 
   test('ssl_early_data off: nothing sent, every offer counted as "the ticket allows no early data"', async (t) => {

@@ -4,6 +4,7 @@ import { decodeHistogram } from '../metrics/histogram.js';
 import type { RunResult } from '../metrics/run-result.js';
 import { HANDSHAKE_CLASSES, LATENCY_METRICS, type LatencyMetric } from '../metrics/tally.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { ZERO_RTT_ROW } from '../metrics/early-data.js';
 
 /** Reporting points per halving of the remaining distance to 100 %: HdrHistogram's default. */
 const TICKS_PER_HALF_DISTANCE = 5;
@@ -30,12 +31,16 @@ export function fileNamePart(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
 }
 
-/** One distribution per phase × class × metric that recorded anything; `prefix` names a matrix cell. */
+/**
+ * One distribution per phase × class × metric that recorded anything; `prefix` names a matrix cell.
+ * With --early-data the 0-RTT handshakes are a class of their own (`0-rtt`), as in every report.
+ */
 export function hgrmFiles(result: RunResult, metrics: readonly LatencyMetric[] = LATENCY_METRICS, prefix = ''): HgrmFile[] {
   const files: HgrmFile[] = [];
   for (const phase of result.phases) {
-    for (const cls of HANDSHAKE_CLASSES) {
-      const histograms = phase.tally.classes[cls]?.histograms ?? {};
+    const classes: [string, Partial<Record<LatencyMetric, string>> | undefined][] = HANDSHAKE_CLASSES.map((cls) => [cls, phase.tally.classes[cls]?.histograms]);
+    classes.push([ZERO_RTT_ROW, phase.tally.earlyData?.zeroRtt?.histograms]);
+    for (const [cls, histograms = {}] of classes) {
       for (const metric of metrics) {
         const encoded = histograms[metric];
         if (!encoded) continue;
