@@ -82,6 +82,27 @@ test('hostile clients: a bare TCP close and garbage each fail one handshake with
   }
 });
 
+test('a client that connects and stalls fails its handshake at the handshake timeout, on both servers alike', async () => {
+  for (const engine of ['node', 'native'] as const) {
+    const server = await serve({ engine, handshakeTimeoutMs: 300 });
+    try {
+      const started = Date.now();
+      await new Promise<void>((resolve) => {
+        const s = connect(server.port, '127.0.0.1');
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+        s.resume();
+      });
+      assert.ok(Date.now() - started >= 250, `${engine}: closed after ${Date.now() - started} ms, before the timeout`);
+      for (let i = 0; i < 200 && server.stats.tlsClientErrors < 1; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(server.stats.tlsClientErrors, 1, engine);
+      assert.deepEqual(server.stats.lastErrors, ['ERR_TLS_HANDSHAKE_TIMEOUT'], engine);
+    } finally {
+      await server.stop();
+    }
+  }
+});
+
 test('stop() with connections open closes them and returns; the counters stay readable', async () => {
   const server = await serve({ engine: 'native' });
   const sockets: tls.TLSSocket[] = [];

@@ -63,6 +63,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   cfg.mtls = (int)option_number(env, o, "mtls", MTLS_OFF);
   cfg.ocsp = option_number(env, o, "ocsp", 0) != 0;
   cfg.threads = (int)option_number(env, o, "threads", 1);
+  cfg.handshake_timeout_ms = option_number(env, o, "handshakeTimeoutMs", 120000);
   cfg.ticket_keys = bytes[0] = option_bytes(env, o, "ticketKeys", &ticket_keys_len);
   cfg.keep_alive = bytes[1] = option_bytes(env, o, "keepAlive", &cfg.keep_alive_len);
   cfg.close_response = bytes[2] = option_bytes(env, o, "closeResponse", &cfg.close_response_len);

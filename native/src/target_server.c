@@ -12,6 +12,7 @@
 #include "target_server.h"
 
 #include "error_names.h"
+#include "handshake_loop.h"   /* monotonic_ms */
 #include "pem_credentials.h"
 #include "trust.h"
 
@@ -39,6 +40,8 @@
 #define EVENTS_PER_WAIT 256
 /* After EMFILE/ENFILE on accept: stop accepting for this long rather than spin on the ready listener. */
 #define ACCEPT_PAUSE_MS 10
+/* How often handshakes are checked against the handshake timeout. */
+#define SWEEP_MS 250
 
 enum mode { MODE_UNKNOWN, MODE_HTTP, MODE_RAW };
 
@@ -49,6 +52,7 @@ typedef struct conn {
   worker_t *worker;
   int fd;
   SSL *ssl;
+  double accepted_at;            /* monotonic ms, for the handshake timeout */
   int established;
   /* The server's Finished went out and then the client's came in: the handshake is complete for
      both sides even if what follows it (the TLS 1.3 tickets) cannot be written. */
@@ -70,6 +74,7 @@ struct worker {
   int epfd;
   conn_t *conns;
   int accept_paused;
+  double next_sweep;             /* monotonic ms */
   target_stats_t stats;          /* this thread's, written with relaxed atomics */
 };
 
@@ -77,6 +82,7 @@ struct target_server {
   SSL_CTX *ctx;
   int listen_fd, stop_fd, port;
   int mtls;
+  double handshake_timeout_ms;
   worker_t *workers;
   int nworkers;
   unsigned char *keep_alive, *close_response, *raw;
@@ -438,6 +444,7 @@ static void accept_clients(worker_t *w) {
     c->worker = w;
     c->fd = fd;
     c->ssl = ssl;
+    c->accepted_at = monotonic_ms();
     c->events = EPOLLIN;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -457,14 +464,43 @@ static void resume_accepting(worker_t *w) {
   if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->server->listen_fd, &ev) == 0) w->accept_paused = 0;
 }
 
+/*
+ * Handshakes older than the handshake timeout fail (as Node's server's handshakeTimeout): a client
+ * that connects and stalls, or vanished without a FIN, does not hold a connection for ever.
+ */
+static void sweep_handshakes(worker_t *w, double now) {
+  w->next_sweep = now + SWEEP_MS;
+  double timeout = w->server->handshake_timeout_ms;
+  for (conn_t *c = w->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->established || now - c->accepted_at < timeout) continue;
+    COUNT(w, failed);
+    note_error(w->server, "ERR_TLS_HANDSHAKE_TIMEOUT");
+    conn_close(c);
+  }
+}
+
+/* How long epoll may wait: until the next sweep while connections exist, a pause, or for ever. */
+static int wait_ms(const worker_t *w, double now) {
+  int ms = -1;
+  if (w->conns && w->server->handshake_timeout_ms > 0) ms = w->next_sweep > now ? (int)(w->next_sweep - now) + 1 : 0;
+  if (w->accept_paused && (ms < 0 || ms > ACCEPT_PAUSE_MS)) ms = ACCEPT_PAUSE_MS;
+  return ms;
+}
+
 /* data.ptr: NULL for the listener, the worker itself for the stop signal, else a connection. */
 static void *worker_main(void *arg) {
   worker_t *w = arg;
   struct epoll_event events[EVENTS_PER_WAIT];
+  w->next_sweep = monotonic_ms() + SWEEP_MS;
   for (;;) {
-    int n = epoll_wait(w->epfd, events, EVENTS_PER_WAIT, w->accept_paused ? ACCEPT_PAUSE_MS : -1);
+    int n = epoll_wait(w->epfd, events, EVENTS_PER_WAIT, wait_ms(w, monotonic_ms()));
     if (n < 0 && errno != EINTR) break;
     if (w->accept_paused) resume_accepting(w);
+    if (w->server->handshake_timeout_ms > 0) {
+      double now = monotonic_ms();
+      if (now >= w->next_sweep) sweep_handshakes(w, now);
+    }
     for (int i = 0; i < n; i++) {
       void *p = events[i].data.ptr;
       if (p == w) goto stopped;
@@ -596,6 +632,7 @@ target_server_t *target_start(const target_config_t *cfg, char *err, size_t err_
   s->listen_fd = -1;
   s->stop_fd = -1;
   s->mtls = cfg->mtls;
+  s->handshake_timeout_ms = cfg->handshake_timeout_ms;
   s->keep_alive = copy_bytes(cfg->keep_alive, cfg->keep_alive_len);
   s->keep_alive_len = cfg->keep_alive_len;
   s->close_response = copy_bytes(cfg->close_response, cfg->close_response_len);

@@ -38,6 +38,7 @@ typedef struct target_config {
   const unsigned char *close_response; size_t close_response_len; /* to one with Connection: close */
   const unsigned char *raw; size_t raw_len;                   /* to any other chunk (may be empty) */
   int threads;
+  double handshake_timeout_ms;      /* a handshake not done by then fails (0: none) */
 } target_config_t;
 
 /* Rejection reasons are X509_V_ERR_* codes below this; REJECT_NO_CERTIFICATE is the last slot. */

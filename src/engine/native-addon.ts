@@ -155,6 +155,8 @@ export interface NativeTargetOptions {
   crl?: string;
   ocsp: boolean;
   threads: number;
+  /** A handshake not done by then fails (0: none). */
+  handshakeTimeoutMs: number;
   keepAlive: Buffer;
   closeResponse: Buffer;
   raw: Buffer;

@@ -10,7 +10,7 @@ import { ensureChain } from './pki.js';
 import { buildResponses } from './responses.js';
 import { stapleSource } from './ocsp-stapler.js';
 import { mtlsModeOf, readServerCrl } from './client-certificates.js';
-import { composeCipherString, DEFAULT_SESSION_CACHE_ENTRIES, type ServeOptions, type TargetServer, type TargetServerStats } from './target-server.js';
+import { composeCipherString, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_SESSION_CACHE_ENTRIES, type ServeOptions, type TargetServer, type TargetServerStats } from './target-server.js';
 import { OCSP_VALIDITY_MS } from '../trust/ocsp-responder.js';
 
 /** How often the staple is looked at (it is rebuilt at half its validity, as the Node server's). */
@@ -60,6 +60,7 @@ export async function startNativeTargetServer(opts: ServeOptions, threads = 1): 
     ...(mtls && opts.crlFile !== undefined ? { crl: readServerCrl(opts.crlFile, chain.caCert) } : {}),
     ocsp: staple !== null,
     threads,
+    handshakeTimeoutMs: opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     keepAlive: responses.keepAlive,
     closeResponse: responses.close,
     raw: responses.raw,

@@ -55,6 +55,8 @@ export interface ServeOptions {
   certDir?: string;
   /** Extra names for the server certificate besides localhost, 127.0.0.1 and ::1. */
   hosts?: string[];
+  /** A handshake not done by then fails (ERR_TLS_HANDSHAKE_TIMEOUT). Default 120 s, Node's. */
+  handshakeTimeoutMs?: number;
   /** Session-ID cache size. Default 20 000 sessions (a few MB). */
   sessionCacheEntries?: number;
   /** 48 bytes of ticket keys, shared by processes that must accept each other's tickets. */
@@ -102,6 +104,8 @@ export interface TargetServer {
   stop(): Promise<void>;
 }
 
+/** Node's server's default: a handshake not done within 2 minutes fails. Both servers keep it. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 120_000;
 /** Session-ID cache size when none is given: a few MB. */
 export const DEFAULT_SESSION_CACHE_ENTRIES = 20_000;
 const LAST_ERRORS_KEPT = 10;
@@ -158,6 +162,7 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
     cert: chain.serverCert,
     minVersion: opts.tls.min,
     maxVersion: opts.tls.max,
+    handshakeTimeout: opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     ...(ciphers !== undefined ? { ciphers } : {}),
     ...(opts.groups ? { ecdhCurve: opts.groups } : {}),
     // SSL_OP_NO_TICKET is the only way to stop a Node server issuing tickets.
