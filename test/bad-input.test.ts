@@ -206,6 +206,8 @@ const TABLE: BadInput[] = [
   row('--port', 'serve', '--port', '-1'),
   row('--port', 'serve', '--port', 'abc'),
   row('--port $PORT', 'serve', '--port', '$PORT'),
+  row('--port $PORT', 'serve', '--engine', 'native', '--port', '$PORT'),
+  row('--host', 'serve', '--engine', 'native', '--host', 'nosuch.invalid'),
   row('--host', 'serve', '--host', '999.1.1.1'),
   row('--host', 'serve', '--host', ''),
   row('--host', 'serve', '--host', 'not a host'),

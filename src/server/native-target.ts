@@ -3,6 +3,8 @@
  * same counters as the Node server (target-server.ts), served by OpenSSL directly from threads of
  * this process. See server-engine.ts for when it is used.
  */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { loadNativeAddon, protocolNumber, type NativeTargetCounts } from '../engine/native-addon.js';
 import { UsageError } from '../config/usage-error.js';
@@ -41,8 +43,10 @@ export async function startNativeTargetServer(opts: ServeOptions, threads = 1): 
   const mtls = mtlsModeOf(opts.mtls);
   if (opts.crlFile !== undefined && !mtls) throw new UsageError('--crl checks client certificates, which the server asks for only with --mtls: add --mtls');
   const staple = opts.ocspStaple && opts.ocspStaple !== 'none' ? stapleSource(chain, opts.ocspStaple) : null;
+  // Node's listen() resolves a name (localhost); the native server takes an address.
+  const address = isIP(opts.host) ? opts.host : (await lookup(opts.host)).address;
   const server = new addon.TargetServer({
-    host: opts.host,
+    host: address,
     port: opts.port,
     cert: chain.serverCert,
     key: chain.serverKey,
