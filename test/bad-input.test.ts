@@ -154,7 +154,7 @@ const TABLE: BadInput[] = [
   run('--require-staple', '--ocsp', 'false', '--require-staple'),
   row('ocsp-staple', 'serve', '--ocsp-staple', 'maybe'),
   row('--mtls', 'serve', '--mtls', 'sometimes'),
-  row('--engine', 'serve', '--engine', 'rust'),
+  row('engine', 'serve', '--engine', 'rust'),
   row('--crl', 'serve', '--crl', '$DIR/not-a-cert.pem'),
   row('--revoke', 'certs', '--out', '$DIR/revoked-certs', '--revoke', 'ca'),
   row('--revoke', 'certs', '--out', '$DIR/revoked-certs', '--revoke', '../evil'),
