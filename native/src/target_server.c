@@ -40,8 +40,10 @@
 #define EVENTS_PER_WAIT 256
 /* After EMFILE/ENFILE on accept: stop accepting for this long rather than spin on the ready listener. */
 #define ACCEPT_PAUSE_MS 10
-/* How often handshakes are checked against the handshake timeout. */
+/* How often handshakes (and lingering closes) are checked against their deadlines. */
 #define SWEEP_MS 250
+/* How long a connection whose handshake failed is drained before it is closed anyway. */
+#define LINGER_MS 2000
 
 enum mode { MODE_UNKNOWN, MODE_HTTP, MODE_RAW };
 
@@ -53,6 +55,7 @@ typedef struct conn {
   int fd;
   SSL *ssl;
   double accepted_at;            /* monotonic ms, for the handshake timeout */
+  double linger_until;           /* > 0: the handshake failed; draining until the client closes */
   int established;
   /* The server's Finished went out and then the client's came in: the handshake is complete for
      both sides even if what follows it (the TLS 1.3 tickets) cannot be written. */
@@ -384,7 +387,36 @@ static int read_client(conn_t *c) {
   }
 }
 
+/*
+ * After a failed handshake OpenSSL has written its alert. Closing now, with the client's next flight
+ * (its Certificate, Finished, close_notify) unread, would make the kernel send a reset, and a reset
+ * can overtake the alert in the client's receive queue: a TLS 1.3 client whose certificate was
+ * rejected after its Finished would then see a reset, not certificate_revoked. So: FIN after the
+ * alert, read and drop what the client still sends until it closes (bounded by LINGER_MS), then close.
+ */
+static void linger(conn_t *c) {
+  shutdown(c->fd, SHUT_WR);
+  c->linger_until = monotonic_ms() + LINGER_MS;
+  set_events(c, EPOLLIN);
+}
+
+/* A lingering connection is readable: drop the bytes; close at the client's EOF or an error. */
+static void drain(conn_t *c) {
+  char buf[READ_CHUNK];
+  for (;;) {
+    ssize_t n = read(c->fd, buf, sizeof buf);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    conn_close(c);
+    return;
+  }
+}
+
 static void on_conn_event(conn_t *c, uint32_t events) {
+  if (c->linger_until > 0) {
+    drain(c);
+    return;
+  }
   if (!c->established) {
     ERR_clear_error();
     errno = 0;
@@ -408,6 +440,10 @@ static void on_conn_event(conn_t *c, uint32_t events) {
         COUNT(c->worker, socket_errors);
       } else {
         count_failure(c, err, saved_errno);
+        if (err == SSL_ERROR_SSL) {
+          linger(c);
+          return;
+        }
       }
       conn_close(c);
       return;
@@ -466,14 +502,19 @@ static void resume_accepting(worker_t *w) {
 
 /*
  * Handshakes older than the handshake timeout fail (as Node's server's handshakeTimeout): a client
- * that connects and stalls, or vanished without a FIN, does not hold a connection for ever.
+ * that connects and stalls, or vanished without a FIN, does not hold a connection for ever; a
+ * lingering close ends at its deadline.
  */
 static void sweep_handshakes(worker_t *w, double now) {
   w->next_sweep = now + SWEEP_MS;
   double timeout = w->server->handshake_timeout_ms;
   for (conn_t *c = w->conns, *next; c; c = next) {
     next = c->next;
-    if (c->established || now - c->accepted_at < timeout) continue;
+    if (c->linger_until > 0) {
+      if (now >= c->linger_until) conn_close(c);
+      continue;
+    }
+    if (timeout <= 0 || c->established || now - c->accepted_at < timeout) continue;
     COUNT(w, failed);
     note_error(w->server, "ERR_TLS_HANDSHAKE_TIMEOUT");
     conn_close(c);
@@ -483,7 +524,7 @@ static void sweep_handshakes(worker_t *w, double now) {
 /* How long epoll may wait: until the next sweep while connections exist, a pause, or for ever. */
 static int wait_ms(const worker_t *w, double now) {
   int ms = -1;
-  if (w->conns && w->server->handshake_timeout_ms > 0) ms = w->next_sweep > now ? (int)(w->next_sweep - now) + 1 : 0;
+  if (w->conns) ms = w->next_sweep > now ? (int)(w->next_sweep - now) + 1 : 0;
   if (w->accept_paused && (ms < 0 || ms > ACCEPT_PAUSE_MS)) ms = ACCEPT_PAUSE_MS;
   return ms;
 }
@@ -497,10 +538,8 @@ static void *worker_main(void *arg) {
     int n = epoll_wait(w->epfd, events, EVENTS_PER_WAIT, wait_ms(w, monotonic_ms()));
     if (n < 0 && errno != EINTR) break;
     if (w->accept_paused) resume_accepting(w);
-    if (w->server->handshake_timeout_ms > 0) {
-      double now = monotonic_ms();
-      if (now >= w->next_sweep) sweep_handshakes(w, now);
-    }
+    double now = monotonic_ms();
+    if (now >= w->next_sweep) sweep_handshakes(w, now);
     for (int i = 0; i < n; i++) {
       void *p = events[i].data.ptr;
       if (p == w) goto stopped;

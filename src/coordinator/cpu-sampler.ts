@@ -23,8 +23,9 @@ export class CpuSampler {
     return this.readingsKept;
   }
 
-  read(): void {
-    this.readingsKept.push({ at: now(), ...this.source.read() });
+  /** `at`: when the reading stands for, if not now (see ServerCpuSampler.closeWindow). */
+  read(at = now()): void {
+    this.readingsKept.push({ at, ...this.source.read() });
   }
 
   /**
