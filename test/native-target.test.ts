@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { serve } from '../src/api/serve.js';
+import { serve, type ServeRequest } from '../src/api/serve.js';
+import type { TargetServer } from '../src/server/target-server.js';
 import { spawnTargetServer, type TargetProcess } from '../src/server/target-process.js';
 import { runCli, runJson } from './support/cli.js';
 import type { RunResult } from '../src/metrics/run-result.js';
@@ -26,6 +27,16 @@ before(async () => {
 after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
+
+/** A built-in server in this process for `body`, stopped after it whatever happens. */
+async function withServe(options: ServeRequest, body: (server: TargetServer) => Promise<void>): Promise<void> {
+  const server = await serve(options);
+  try {
+    await body(server);
+  } finally {
+    await server.stop();
+  }
+}
 
 const external = (t: TargetProcess) => [`${t.host}:${t.port}`, '--ca', t.chain.caCertPath, '--sni', 'localhost'];
 
@@ -54,8 +65,7 @@ test('serve --engine native --workers 2: two threads, and the server counts exac
 });
 
 test('hostile clients: a bare TCP close and garbage each fail one handshake with its reason; the server goes on serving', async () => {
-  const server = await serve({ engine: 'native' });
-  try {
+  await withServe({ engine: 'native' }, async (server) => {
     await new Promise<void>((resolve) => {
       const s = connect(server.port, '127.0.0.1', () => s.end());
       s.on('close', () => resolve());
@@ -67,8 +77,7 @@ test('hostile clients: a bare TCP close and garbage each fail one handshake with
       s.on('error', () => undefined);
       s.resume();
     });
-    // The server counts on its own thread: wait until both are in (bounded).
-    for (let i = 0; i < 200 && server.stats.tlsClientErrors < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    // Each failure is counted before the server's FIN, so both are in once both clients closed.
     assert.equal(server.stats.tlsClientErrors, 2);
     assert.equal(server.stats.handshakes, 0);
     assert.equal(server.stats.lastErrors.length, 2);
@@ -77,15 +86,12 @@ test('hostile clients: a bare TCP close and garbage each fail one handshake with
     const run = await tlsRun([`127.0.0.1:${server.port}`, '--ca', server.chain.caCertPath, '--sni', 'localhost', '--resume', 'none', ...SMALL]);
     assert.deepEqual(run.phase.summary.errors, {});
     assert.equal(server.stats.handshakes, N);
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 test('a client that connects and stalls fails its handshake at the handshake timeout, on both servers alike', async () => {
   for (const engine of ['node', 'native'] as const) {
-    const server = await serve({ engine, handshakeTimeoutMs: 300 });
-    try {
+    await withServe({ engine, handshakeTimeoutMs: 300 }, async (server) => {
       const started = Date.now();
       await new Promise<void>((resolve) => {
         const s = connect(server.port, '127.0.0.1');
@@ -94,12 +100,10 @@ test('a client that connects and stalls fails its handshake at the handshake tim
         s.resume();
       });
       assert.ok(Date.now() - started >= 250, `${engine}: closed after ${Date.now() - started} ms, before the timeout`);
-      for (let i = 0; i < 200 && server.stats.tlsClientErrors < 1; i++) await new Promise((r) => setTimeout(r, 10));
+      // Counted before the server closed the connection.
       assert.equal(server.stats.tlsClientErrors, 1, engine);
       assert.deepEqual(server.stats.lastErrors, ['ERR_TLS_HANDSHAKE_TIMEOUT'], engine);
-    } finally {
-      await server.stop();
-    }
+    });
   }
 });
 
@@ -112,8 +116,13 @@ test('stop() with connections open closes them and returns; the counters stay re
       s.once('error', reject);
     }));
   }
-  // The server counts a handshake once it has read the client's Finished, a moment after the client's secureConnect.
-  for (let i = 0; i < 200 && server.stats.handshakes < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  // An answer on each connection: the server has read its client's Finished, so its handshake is counted.
+  for (const s of sockets) {
+    await new Promise<void>((resolve) => {
+      s.once('data', () => resolve());
+      s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+  }
   const closed = Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
     s.on('error', () => undefined);
     s.once('close', () => resolve());
@@ -177,3 +186,47 @@ test('compare: two results from different built-in servers say so (server CPU th
   const notes = (JSON.parse(compared.stdout) as { notes: string[] }).notes;
   assert.ok(notes.some((n) => n.startsWith('built-in servers differ: node built-in server in ') && n.includes('native built-in server in')), notes.join(' | '));
 });
+
+/** Writes `bytes` then ends; resolves with whether the server's side ended cleanly (FIN) and any socket error. */
+function sendAndWatch(socket: NodeJS.WritableStream & NodeJS.EventEmitter, bytes: Buffer): Promise<{ ended: boolean; error: string | null; received: Buffer }> {
+  return new Promise((resolve) => {
+    let ended = false;
+    let error: string | null = null;
+    const chunks: Buffer[] = [];
+    socket.on('data', (b: Buffer) => chunks.push(b));
+    socket.on('end', () => (ended = true));
+    socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message));
+    socket.on('close', () => resolve({ ended, error, received: Buffer.concat(chunks) }));
+    socket.write(bytes);
+  });
+}
+
+// Far more than one read takes, so bytes are still unread when the server ends its side: closing then
+// would make the kernel answer with a reset, which can overtake the server's last bytes.
+const JUNK = Buffer.alloc(1 << 20, 0x78);
+
+test('native server: a handshake that fails with bytes still coming ends with a FIN, never a reset', async () => {
+  await withServe({ engine: 'native' }, async (server) => {
+    const s = connect(server.port, '127.0.0.1');
+    await new Promise((r) => s.once('connect', r));
+    const out = await sendAndWatch(s, Buffer.concat([Buffer.from('GET / HTTP/1.1\r\n'), JUNK]));
+    assert.deepEqual([out.ended, out.error], [true, null]);
+    assert.equal(server.stats.tlsClientErrors, 1);
+  });
+});
+
+test('both servers: Connection: close with more bytes behind it, the whole response arrives and the close is clean', async () => {
+  for (const engine of ['node', 'native'] as const) {
+    await withServe({ engine, responseBytes: 100_000 }, async (server) => {
+      const s = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: server.chain.caCert });
+      await new Promise((r) => s.once('secureConnect', r));
+      const out = await sendAndWatch(s, Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), JUNK]));
+      assert.deepEqual([out.ended, out.error], [true, null], engine);
+      const text = out.received.toString('latin1');
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n\r\n/, engine);
+      assert.equal(text.length - text.indexOf('\r\n\r\n') - 4, 100_000, engine);
+      assert.equal(server.stats.requests, 1, engine);
+    });
+  }
+});
+

@@ -195,11 +195,32 @@ static void conn_close(conn_t *c) {
   free(c);
 }
 
-/* Answer the client's close_notify (or end our side) with ours, then close. */
-static void conn_shutdown(conn_t *c) {
-  SSL_shutdown(c->ssl);
-  conn_close(c);
+/*
+ * Ending our side while the client may still be sending: after a failed handshake (OpenSSL's alert
+ * is written, the client's next flight, e.g. its Certificate, Finished and close_notify, unread) and
+ * after the closing response. Closing with bytes unread makes the kernel send a reset, and a reset
+ * can overtake what we wrote last in the client's receive queue: a TLS 1.3 client whose certificate
+ * was rejected after its Finished would see a reset, not certificate_revoked. So: FIN after our last
+ * bytes, read and drop what the client still sends until it closes (bounded by LINGER_MS), then close.
+ */
+static void linger(conn_t *c) {
+  shutdown(c->fd, SHUT_WR);
+  c->linger_until = monotonic_ms() + LINGER_MS;
+  set_events(c, EPOLLIN);
 }
+
+/* A lingering connection is readable: drop the bytes; close at the client's EOF or an error. */
+static void drain(conn_t *c) {
+  char buf[READ_CHUNK];
+  for (;;) {
+    ssize_t n = read(c->fd, buf, sizeof buf);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    conn_close(c);
+    return;
+  }
+}
+
 
 /* A completed handshake: counted, and the client certificate (when asked for) accepted. */
 static void count_handshake(conn_t *c) {
@@ -252,7 +273,7 @@ static void count_failure(conn_t *c, int ssl_error, int saved_errno) {
   ERR_clear_error();
 }
 
-/* What the connection owes, written until done or the socket is full. 0: closed. */
+/* What the connection owes, written until done or the socket is full. 0: closed, or lingering after its closing response. */
 static int flush(conn_t *c) {
   target_server_t *s = c->worker->server;
   while (c->owed > 0 || c->closing) {
@@ -279,8 +300,9 @@ static int flush(conn_t *c) {
     if (c->owed > 0) {
       c->owed--;
     } else {
-      /* The closing response has gone: close_notify, then the socket (Node's socket.end(data)). */
-      conn_shutdown(c);
+      /* The closing response has gone: close_notify, then our side (Node's socket.end(data)). */
+      SSL_shutdown(c->ssl);
+      linger(c);
       return 0;
     }
   }
@@ -377,38 +399,15 @@ static int read_client(conn_t *c) {
       return 1;
     }
     if (err == SSL_ERROR_ZERO_RETURN) {
-      conn_shutdown(c);
+      /* The client's close_notify (it sends nothing after it): answer with ours and close. */
+      SSL_shutdown(c->ssl);
+      conn_close(c);
       return 0;
     }
     /* A reset or a broken record after the handshake (a silent EOF is no error: IGNORE_UNEXPECTED_EOF). */
     COUNT(c->worker, socket_errors);
     conn_close(c);
     return 0;
-  }
-}
-
-/*
- * After a failed handshake OpenSSL has written its alert. Closing now, with the client's next flight
- * (its Certificate, Finished, close_notify) unread, would make the kernel send a reset, and a reset
- * can overtake the alert in the client's receive queue: a TLS 1.3 client whose certificate was
- * rejected after its Finished would then see a reset, not certificate_revoked. So: FIN after the
- * alert, read and drop what the client still sends until it closes (bounded by LINGER_MS), then close.
- */
-static void linger(conn_t *c) {
-  shutdown(c->fd, SHUT_WR);
-  c->linger_until = monotonic_ms() + LINGER_MS;
-  set_events(c, EPOLLIN);
-}
-
-/* A lingering connection is readable: drop the bytes; close at the client's EOF or an error. */
-static void drain(conn_t *c) {
-  char buf[READ_CHUNK];
-  for (;;) {
-    ssize_t n = read(c->fd, buf, sizeof buf);
-    if (n > 0) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    conn_close(c);
-    return;
   }
 }
 

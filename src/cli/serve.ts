@@ -10,9 +10,9 @@ import { isLoopback, serveOptionsFromFlags, type ServeFlags } from '../server/se
 import { SERVE_DEFAULTS } from '../api/serve.js';
 import { ON_OFF } from '../config/run-option-table.js';
 import { TLS_CHOICES } from '../config/tls-versions.js';
-import { neverResumesReason, startTargetServer, type ServeOptions } from '../server/target-server.js';
-import { startNativeTargetServer } from '../server/native-target.js';
-import { chooseServerEngine, SERVER_ENGINES, type ServerEngineChoice } from '../server/server-engine.js';
+import { neverResumesReason, type ServeOptions } from '../server/target-server.js';
+import { chooseBuiltInEngine, startBuiltInServer } from '../server/built-in-server.js';
+import { SERVER_ENGINES, type ServerEngineChoice } from '../server/server-engine.js';
 import type { CertificateChain } from '../server/pki.js';
 import { UsageError } from '../config/usage-error.js';
 import { STAPLE_CHOICES } from '../server/ocsp-stapler.js';
@@ -97,12 +97,12 @@ async function serve(options: ServeOptions, workers: number, argv: ServeArgs): P
   let target: { host: string; port: number; chain: CertificateChain; stop(): Promise<void> };
   let summary: () => string | null = () => null;
   let stats: (() => TargetServerStats) | null = null;
-  const engine = chooseServerEngine(options.engine, mtlsModeOf(options.mtls) !== null);
+  const engine = chooseBuiltInEngine(options);
   try {
     if (engine.name === 'node' && workers > 1) {
       target = await startTargetCluster(options, workers);
     } else {
-      const server = engine.name === 'native' ? await startNativeTargetServer(options, workers) : await startTargetServer(options);
+      const server = await startBuiltInServer(options, workers, engine);
       target = server;
       summary = () => stopSummary(server.stats);
       stats = () => server.stats;

@@ -183,9 +183,8 @@ export function resolveRunOptions(o: RunOptionInput, defaultWorkers = os.availab
   const ocsp = ocspAsked || !!o.requireStaple;
   const serverOcspStaple = choiceOf('serverOcspStaple', o.serverOcspStaple, problems) ?? RUN_OPTIONS.serverOcspStaple.default;
   const serverEngine = choiceOf('serverEngine', o.serverEngine, problems) ?? RUN_OPTIONS.serverEngine.default;
-  if (builtIn && serverEngine === 'native' && loadNativeAddon().error) {
-    problems.push(`--server-engine native: the native server is part of the native engine, which ${loadNativeAddon().error}; leave the option out to serve on Node`);
-  }
+  const unbuilt = builtIn && serverEngine === 'native' ? loadNativeAddon().error : null;
+  if (unbuilt) problems.push(`--server-engine native: the native server is part of the native engine, which ${unbuilt}; leave the option out to serve on Node`);
   const serverSessionCache = switchOf('serverSessionCache', o.serverSessionCache ?? RUN_OPTIONS.serverSessionCache.default, problems) ?? true;
   if (!builtIn) {
     const serverOnly = [

@@ -3,11 +3,18 @@
  */
 import { mtlsModeOf } from './client-certificates.js';
 import { startNativeTargetServer } from './native-target.js';
-import { chooseServerEngine } from './server-engine.js';
+import { chooseServerEngine, type ServerEngineChoice } from './server-engine.js';
 import { startTargetServer, type ServeOptions, type TargetServer } from './target-server.js';
 
-/** Resolves once it listens; `threads` serve it on the native engine (Node's server has one). */
-export function startBuiltInServer(opts: ServeOptions, threads = 1): Promise<TargetServer> {
-  const engine = chooseServerEngine(opts.engine, mtlsModeOf(opts.mtls) !== null);
+/**
+ * Resolves once it listens; `threads` serve it on the native engine (Node's server has one).
+ * `engine`: a choice already made (serve's start message says why), else made here.
+ */
+export function startBuiltInServer(opts: ServeOptions, threads = 1, engine: ServerEngineChoice = chooseBuiltInEngine(opts)): Promise<TargetServer> {
   return engine.name === 'native' ? startNativeTargetServer(opts, threads) : startTargetServer(opts);
+}
+
+/** The engine for these options (auto: see server-engine.ts). */
+export function chooseBuiltInEngine(opts: Pick<ServeOptions, 'engine' | 'mtls'>): ServerEngineChoice {
+  return chooseServerEngine(opts.engine, mtlsModeOf(opts.mtls) !== null);
 }

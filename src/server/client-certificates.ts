@@ -35,20 +35,30 @@ export interface ClientCertificateStats {
   rejected: Record<string, number>;
 }
 
-/** tls.createServer options for the mode (and CRL), plus the counters it keeps. */
-export function clientCertificateOptions(mode: MtlsMode, caCert: string, crlFile: string | undefined): tls.TlsOptions {
+/**
+ * The server's CRL (PEM) for both servers, or undefined without one: checked like the client's
+ * --crl, and only with client certificates asked for (exit 2 otherwise).
+ */
+export function serverCrlPem(mode: MtlsMode | null, crlFile: string | undefined, caCert: string): string | undefined {
+  if (crlFile === undefined) return undefined;
+  if (!mode) throw new UsageError('--crl checks client certificates, which the server asks for only with --mtls: add --mtls');
+  return readServerCrl(crlFile, caCert);
+}
+
+/** tls.createServer options for the mode (and CRL PEM). */
+export function clientCertificateOptions(mode: MtlsMode, caCert: string, crlPem: string | undefined): tls.TlsOptions {
   const options: tls.TlsOptions = {
     requestCert: true,
     // optional: OpenSSL must not fail a handshake without a certificate; a bad one is rejected below.
     rejectUnauthorized: mode === 'required',
     ca: caCert,
   };
-  if (crlFile !== undefined) options.crl = readServerCrl(crlFile, caCert);
+  if (crlPem !== undefined) options.crl = crlPem;
   return options;
 }
 
 /** The CRL, checked like the client's --crl: fresh, and signed by the chain's CA (exit 2 otherwise). */
-export function readServerCrl(file: string, caCert: string): string {
+function readServerCrl(file: string, caCert: string): string {
   let data: Buffer;
   try {
     data = readFileSync(file);

@@ -11,7 +11,7 @@ import { UsageError } from '../config/usage-error.js';
 import { ensureChain } from './pki.js';
 import { buildResponses } from './responses.js';
 import { stapleSource } from './ocsp-stapler.js';
-import { mtlsModeOf, readServerCrl } from './client-certificates.js';
+import { mtlsModeOf, serverCrlPem } from './client-certificates.js';
 import { composeCipherString, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_SESSION_CACHE_ENTRIES, type ServeOptions, type TargetServer, type TargetServerStats } from './target-server.js';
 import { OCSP_VALIDITY_MS } from '../trust/ocsp-responder.js';
 
@@ -41,7 +41,7 @@ export async function startNativeTargetServer(opts: ServeOptions, threads = 1): 
   // Node's default suites when none are given, so both servers offer the same; TLS_ names are TLS 1.3's.
   const suites = (composeCipherString(opts.ciphers, opts.ciphersuites) ?? tls.DEFAULT_CIPHERS).split(':').filter(Boolean);
   const mtls = mtlsModeOf(opts.mtls);
-  if (opts.crlFile !== undefined && !mtls) throw new UsageError('--crl checks client certificates, which the server asks for only with --mtls: add --mtls');
+  const crl = serverCrlPem(mtls, opts.crlFile, chain.caCert);
   const staple = opts.ocspStaple && opts.ocspStaple !== 'none' ? stapleSource(chain, opts.ocspStaple) : null;
   // Node's listen() resolves a name (localhost); the native server takes an address.
   const address = isIP(opts.host) ? opts.host : (await lookup(opts.host)).address;
@@ -61,7 +61,7 @@ export async function startNativeTargetServer(opts: ServeOptions, threads = 1): 
     ...(opts.ticketKeys ? { ticketKeys: opts.ticketKeys } : {}),
     mtls: mtls === 'required' ? 1 : mtls === 'optional' ? 2 : 0,
     ...(mtls ? { ca: chain.caCert } : {}),
-    ...(mtls && opts.crlFile !== undefined ? { crl: readServerCrl(opts.crlFile, chain.caCert) } : {}),
+    ...(crl !== undefined ? { crl } : {}),
     ocsp: staple !== null,
     threads,
     handshakeTimeoutMs: opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,

@@ -24,12 +24,12 @@ export interface ServerEngineChoice {
 
 export function chooseServerEngine(requested: ServerEngineRequest | undefined, mtls: boolean): ServerEngineChoice {
   if (requested === 'node') return { name: 'node', reason: '--engine node' };
+  if (requested !== 'native' && !mtls) return { name: 'node', reason: 'auto: Node\'s server' };
   const { error } = loadNativeAddon();
   if (requested === 'native') {
     if (error) throw new UsageError(`--engine native: the native server is part of the native engine, which ${error}; leave the option out to serve on Node`);
     return { name: 'native', reason: '--engine native' };
   }
-  if (!mtls) return { name: 'node', reason: 'auto: Node\'s server' };
   if (error) {
     return { name: 'node', reason: `auto: Node's server, as the native engine ${error} (a TLS 1.3 client cannot see its client-certificate rejections)` };
   }

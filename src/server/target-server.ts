@@ -9,13 +9,12 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { SecureVersion, TLSSocket } from 'node:tls';
 import { ensureChain, type CertificateChain, type KeyType } from './pki.js';
-import { UsageError } from '../config/usage-error.js';
 import type { ServerEngineName, ServerEngineRequest } from './server-engine.js';
 import { buildResponses, MAX_REQUEST_HEAD, type Responses } from './responses.js';
 import { attachSessionCache, type SessionCacheStats } from './session-cache.js';
 import { attachStapler, type StapleChoice, type StaplerStats } from './ocsp-stapler.js';
 import {
-  admitClient, clientCertificateOptions, countRefusedClient, emptyClientCertificateStats, mtlsModeOf, type ClientCertificateStats, type MtlsMode,
+  admitClient, clientCertificateOptions, serverCrlPem, countRefusedClient, emptyClientCertificateStats, mtlsModeOf, type ClientCertificateStats, type MtlsMode,
 } from './client-certificates.js';
 
 export interface ServeOptions {
@@ -156,7 +155,7 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
 
   const ciphers = composeCipherString(opts.ciphers, opts.ciphersuites);
   const mtls = mtlsModeOf(opts.mtls);
-  if (opts.crlFile !== undefined && !mtls) throw new UsageError('--crl checks client certificates, which the server asks for only with --mtls: add --mtls');
+  const crl = serverCrlPem(mtls, opts.crlFile, chain.caCert);
   const server = tls.createServer({
     key: chain.serverKey,
     cert: chain.serverCert,
@@ -168,7 +167,7 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
     // SSL_OP_NO_TICKET is the only way to stop a Node server issuing tickets.
     ...(opts.tickets ? {} : { secureOptions: cryptoConstants.SSL_OP_NO_TICKET }),
     ...(opts.ticketKeys ? { ticketKeys: opts.ticketKeys } : {}),
-    ...(mtls ? clientCertificateOptions(mtls, chain.caCert, opts.crlFile) : {}),
+    ...(mtls ? clientCertificateOptions(mtls, chain.caCert, crl) : {}),
   });
 
   const stats: TargetServerStats = {
@@ -252,9 +251,12 @@ export async function startTargetServer(opts: ServeOptions): Promise<TargetServe
 
 function answer(socket: TLSSocket, responses: Responses, stats: TargetServerStats): void {
   let pending = '';
-  let mode: 'unknown' | 'http' | 'raw' = 'unknown';
+  let mode: 'unknown' | 'http' | 'raw' | 'closing' = 'unknown';
 
   socket.on('data', (chunk: Buffer) => {
+    // After the closing response nothing more is answered, and what the client still sends must not
+    // end the connection before that response has gone (a "too large head" would destroy it).
+    if (mode === 'closing') return;
     if (mode === 'unknown') mode = /^[A-Z]{3,10} /.test(chunk.toString('latin1', 0, 11)) ? 'http' : 'raw';
     if (mode === 'raw') {
       if (responses.raw.length > 0) socket.write(responses.raw);
@@ -268,6 +270,8 @@ function answer(socket: TLSSocket, responses: Responses, stats: TargetServerStat
       pending = pending.slice(end + 4);
       stats.requests++;
       if (/^connection:\s*close\s*$/im.test(head)) {
+        mode = 'closing';
+        pending = '';
         socket.end(responses.close);
         return;
       }
